@@ -1,0 +1,59 @@
+"""Synthetic membership data for performance checks and randomised tests."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["synthetic_memberships"]
+
+
+def synthetic_memberships(
+    n_groups: int, n_stakeholders: int, n_memberships: int, seed: int = 0, *, exponent: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random stakeholder–group memberships with Zipf-like group sizes.
+
+    Parameters
+    ----------
+    n_groups, n_stakeholders : int
+        Ids are ``1..n_groups`` and ``1..n_stakeholders``.
+    n_memberships : int
+        Number of membership draws, >= n_stakeholders (everyone belongs to a group).
+    seed : int
+        Seed for :func:`numpy.random.default_rng`; the same seed gives the same data.
+    exponent : float, optional
+        Zipf exponent: group of rank r is drawn with weight ``r ** -exponent``.
+
+    Returns
+    -------
+    (stakeholder_ids, group_ids) : tuple of int64 numpy arrays
+        Distinct pairs in random order; duplicates drawn at random are dropped, so
+        there may be slightly fewer than ``n_memberships`` pairs.
+
+    Notes
+    -----
+    Every stakeholder gets one membership; the remaining draws pick stakeholders
+    uniformly, so memberships per stakeholder are ``1 + Poisson``-like (about 3 on
+    average at 100,000 stakeholders and 300,000 memberships). Group ranks are shuffled
+    so big groups do not all have small ids.
+
+    Examples
+    --------
+    >>> s, g = synthetic_memberships(10, 50, 120, seed=1)
+    >>> s.shape == g.shape and s.min() >= 1 and g.max() <= 10
+    True
+    """
+    for name, v in (("n_groups", n_groups), ("n_stakeholders", n_stakeholders)):
+        if not isinstance(v, int) or v <= 0:
+            raise ValueError(f"{name} must be a positive int, got {v!r}")
+    if not isinstance(n_memberships, int) or n_memberships < n_stakeholders:
+        raise ValueError("n_memberships must be an int >= n_stakeholders")
+    rng = np.random.default_rng(seed)
+    weights = np.arange(1, n_groups + 1, dtype=np.float64) ** -float(exponent)
+    weights /= weights.sum()
+    rank_to_group = rng.permutation(n_groups)
+    extra = n_memberships - n_stakeholders
+    s = np.concatenate([np.arange(n_stakeholders), rng.integers(0, n_stakeholders, extra)])
+    g = rank_to_group[rng.choice(n_groups, size=n_memberships, p=weights)]
+    key = np.unique(s.astype(np.int64) * n_groups + g)
+    key = key[rng.permutation(key.size)]
+    return key // n_groups + 1, key % n_groups + 1

@@ -1,0 +1,27 @@
+"""Alliance CRM: a community-engagement CRM for police (the "Proactive Alliance" approach)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import BASE_DIR, Config
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    """Build the app. Reads like a table of contents; each step lives in its own module."""
+    config = config or Config.from_env()
+    config.check()
+    app = Flask(__name__, template_folder=str(BASE_DIR / "templates"),
+                static_folder=str(BASE_DIR / "static"), instance_path=str(config.INSTANCE_DIR))
+    app.config.from_object(config)
+
+    from crm import cli, web
+    from crm.extensions import configure_extensions
+
+    configure_extensions(app)
+    web.register_request_hooks(app)
+    web.register_blueprints(app)
+    web.register_error_handlers(app)
+    web.register_template_helpers(app)
+    cli.register_cli(app)
+    return app

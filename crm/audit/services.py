@@ -1,0 +1,96 @@
+"""Writing and verifying the audit trail.
+
+Each event's hash covers its own fields and the previous event's hash, so editing or
+deleting any row breaks the chain from there on (`flask crm audit verify`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from crm.audit.models import AuditEvent
+from crm.db import utcnow
+from crm.extensions import db
+
+GENESIS = "0" * 64
+# Never let these reach the trail, whatever a caller passes in `detail`.
+SECRET_KEYS = {"password", "password_hash", "token", "token_hash", "totp_secret", "csrf_token"}
+
+
+def _scrub(detail: dict) -> dict:
+    return {k: ("[redacted]" if k in SECRET_KEYS else v) for k, v in detail.items()}
+
+
+def _digest(ev: AuditEvent) -> str:
+    payload = json.dumps(
+        [ev.prev_hash, ev.at.isoformat(), ev.actor_id, ev.actor_username, ev.ip, ev.action,
+         ev.object_type, ev.object_id, ev.outcome, ev.detail],
+        sort_keys=True, default=str, separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def record_event(actor, action: str, obj=None, *, outcome: str = "success",
+                 detail: dict | None = None, ip: str = "", object_type: str | None = None,
+                 object_id: str | int | None = None) -> AuditEvent:
+    """Append one audit event for `actor` (a User or None for the system) and flush it."""
+    if obj is not None:
+        object_type = object_type or type(obj).__tablename__
+        object_id = object_id if object_id is not None else getattr(obj, "id", "")
+    last = db.session.execute(
+        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).scalar()
+    ev = AuditEvent(
+        at=utcnow(), actor_id=getattr(actor, "id", None),
+        actor_username=getattr(actor, "username", "") or "", ip=ip or "", action=action,
+        object_type=object_type or "", object_id=str(object_id if object_id is not None else ""),
+        outcome=outcome, detail=_scrub(detail or {}), prev_hash=last or GENESIS,
+    )
+    ev.hash = _digest(ev)
+    db.session.add(ev)
+    db.session.flush()
+    return ev
+
+
+@dataclass
+class ChainReport:
+    checked: int
+    broken_at: int | None  # id of the first event whose hash or link does not match
+
+    @property
+    def ok(self) -> bool:
+        return self.broken_at is None
+
+
+def verify_chain(batch: int = 5000) -> ChainReport:
+    """Walk the trail in id order and recompute every hash."""
+    prev, checked, last_id = GENESIS, 0, 0
+    while True:
+        rows = db.session.execute(
+            sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+        ).scalars().all()
+        if not rows:
+            return ChainReport(checked, None)
+        for ev in rows:
+            if ev.prev_hash != prev or _digest(ev) != ev.hash:
+                return ChainReport(checked, ev.id)
+            prev, checked, last_id = ev.hash, checked + 1, ev.id
+        db.session.expunge_all()
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, flush_context, instances):
+    """The ORM refuses to update or delete an audit event once written."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
+            raise AppendOnlyError("audit events are append-only")

@@ -1,0 +1,57 @@
+"""`flask crm ...` commands. Each command is one transaction: services flush, we commit."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from crm.errors import ValidationError
+from crm.extensions import db
+from crm.vocab import ROLES
+
+crm_cli = AppGroup("crm", help="Alliance CRM administration.")
+
+
+@crm_cli.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", help="Prompted for (hidden) when omitted.")
+@click.option("--name", "display_name", help="Display name (defaults to the username).")
+@click.option("--beat", "beats", multiple=True, help="Beat code to assign (repeatable).")
+@click.option("--district", help="District code (supervisors).")
+def create_user_cmd(username, role, password, display_name, beats, district):
+    """Create a user with ROLE."""
+    import sqlalchemy as sa
+
+    from crm.models import Beat, District
+    from crm.users.services import create_user
+
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    beat_ids = [db.session.scalar(sa.select(Beat.id).where(Beat.code == b)) for b in beats]
+    if None in beat_ids:
+        raise click.BadParameter(f"unknown beat among {', '.join(beats)}", param_hint="--beat")
+    district_id = None
+    if district:
+        district_id = db.session.scalar(sa.select(District.id).where(District.code == district))
+        if district_id is None:
+            raise click.BadParameter(f"unknown district {district}", param_hint="--district")
+    try:
+        user = create_user(None, username, role, password, display_name=display_name,
+                           district_id=district_id, beat_ids=beat_ids)
+    except ValidationError as e:
+        raise click.ClickException(str(e)) from e
+    db.session.commit()
+    click.echo(f"created {user.role} {user.username}")
+
+
+def register_cli(app: Flask) -> None:
+    from crm.audit.cli import audit_cli
+    from crm.csvio.cli import register as register_csv
+    from crm.demo.cli import register as register_demo
+
+    register_csv(crm_cli)
+    register_demo(crm_cli)
+    crm_cli.add_command(audit_cli)
+    app.cli.add_command(crm_cli)

@@ -1,0 +1,69 @@
+"""Declarative base, naming convention and the column mixins every table shares."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so Alembic autogenerate and downgrades agree on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Naive UTC: every timestamp column stores UTC without a zone, on SQLite and PostgreSQL alike."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=sa.func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        default=utcnow, onupdate=utcnow, server_default=sa.func.now()
+    )
+
+
+class Versioned(Timestamped):
+    """Optimistic locking: SQLAlchemy adds `WHERE version_id = :old` to every UPDATE.
+
+    Edit forms and API updates carry the version they started from; a mismatch is a
+    concurrent edit and is refused (see `crm.errors.ConflictError`).
+    """
+
+    version_id: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+
+    @sa.orm.declared_attr.directive
+    def __mapper_args__(cls):  # noqa: N805
+        return {"version_id_col": cls.version_id}
+
+
+def enum_check(column: str, values: tuple[str, ...], name: str | None = None) -> sa.CheckConstraint:
+    """A CHECK constraint that keeps an enumerated text column inside its vocabulary."""
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return sa.CheckConstraint(f"{column} IN ({quoted})", name=name or f"{column}_valid")
+
+
+def configure_sqlite(engine: sa.Engine) -> None:
+    """WAL, enforced foreign keys and a busy timeout on every SQLite connection."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=5000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()

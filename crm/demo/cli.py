@@ -1,0 +1,2 @@
+def register(group):
+    """Demo seeding commands (filled in by crm.demo)."""

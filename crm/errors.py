@@ -1,0 +1,31 @@
+"""Domain errors raised by services and turned into messages (pages) or 4xx (API)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+
+
+class ValidationError(DomainError):
+    """Bad input; `errors` maps each field to its messages."""
+
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str] | str]):
+        self.errors = {k: ([v] if isinstance(v, str) else list(v)) for k, v in errors.items()}
+        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in self.errors.items()))
+
+
+class ConflictError(DomainError):
+    """Somebody else saved the record since this edit began."""
+
+    status = 409
+
+    def __init__(self, message: str, current: dict | None = None):
+        self.current = current or {}
+        super().__init__(message)
+
+
+class NotFound(DomainError):
+    status = 404

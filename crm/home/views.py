@@ -1,0 +1,46 @@
+"""The home page, one per role."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from crm.extensions import db
+from crm.home import services
+from crm.models import CommunityGroup, Contact, ProblemCase, Stakeholder, User
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@login_required
+def index():
+    user = current_user._get_current_object()
+    today = date.today()
+    if user.role == "officer":
+        beat_ids = [b.id for b in user.current_beats()]
+        return render_template(
+            "home/officer.html", beats=user.current_beats(), today=today,
+            groups=services.groups_by_days_since_contact(beat_ids, today=today),
+            follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today))
+    if user.role == "supervisor":
+        beat_ids = services.district_beat_ids(user)
+        return render_template(
+            "home/supervisor.html", district=user.district, today=today,
+            groups=services.groups_by_days_since_contact(beat_ids, today=today),
+            follow_ups=services.follow_ups_due(beat_ids=beat_ids, today=today))
+    if user.role == "unit":
+        open_cases = db.session.scalars(
+            sa.select(ProblemCase).where(ProblemCase.stage != "closed")
+            .order_by(ProblemCase.opened_on.desc()).limit(50)).all()
+        return render_template(
+            "home/unit.html", today=today, open_cases=open_cases,
+            follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today))
+    counts = {name: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+              for name, model in [("users", User), ("groups", CommunityGroup),
+                                  ("stakeholders", Stakeholder), ("contacts", Contact),
+                                  ("cases", ProblemCase)]}
+    return render_template(f"home/{user.role}.html", counts=counts, today=today)
