@@ -27,5 +27,5 @@ class ConflictError(DomainError):
         super().__init__(message)
 
 
-class NotFound(DomainError):
+class NotFoundError(DomainError):
     status = 404

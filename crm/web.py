@@ -37,11 +37,13 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from crm.csvio.views import bp as csvio_bp
     from crm.home.views import bp as home_bp
     from crm.users.views import bp as auth_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(csvio_bp)
 
 
 def _wants_json() -> bool:

@@ -3,12 +3,14 @@ set), a clean database per test, a client with a login helper, and record factor
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask.testing import FlaskClient
 from sqlalchemy.pool import StaticPool
 
 from config import TestingConfig, _normalise_db_url
@@ -65,8 +67,23 @@ def _wipe(kind: str) -> None:
                 conn.execute(t.delete())
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, as a real server would.
+
+    The test itself holds an app context (for factories); without this, requests would
+    share its `g` and its database session, hiding bugs such as state leaking across requests.
+    Objects the test holds are expired after each request so it reads what was committed.
+    """
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = IsolatedClient
     return app.test_client()
 
 

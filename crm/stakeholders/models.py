@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.db import Timestamped, Versioned, enum_check
+from crm.db import Versioned, enum_check
 from crm.extensions import db
 from crm.groups.models import CommunityGroup
 from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAGES, SUBJECT_CATEGORIES

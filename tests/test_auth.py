@@ -1,0 +1,127 @@
+"""Sign-in: can the right people get in, and are the wrong ones kept out without hints?"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+import time_machine
+
+from crm.db import utcnow
+from crm.extensions import db
+from crm.models import AuditEvent, User
+from tests.conftest import PASSWORD, csrf_token_from
+
+
+def _events(action):
+    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+
+
+def test_officer_signs_in_and_lands_on_home(make, auth, client):
+    beat = make.beat()
+    make.user("jdoe", beats=[beat])
+    make.commit()
+    r = auth.login("jdoe")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/")
+    home = client.get("/")
+    assert home.status_code == 200 and b"My beats" in home.data
+    assert [e.outcome for e in _events("auth.login")] == ["success"]
+
+
+def test_password_is_stored_as_argon2id(make):
+    u = make.user("hashme")
+    assert u.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in u.password_hash
+
+
+def test_wrong_password_and_unknown_user_get_the_same_message(make, auth):
+    make.user("jdoe")
+    make.commit()
+    wrong = auth.login("jdoe", "not the password at all").get_data(as_text=True)
+    unknown = auth.login("nobody", "not the password at all").get_data(as_text=True)
+    msg = "Invalid username or password, or the account is locked."
+    assert msg in wrong and msg in unknown
+    assert "nobody" not in unknown.split("<main")[1].replace('value="nobody"', "")
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(make, auth, client):
+    make.user("jdoe")
+    make.commit()
+    for _ in range(5):
+        auth.login("jdoe", "wrong password here")
+    user = db.session.scalar(sa.select(User).where(User.username == "jdoe"))
+    db.session.refresh(user)
+    assert user.locked_until is not None
+    assert len(_events("auth.lockout")) == 1
+    # The right password is refused while locked, with the same generic message.
+    r = auth.login("jdoe")
+    assert r.status_code == 200 and b"Invalid username or password" in r.data
+    assert client.get("/").status_code == 302
+    # After 15 minutes the account opens again.
+    with time_machine.travel(utcnow() + timedelta(minutes=16), tick=False):
+        r = auth.login("jdoe")
+    assert r.status_code == 302
+
+
+def test_logout_revokes_the_session_cookie_server_side(make, auth, client):
+    make.user("jdoe")
+    make.commit()
+    auth.login("jdoe")
+    stolen = client.get_cookie("session").value
+    auth.logout()
+    assert client.get("/").status_code == 302
+    # Replaying the cookie captured before logout does not get back in.
+    client.set_cookie("session", stolen)
+    r = client.get("/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_login_form_without_csrf_token_is_rejected(make, client):
+    make.user("jdoe")
+    make.commit()
+    r = client.post("/login", data={"username": "jdoe", "password": PASSWORD})
+    assert r.status_code == 400
+    assert b"form expired" in r.data
+    assert client.get("/").status_code == 302
+
+
+def test_logout_needs_csrf_token(make, auth, client):
+    make.user("jdoe")
+    make.commit()
+    auth.login("jdoe")
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still signed in
+
+
+def test_anonymous_user_is_sent_to_login(client):
+    r = client.get("/")
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_session_cookie_flags(make, auth):
+    make.user("jdoe")
+    make.commit()
+    r = auth.login("jdoe")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_next_parameter_cannot_redirect_off_site(make, client):
+    make.user("jdoe")
+    make.commit()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    r = client.post("/login?next=//evil.example/x",
+                    data={"username": "jdoe", "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 302 and "evil" not in r.headers["Location"]
+
+
+def test_create_user_cli_with_prompted_password(runner, app):
+    r = runner.invoke(args=["crm", "create-user", "newbie", "--role", "officer"],
+                      input="long enough password\nlong enough password\n")
+    assert r.exit_code == 0, r.output
+    assert db.session.scalar(sa.select(User.role).where(User.username == "newbie")) == "officer"
+
+
+def test_create_user_cli_refuses_short_password(runner):
+    r = runner.invoke(args=["crm", "create-user", "x", "--role", "officer", "--password", "short"])
+    assert r.exit_code != 0 and "at least 12 characters" in r.output
