@@ -11,17 +11,17 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from .types import (
-    ENGAGING,
     GroupContactFacts,
     GroupInfo,
     OfficerContactCount,
     Relation,
     _check_window,
     _not_after,
+    in_window,
     stage_rank,
 )
 
@@ -185,7 +185,7 @@ def hard_to_engage(
 def _flag(g: GroupInfo, f: GroupContactFacts | None, n_comp: int, as_of, today: date, days: int):
     last = f.last_contact_at if f else None
     engaged = f.last_engaging_at if f else None
-    if engaged is not None and _in_window(engaged, as_of, days):
+    if engaged is not None and in_window(engaged, as_of, days):
         return None
 
     reasons: list[tuple[str, str]] = []
@@ -230,12 +230,6 @@ def _flag(g: GroupInfo, f: GroupContactFacts | None, n_comp: int, as_of, today: 
         reason_codes=tuple(r[0] for r in reasons),
         priority=round(priority, 6),
     )
-
-
-def _in_window(moment: datetime, as_of, days: int) -> bool:
-    if isinstance(as_of, datetime):
-        return as_of - timedelta(days=days) < moment <= as_of
-    return as_of - timedelta(days=days) < moment.date() <= as_of
 
 
 # --------------------------------------------------------------------------- coverage

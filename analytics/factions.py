@@ -129,8 +129,9 @@ def factions(
       cause with the nodes already placed. If the search exceeds its node budget the
       heuristic answer stands and ``exact`` is False.
 
-    A pair with both an allied and a competing relation always frustrates one of
-    them; for triangle balance such a pair counts as competing.
+    Among partitions with equally few frustrated relations the one with the fewest
+    factions is preferred (exactly so in the exact mode). A pair with both an allied
+    and a competing relation always frustrates one of them; for triangle balance such a pair counts as competing.
 
     Examples
     --------
@@ -224,13 +225,11 @@ def _solve(comp, pos, neg, exact_limit, restarts, rng) -> tuple[dict[int, int], 
     nmask = [sum(1 << index[u] for u in neg[g]) for g in comp]
     best_lab, best_cost = _local_search(n, pmask, nmask, restarts, rng)
     exact = False
-    if best_cost == 0:
-        exact = True
-    elif n <= exact_limit:
-        found = _branch_and_bound(n, pmask, nmask, best_cost)
+    if n <= exact_limit:
+        found = _branch_and_bound(n, pmask, nmask, best_cost, len(set(best_lab)))
         if found is not None:
             exact = True
-            if found[1] < best_cost:
+            if found[0]:
                 best_lab, best_cost = found
     # Relabel factions by first appearance so labels are canonical.
     canon: dict[int, int] = {}
@@ -273,11 +272,11 @@ def _local_search(n, pmask, nmask, restarts, rng) -> tuple[list[int], int]:
             for v in order:
                 bit = 1 << v
                 cur = lab[v]
-                others = ((1 << n) - 1) & ~bit
+                pv, nv = pmask[v], nmask[v]  # v has no self-edge, so its own bit is clear
 
-                def cost_in(fm: int) -> int:
-                    fm &= ~bit
-                    return (nmask[v] & fm).bit_count() + (pmask[v] & others & ~fm).bit_count()
+                def cost_in(fm: int, pv: int = pv, nv: int = nv) -> int:
+                    # frustration of v inside faction fm: competitors in, allies out
+                    return (nv & fm).bit_count() + (pv & ~fm).bit_count()
 
                 here = cost_in(faction_masks[cur])
                 target, target_cost = None, here
@@ -286,9 +285,15 @@ def _local_search(n, pmask, nmask, restarts, rng) -> tuple[list[int], int]:
                         c = cost_in(fm)
                         if c < target_cost:
                             target, target_cost = f, c
-                alone = cost_in(0)
-                if alone < target_cost and faction_masks[cur] != bit:
-                    target, target_cost = len(faction_masks), alone
+                alone = faction_masks[cur] == bit
+                if target is None and alone:
+                    # Same cost but one faction fewer: prefer the simpler partition.
+                    for f, fm in enumerate(faction_masks):
+                        if f != cur and fm and cost_in(fm) == here:
+                            target = f
+                            break
+                elif not alone and cost_in(0) < target_cost:
+                    target, target_cost = len(faction_masks), cost_in(0)
                 if target is not None:
                     if target == len(faction_masks):
                         faction_masks.append(0)
@@ -297,16 +302,17 @@ def _local_search(n, pmask, nmask, restarts, rng) -> tuple[list[int], int]:
                     lab[v] = target
                     improved = True
         total = _cost(n, pmask, nmask, lab)
-        if best is None or total < best[1]:
+        if best is None or (total, len(set(lab))) < (best[1], len(set(best[0]))):
             best = (lab[:], total)
     assert best is not None
     return best
 
 
-def _branch_and_bound(n, pmask, nmask, upper) -> tuple[list[int], int] | None:
-    """Exact minimum below ``upper`` (nodes in the component's BFS order), or None
-    if the node budget ran out. Returns ``([], upper)`` when nothing beats ``upper``."""
-    best_cost = upper
+def _branch_and_bound(n, pmask, nmask, upper, upper_k) -> tuple[list[int], int] | None:
+    """Exact minimum of (frustration, factions) below ``(upper, upper_k)``, nodes in
+    the component's BFS order; None if the node budget ran out. Returns
+    ``([], upper)`` when nothing beats the bound."""
+    best_cost, best_k = upper, upper_k
     best_lab: list[int] = []
     lab = [0] * n
     masks: list[int] = []
@@ -331,16 +337,20 @@ def _branch_and_bound(n, pmask, nmask, upper) -> tuple[list[int], int] | None:
             extra += m
         return extra
 
+    def worse(cost: int, k: int) -> bool:
+        # Factions only ever get added, so (cost, k) so far bounds every completion.
+        return cost > best_cost or (cost == best_cost and k >= best_k)
+
     def rec(i: int, placed: int, cost: int) -> bool:
-        nonlocal best_cost, best_lab
+        nonlocal best_cost, best_k, best_lab
         budget[0] -= 1
         if budget[0] < 0:
             return False
         if i == n:
-            if cost < best_cost:
-                best_cost, best_lab = cost, lab[:]
+            if not worse(cost, len(masks)):
+                best_cost, best_k, best_lab = cost, len(masks), lab[:]
             return True
-        if cost + bound(i, placed) >= best_cost:
+        if worse(cost + bound(i, placed), len(masks)):
             return True
         pv, nv = pmask[i] & placed, nmask[i] & placed
         options = []
@@ -350,9 +360,9 @@ def _branch_and_bound(n, pmask, nmask, upper) -> tuple[list[int], int] | None:
         options.sort()
         bit = 1 << i
         for c, f in options:
-            if cost + c >= best_cost:
-                break
             new = f == len(masks)
+            if worse(cost + c, len(masks) + new):
+                continue
             if new:
                 masks.append(0)
             masks[f] |= bit

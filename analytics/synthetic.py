@@ -39,7 +39,7 @@ def synthetic_memberships(
     Examples
     --------
     >>> s, g = synthetic_memberships(10, 50, 120, seed=1)
-    >>> s.shape == g.shape and s.min() >= 1 and g.max() <= 10
+    >>> bool(s.shape == g.shape and s.min() >= 1 and g.max() <= 10)
     True
     """
     for name, v in (("n_groups", n_groups), ("n_stakeholders", n_stakeholders)):

@@ -55,3 +55,30 @@ def register_cli(app: Flask) -> None:
     register_demo(crm_cli)
     crm_cli.add_command(audit_cli)
     app.cli.add_command(crm_cli)
+
+
+@crm_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", help="A label to recognise the token by.")
+@click.option("--revoke", "revoke_id", type=int, help="Revoke the token with this id instead.")
+def token_cmd(username, name, revoke_id):
+    """Create (or revoke) a personal API token for USERNAME; the token is printed once."""
+    import sqlalchemy as sa
+
+    from crm.api.auth import issue_token, revoke_token
+    from crm.models import ApiToken, User
+
+    user = db.session.scalar(sa.select(User).where(User.username == username.lower()))
+    if user is None:
+        raise click.ClickException(f"no user named {username}")
+    if revoke_id:
+        tok = db.session.get(ApiToken, revoke_id)
+        if tok is None or tok.user_id != user.id:
+            raise click.ClickException(f"{username} has no token {revoke_id}")
+        revoke_token(None, tok)
+        db.session.commit()
+        click.echo(f"revoked token {revoke_id}")
+        return
+    tok, plain = issue_token(None, user, name)
+    db.session.commit()
+    click.echo(f"token {tok.id} for {user.username} (shown once, store it safely):\n{plain}")

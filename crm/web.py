@@ -8,6 +8,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from crm.errors import ConflictError, DomainError, ValidationError
 from crm.extensions import db
 from crm.vocab import label
 
@@ -37,13 +38,22 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from crm.api import init_api
+    from crm.analytics_adapter.views import bp as analytics_bp
+    from crm.cases.views import bp as cases_bp
+    from crm.contacts.views import bp as contacts_bp
     from crm.csvio.views import bp as csvio_bp
+    from crm.groups.views import bp as groups_bp
+    from crm.stakeholders.views import bp as stakeholders_bp
     from crm.home.views import bp as home_bp
     from crm.users.views import bp as auth_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(csvio_bp)
+    for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, analytics_bp):
+        app.register_blueprint(bp)
+    init_api(app)
 
 
 def _wants_json() -> bool:
@@ -61,8 +71,24 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
         if _wants_json():
-            return jsonify(error=e.name, message=e.description), e.code
+            body = {"code": e.code, "status": e.name, "message": e.description}
+            messages = (getattr(e, "data", None) or {}).get("messages")
+            if messages:  # webargs/marshmallow: one message list per field
+                body["errors"] = messages
+            return jsonify(body), e.code
         return render_template("error.html", code=e.code, message=e.description), e.code
+
+    @app.errorhandler(DomainError)
+    def domain_error(e: DomainError):
+        """Services refuse with a DomainError; the API gets JSON, pages a readable message."""
+        body = {"code": e.status, "status": type(e).__name__, "message": str(e)}
+        if isinstance(e, ValidationError):
+            body["errors"] = {"json": e.errors}
+        if isinstance(e, ConflictError):
+            body["current"] = e.current
+        if _wants_json():
+            return jsonify(body), e.status
+        return render_template("error.html", code=e.status, message=str(e)), e.status
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception):

@@ -1,0 +1,55 @@
+"""The JSON API under /api/v1: flask-smorest builds the OpenAPI document from the schemas.
+
+Each domain keeps its endpoints in `crm/<domain>/api.py` with a flask-smorest Blueprint
+named `blp`; `API_MODULES` lists them, in the order they appear in the document.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+from flask_smorest import Api
+
+from crm.extensions import csrf
+
+api = Api()
+
+API_MODULES = [
+    "crm.beats.api",
+    "crm.groups.api",
+    "crm.stakeholders.api",
+    "crm.contacts.api",
+    "crm.cases.api",
+    "crm.analytics_adapter.api",
+]
+
+
+def init_api(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "Alliance CRM API")
+    app.config.setdefault("API_VERSION", "v1")
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": "Community groups, stakeholders, contacts, cases and network "
+                                "analytics. Authenticate with `Authorization: Bearer <token>` "
+                                "(create one in your profile or with `flask crm token`) or the "
+                                "browser session (unsafe methods then need the X-CSRFToken header)."},
+        "security": [{"bearerAuth": []}, {"sessionCookie": []}],
+        "components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            "sessionCookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+        }},
+    })
+    api.init_app(app)
+    from crm.api.auth import require_api_user
+    from crm.api.docs import bp as docs_bp
+
+    for name in API_MODULES:
+        blp = importlib.import_module(name).blp
+        blp.before_request(require_api_user)
+        # Token clients carry no CSRF token; session clients are checked in require_api_user.
+        csrf.exempt(blp)
+        api.register_blueprint(blp)
+    app.register_blueprint(docs_bp)

@@ -80,6 +80,18 @@ class BeatAssignment(Timestamped, db.Model):
     beat: Mapped[Beat] = relationship()
 
 
+class GroupAssignment(Timestamped, db.Model):
+    """A community policing unit member's standing responsibility for a group."""
+
+    __tablename__ = "group_assignments"
+    __table_args__ = (sa.Index("ix_group_assignments_group_id_user_id", "group_id", "user_id"),)
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("community_groups.id", ondelete="CASCADE"), primary_key=True)
+
+
 class ApiToken(Timestamped, db.Model):
     """A personal API token; only its SHA-256 is stored, the token is shown once."""
 

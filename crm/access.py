@@ -1,0 +1,133 @@
+"""Need-to-know access, denied by default: the one place that decides which records a user sees.
+
+Roles decide what kind of thing a user may do; assignments decide which records:
+
+- officer: groups in their current beats; stakeholders who are members of those groups or
+  whom they contacted; contacts they took part in or in their beats.
+- supervisor: the same for every beat of their district.
+- unit: the groups they are assigned (GroupAssignment) and the groups of the cases they lead
+  or take part in; stakeholders of those groups; cases they lead or take part in.
+- admin: everything except well-being check-ins.
+- analyst: no record pages; pseudonymised exports only.
+
+Every list, page and API endpoint filters with these conditions, so a changed id in a URL
+finds nothing (404) rather than someone else's record.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import abort
+
+from crm.extensions import db
+from crm.models import (Beat, BeatAssignment, CaseParticipant, CommunityGroup, Contact,
+                        ContactOfficer, ContactStakeholder, GroupAssignment, Membership,
+                        ProblemCase, Stakeholder, User, case_beats, group_beats)
+
+NOTHING = sa.false()
+
+
+def beat_ids_select(user: User) -> sa.Select:
+    """Beats the user works: current assignments, or every beat of a supervisor's district."""
+    if user.role == "supervisor":
+        return sa.select(Beat.id).where(Beat.district_id == user.district_id)
+    today = date.today()
+    return sa.select(BeatAssignment.beat_id).where(
+        BeatAssignment.user_id == user.id, BeatAssignment.starts_on <= today,
+        sa.or_(BeatAssignment.ends_on.is_(None), BeatAssignment.ends_on >= today))
+
+
+def _unit_case_ids(user: User) -> sa.Select:
+    return sa.select(ProblemCase.id).where(sa.or_(
+        ProblemCase.lead_id == user.id,
+        ProblemCase.id.in_(sa.select(CaseParticipant.case_id)
+                           .where(CaseParticipant.user_id == user.id))))
+
+
+def group_ids_select(user: User) -> sa.Select | None:
+    """Ids of the groups the user may see; None means all groups (admin)."""
+    if user.role == "admin":
+        return None
+    if user.role in ("officer", "supervisor"):
+        return sa.select(group_beats.c.group_id).where(group_beats.c.beat_id.in_(beat_ids_select(user)))
+    if user.role == "unit":
+        return sa.union(
+            sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id),
+            sa.select(CaseParticipant.group_id).where(
+                CaseParticipant.case_id.in_(_unit_case_ids(user)),
+                CaseParticipant.group_id.is_not(None)),
+        )
+    return sa.select(CommunityGroup.id).where(NOTHING)
+
+
+def group_scope(user: User) -> sa.ColumnElement[bool]:
+    ids = group_ids_select(user)
+    return sa.true() if ids is None else CommunityGroup.id.in_(ids)
+
+
+def stakeholder_scope(user: User) -> sa.ColumnElement[bool]:
+    """Whose personal fields the user may see (members of visible groups, or people they met)."""
+    if user.role == "admin":
+        return sa.true()
+    if user.role == "analyst":
+        return NOTHING
+    groups = group_ids_select(user)
+    via_groups = Stakeholder.id.in_(sa.select(Membership.stakeholder_id)
+                                    .where(Membership.group_id.in_(groups)))
+    if user.role == "officer":
+        met = Stakeholder.id.in_(
+            sa.select(ContactStakeholder.stakeholder_id).join(
+                ContactOfficer, ContactOfficer.contact_id == ContactStakeholder.contact_id)
+            .where(ContactOfficer.user_id == user.id))
+        return sa.or_(via_groups, met)
+    if user.role == "unit":
+        in_cases = Stakeholder.id.in_(sa.select(CaseParticipant.stakeholder_id).where(
+            CaseParticipant.case_id.in_(_unit_case_ids(user)),
+            CaseParticipant.stakeholder_id.is_not(None)))
+        return sa.or_(via_groups, in_cases)
+    return via_groups
+
+
+def contact_scope(user: User) -> sa.ColumnElement[bool]:
+    if user.role == "admin":
+        return sa.true()
+    if user.role == "analyst":
+        return NOTHING
+    took_part = Contact.id.in_(sa.select(ContactOfficer.contact_id)
+                               .where(ContactOfficer.user_id == user.id))
+    if user.role in ("officer", "supervisor"):
+        return sa.or_(took_part, Contact.logged_by_id == user.id,
+                      Contact.beat_id.in_(beat_ids_select(user)))
+    return sa.or_(took_part, Contact.logged_by_id == user.id)
+
+
+def case_scope(user: User) -> sa.ColumnElement[bool]:
+    if user.role == "admin":
+        return sa.true()
+    if user.role == "unit":
+        return ProblemCase.id.in_(_unit_case_ids(user))
+    if user.role in ("officer", "supervisor"):
+        mine = ProblemCase.id.in_(_unit_case_ids(user))
+        in_beats = ProblemCase.id.in_(sa.select(case_beats.c.case_id)
+                                      .where(case_beats.c.beat_id.in_(beat_ids_select(user))))
+        return sa.or_(mine, in_beats)
+    return NOTHING
+
+
+SCOPES = {CommunityGroup: group_scope, Stakeholder: stakeholder_scope, Contact: contact_scope,
+          ProblemCase: case_scope}
+
+
+def scoped(model, user: User) -> sa.Select:
+    """`select(model)` limited to what `user` may see."""
+    return sa.select(model).where(SCOPES[model](user))
+
+
+def get_visible_or_404(model, ident: int, user: User):
+    """Fetch one record the user may see; anything else is a 404, never a 403 that leaks existence."""
+    obj = db.session.scalar(scoped(model, user).where(model.id == ident))
+    if obj is None:
+        abort(404)
+    return obj

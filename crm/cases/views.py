@@ -1,0 +1,5 @@
+"""Cases pages."""
+
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
