@@ -57,3 +57,55 @@ def synthetic_memberships(
     key = np.unique(s.astype(np.int64) * n_groups + g)
     key = key[rng.permutation(key.size)]
     return key // n_groups + 1, key % n_groups + 1
+
+
+def perf_check(n_groups: int = 5000, n_stakeholders: int = 100_000, n_memberships: int = 300_000,
+               seed: int = 0, repeat: int = 7) -> dict[str, float]:
+    """Time :func:`analytics.overlap` against the bare ``B.T @ B`` and time
+    :func:`analytics.brokers`, with peak traced memory (tracemalloc, numpy included).
+
+    Run as ``python -m analytics.synthetic``. Returns seconds and MiB.
+    """
+    import time
+    import tracemalloc
+
+    import scipy.sparse as sp
+
+    from .brokers import brokers
+    from .overlap import overlap
+
+    s, g = synthetic_memberships(n_groups, n_stakeholders, n_memberships, seed)
+    b = sp.csr_matrix((np.ones(s.size, np.int32), (s, g)))
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    def peak(fn) -> float:
+        tracemalloc.start()
+        fn()
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return top / 2**20
+
+    bare = best(lambda: b.T @ b)
+    ov = best(lambda: overlap(s, g))
+    br = best(lambda: brokers(s, g)) if repeat else 0.0
+    return {
+        "memberships": float(s.size),
+        "bare_product_s": bare,
+        "overlap_s": ov,
+        "overlap_ratio": ov / bare,
+        "overlap_peak_mib": peak(lambda: overlap(s, g)),
+        "brokers_s": br,
+        "brokers_peak_mib": peak(lambda: brokers(s, g)),
+    }
+
+
+if __name__ == "__main__":
+    for key, value in perf_check().items():
+        print(f"{key:>18}: {value:.4f}")

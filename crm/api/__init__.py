@@ -18,8 +18,11 @@ api = Api()
 API_MODULES = [
     "crm.beats.api",
     "crm.groups.api",
+    "crm.groups.memberships_api",
+    "crm.groups.relations_api",
     "crm.stakeholders.api",
     "crm.contacts.api",
+    "crm.contacts.followups_api",
     "crm.cases.api",
     "crm.analytics_adapter.api",
 ]

@@ -8,11 +8,11 @@ import pytest
 from analytics import Relation, factions
 
 
-def A(a, b):
+def ally(a, b):
     return Relation(a, b, "allied")
 
 
-def C(a, b):
+def rival(a, b):
     return Relation(a, b, "competing")
 
 
@@ -43,7 +43,7 @@ def _brute_force_minimum(relations):
 
 def test_unbalanced_triangle_cannot_be_split_without_frustration():
     # 1 and 2 allied, 2 and 3 allied, but 1 and 3 compete: some relation must give.
-    r = factions([A(1, 2), A(2, 3), C(1, 3)])
+    r = factions([ally(1, 2), ally(2, 3), rival(1, 3)])
     assert r.frustration == 1
     assert len(r.frustrated) == 1
     assert r.exact
@@ -55,7 +55,7 @@ def test_unbalanced_triangle_cannot_be_split_without_frustration():
 
 
 def test_balanced_two_camps_are_found_with_no_frustration():
-    rels = [A(1, 2), A(2, 3), A(1, 3), A(4, 5), C(1, 4), C(2, 5), C(3, 4)]
+    rels = [ally(1, 2), ally(2, 3), ally(1, 3), ally(4, 5), rival(1, 4), rival(2, 5), rival(3, 4)]
     r = factions(rels)
     assert r.frustration == 0 and r.frustrated == ()
     assert r.factions == ((1, 2, 3), (4, 5))
@@ -64,31 +64,31 @@ def test_balanced_two_camps_are_found_with_no_frustration():
 
 
 def test_four_cycle_with_one_competing_edge_frustrates_one_relation():
-    r = factions([A(1, 2), A(2, 3), A(3, 4), C(4, 1)])
+    r = factions([ally(1, 2), ally(2, 3), ally(3, 4), rival(4, 1)])
     assert r.frustration == 1
     assert r.triangle_balance is None  # a 4-cycle has no triangles
 
 
 def test_all_competing_four_cycle_splits_into_two_camps():
-    r = factions([C(1, 2), C(2, 3), C(3, 4), C(4, 1)])
+    r = factions([rival(1, 2), rival(2, 3), rival(3, 4), rival(4, 1)])
     assert r.frustration == 0
     assert r.factions == ((1, 3), (2, 4))
 
 
 def test_three_mutual_competitors_form_three_factions():
-    r = factions([C(1, 2), C(2, 3), C(1, 3)])
+    r = factions([rival(1, 2), rival(2, 3), rival(1, 3)])
     assert r.frustration == 0
     assert r.factions == ((1,), (2,), (3,))
     assert r.triangle_balance == 0.0  # three competing edges: odd
 
 
 def test_groups_with_only_overlapping_relations_are_not_factions():
-    r = factions([A(1, 2), Relation(2, 3, "overlapping"), Relation(7, 8, "overlapping")])
+    r = factions([ally(1, 2), Relation(2, 3, "overlapping"), Relation(7, 8, "overlapping")])
     assert r.factions == ((1, 2),)
 
 
 def test_stakeholder_in_two_competing_groups_is_a_mediator():
-    rels = [C(10, 20), A(20, 30)]
+    rels = [rival(10, 20), ally(20, 30)]
     memberships = [(1, 10), (1, 20), (2, 20), (2, 30), (3, 10)]
     r = factions(rels, memberships)
     assert [(m.stakeholder_id, m.group_a, m.group_b) for m in r.mediators] == [(1, 10, 20)]
@@ -97,7 +97,7 @@ def test_stakeholder_in_two_competing_groups_is_a_mediator():
 
 
 def test_pair_both_allied_and_competing_always_frustrates_one():
-    r = factions([A(1, 2), C(1, 2)])
+    r = factions([ally(1, 2), rival(1, 2)])
     assert r.frustration == 1
 
 
@@ -109,9 +109,9 @@ def test_exact_and_heuristic_reach_the_brute_force_minimum(seed):
     for a, b in itertools.combinations(range(n), 2):
         x = rng.random()
         if x < 0.35:
-            rels.append(A(a, b))
+            rels.append(ally(a, b))
         elif x < 0.65:
-            rels.append(C(a, b))
+            rels.append(rival(a, b))
     if not rels:
         return
     best = _brute_force_minimum(rels)
@@ -135,7 +135,7 @@ def test_heuristic_is_repeatable_with_the_same_seed():
 
 
 def test_components_are_solved_separately():
-    r = factions([A(1, 2), C(3, 4), A(5, 6), A(6, 7), C(5, 7)])
+    r = factions([ally(1, 2), rival(3, 4), ally(5, 6), ally(6, 7), rival(5, 7)])
     assert r.frustration == 1
     assert r.exact
     assert sorted(g for f in r.factions for g in f) == [1, 2, 3, 4, 5, 6, 7]
@@ -149,4 +149,4 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError):
         factions([("1", "2")])
     with pytest.raises(ValueError):
-        factions([A(1, 2)], restarts=0)
+        factions([ally(1, 2)], restarts=0)
