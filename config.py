@@ -61,6 +61,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token instead
 
     # Sign-in policy
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    ACCOUNT_INACTIVE_DAYS = 90
+    TOTP_REQUIRED_ROLES = ("admin",)
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"

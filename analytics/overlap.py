@@ -163,9 +163,15 @@ def overlap(stakeholder_ids, group_ids, *, min_shared: int = 1) -> OverlapResult
         raise ValueError(f"min_shared must be an int >= 1, got {min_shared!r}")
     s, g = membership_arrays(stakeholder_ids, group_ids)
     gcode, gkeys = compact_ids(g)
-    scode, skeys = compact_ids(s)
+    # Stakeholder ids are never mapped back here, so small non-negative ids serve as
+    # column numbers directly (empty columns cost nothing in the product).
+    if s.size and s.min() >= 0 and s.max() < 4 * s.size + 1024:
+        scode, ns = s, int(s.max()) + 1
+    else:
+        scode, skeys = compact_ids(s)
+        ns = skeys.size
     ng = gkeys.size
-    bt = _build(gcode, scode, ng, skeys.size)
+    bt = _build(gcode, scode, ng, ns)
     counts = np.diff(bt.indptr)
     c = bt @ bt.T
     # Duplicate memberships would inflate counts. Each entry contributes 1 to its
@@ -173,15 +179,17 @@ def overlap(stakeholder_ids, group_ids, *, min_shared: int = 1) -> OverlapResult
     # diagonal with the row counts proves there are none, at O(groups) cost.
     if ng and not np.array_equal(c.diagonal(), counts):
         key = np.unique(scode * ng + gcode)
-        bt = _build(key % ng, key // ng, ng, skeys.size)
+        bt = _build(key % ng, key // ng, ng, ns)
         counts = np.diff(bt.indptr)
         c = bt @ bt.T
 
-    rows = np.repeat(np.arange(ng, dtype=c.indices.dtype), np.diff(c.indptr))
+    # 16-bit codes when they fit: the radix sorts below need them anyway.
+    code_t = np.uint16 if ng <= 65536 else c.indices.dtype
+    rows = np.repeat(np.arange(ng, dtype=code_t), np.diff(c.indptr))
     keep = c.indices > rows
     if min_shared > 1:
         keep &= c.data >= min_shared
-    a, b, sh = rows[keep], c.indices[keep], c.data[keep]
+    a, b, sh = rows[keep], c.indices[keep].astype(code_t), c.data[keep]
 
     order = _order(a, b, sh, ng)
     a, b, sh = a[order], b[order], sh[order]
@@ -200,6 +208,6 @@ def _order(a: np.ndarray, b: np.ndarray, sh: np.ndarray, ng: int) -> np.ndarray:
     if ng > 65536 or top >= 65536:
         return np.lexsort((b, a, -sh.astype(np.int64)))
     # Least-significant key first; each pass is a stable 16-bit radix sort.
-    o = np.argsort(b.astype(np.uint16), kind="stable")
-    o = o[np.argsort(a[o].astype(np.uint16), kind="stable")]
+    o = np.argsort(b, kind="stable")  # a and b are uint16 here
+    o = o[np.argsort(a[o], kind="stable")]
     return o[np.argsort((top - sh[o]).astype(np.uint16), kind="stable")]

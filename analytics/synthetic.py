@@ -64,7 +64,8 @@ def perf_check(n_groups: int = 5000, n_stakeholders: int = 100_000, n_membership
     """Time :func:`analytics.overlap` against the bare ``B.T @ B`` and time
     :func:`analytics.brokers`, with peak traced memory (tracemalloc, numpy included).
 
-    Run as ``python -m analytics.synthetic``. Returns seconds and MiB.
+    Run as ``python -m analytics.synthetic`` (a harmless runpy warning appears because
+    the package re-exports this module). Returns seconds (best of ``repeat``) and MiB.
     """
     import time
     import tracemalloc

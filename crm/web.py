@@ -14,6 +14,10 @@ from crm.vocab import label
 
 
 def register_request_hooks(app: Flask) -> None:
+    from crm.users.sessions import register_session_timeouts
+
+    register_session_timeouts(app)
+
     @app.after_request
     def commit_once_per_request(response):
         """The one commit of a request: services only flush. Anything 4xx/5xx rolls back."""
@@ -34,6 +38,9 @@ def register_request_hooks(app: Flask) -> None:
                      "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
         if not app.debug and not app.testing:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # Pages and API answers may carry personal data: never keep them in a cache.
+        if request.endpoint not in ("static", "api_docs.asset"):
+            h["Cache-Control"] = "no-store"
         return response
 
 

@@ -104,10 +104,25 @@ class Auth:
         self.client = client
 
     def login(self, username: str, password: str = PASSWORD, follow: bool = False):
+        """Sign in; completes the TOTP step (enrolling when needed) for roles that require it."""
         page = self.client.get("/login")
         token = csrf_token_from(page.get_data(as_text=True))
-        return self.client.post("/login", data={"username": username, "password": password,
-                                                "csrf_token": token}, follow_redirects=follow)
+        r = self.client.post("/login", data={"username": username, "password": password,
+                                             "csrf_token": token}, follow_redirects=follow)
+        if not follow and r.status_code == 302 and "/login/second-factor" in r.headers["Location"]:
+            r = self.second_factor(username)
+        return r
+
+    def second_factor(self, username: str, code: str | None = None):
+        import pyotp
+
+        from crm.models import User
+        html = self.client.get("/login/second-factor").get_data(as_text=True)
+        m = re.search(r'<code class="secret">([A-Z2-7]{16,})</code>', html)
+        secret = m.group(1) if m else db.session.scalar(
+            sa.select(User.totp_secret).where(User.username == username))
+        return self.client.post("/login/second-factor", data={
+            "code": code or pyotp.TOTP(secret).now(), "csrf_token": csrf_token_from(html)})
 
     def logout(self):
         page = self.client.get("/")

@@ -108,12 +108,17 @@ def _chicago() -> tuple[list[dict], list[dict]]:
     geoms: dict[str, list[dict]] = defaultdict(list)
     for f in _read_features(folder / "beats.geojson"):
         geoms[f["properties"]["beat_num"]].append(f["geometry"])
+    rows_by_code: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:  # a beat in several pieces (3100: both airports) has a row per piece
+        rows_by_code[r["beat_num"]].append(r)
     beats = []
-    for r in rows:
-        code = r["beat_num"]
+    for code, pieces in rows_by_code.items():
+        r = pieces[0]
         geometry = _merge_geometries(geoms[code]) if code in geoms else None
-        lat, lon = (float(r["centroid_lat"]), float(r["centroid_lon"])) \
-            if r.get("centroid_lat") else (centroid(geometry) or (None, None))
+        if len(pieces) == 1 and r.get("centroid_lat"):
+            lat, lon = float(r["centroid_lat"]), float(r["centroid_lon"])
+        else:
+            lat, lon = centroid(geometry) or (None, None)
         beats.append({"code": code, "name": f"Beat {code}", "district": r["district"].zfill(2),
                       "geometry": geometry, "lat": lat, "lon": lon})
     return districts, beats

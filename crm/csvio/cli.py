@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 
@@ -29,7 +30,7 @@ def register(group):
         lines = data.count(b"\n")
         if lines > PROGRESS_THRESHOLD:
             with click.progressbar(length=lines, label=f"Checking {kind}",
-                                   file=click.get_text_stream("stderr")) as bar:
+                                   file=sys.stderr) as bar:
                 report = import_csv(None, kind, data, dry_run=dry_run, progress=bar.update)
         else:
             report = import_csv(None, kind, data, dry_run=dry_run)

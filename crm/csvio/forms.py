@@ -1,6 +1,6 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import BooleanField, SelectField
+from wtforms import BooleanField, SelectChoice, SelectField
 
 from crm.csvio.services import KINDS
 from crm.vocab import label
@@ -9,7 +9,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
 class ImportForm(FlaskForm):
-    kind = SelectField("Kind of records", choices=[(k, label(k)) for k in KINDS])
+    kind = SelectField("Kind of records", choices=[SelectChoice(k, label(k)) for k in KINDS])
     file = FileField("CSV file (UTF-8, header row first)", validators=[
         FileRequired("Choose a CSV file."),
         FileSize(MAX_UPLOAD_BYTES, message="The file is larger than 20 MB; use the command line."),

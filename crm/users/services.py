@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -27,9 +29,50 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_policy(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
+_COMMON = frozenset(
+    line.strip().lower()
+    for line in (Path(__file__).with_name("common_passwords.txt")).read_text().splitlines()
+    if line.strip() and not line.startswith("#")
+)
+
+
+def check_password_policy(password: str, *, username: str = "") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationError({"password": f"must be at least {MIN_PASSWORD_LENGTH} characters"})
+    lowered = password.lower()
+    if lowered in _COMMON or len(set(lowered)) <= 2 or (username and username.lower() in lowered):
+        raise ValidationError({"password": "is too easy to guess: it is a common password or "
+                                           "contains the username"})
+
+
+def change_password(actor: User, user: User, new_password: str, *, ip: str = "") -> None:
+    """Set a new password and revoke every session of the user (the caller signs in again)."""
+    check_password_policy(new_password, username=user.username)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    record_event(actor, "user.password_change", user, ip=ip)
+    revoke_sessions(actor, user, reason="password change", ip=ip)
+
+
+def set_active(actor: User | None, user: User, active: bool, *, reason: str, ip: str = "") -> None:
+    user.active = active
+    record_event(actor, "user.enable" if active else "user.disable", user, ip=ip,
+                 detail={"reason": reason})
+    if not active:
+        revoke_sessions(actor, user, reason=f"disabled: {reason}", ip=ip)
+
+
+def disable_inactive_accounts(actor: User | None, *, now=None) -> list[User]:
+    """Disable accounts unused for ACCOUNT_INACTIVE_DAYS (never used: counted from creation)."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=current_app.config["ACCOUNT_INACTIVE_DAYS"])
+    stale = db.session.scalars(sa.select(User).where(
+        User.active.is_(True),
+        sa.func.coalesce(User.last_login_at, User.created_at) < cutoff)).all()
+    for user in stale:
+        set_active(actor, user, False, reason="unused for "
+                   f"{current_app.config['ACCOUNT_INACTIVE_DAYS']} days")
+    return stale
 
 
 def create_user(actor: User | None, username: str, role: str, password: str, *,
@@ -45,7 +88,7 @@ def create_user(actor: User | None, username: str, role: str, password: str, *,
         errors["role"] = f"must be one of {', '.join(ROLES)}"
     if errors:
         raise ValidationError(errors)
-    check_password_policy(password)
+    check_password_policy(password, username=username)
     user = User(username=username, role=role, display_name=display_name or username,
                 password_hash=hash_password(password), district_id=district_id,
                 password_changed_at=utcnow())
@@ -60,6 +103,10 @@ def create_user(actor: User | None, username: str, role: str, password: str, *,
 class SignInResult:
     user: User | None
     error: str | None = None
+
+
+def password_ok(user: User, password: str) -> bool:
+    return _verify(user.password_hash, password)
 
 
 # One message for every failure so the page never tells which usernames exist.
@@ -90,6 +137,13 @@ def authenticate(username: str, password: str, *, ip: str = "") -> SignInResult:
             record_event(user, "auth.lockout", user, outcome="denied", ip=ip,
                          detail={"until": user.locked_until.isoformat()})
         record_event(user, "auth.login", user, outcome="failure", ip=ip, detail={"reason": reason})
+        return SignInResult(None, GENERIC_FAILURE)
+    last_used = user.last_login_at or user.created_at
+    if last_used and now - last_used > timedelta(days=current_app.config["ACCOUNT_INACTIVE_DAYS"]):
+        set_active(None, user, False, reason="unused for "
+                   f"{current_app.config['ACCOUNT_INACTIVE_DAYS']} days", ip=ip)
+        record_event(user, "auth.login", user, outcome="denied", ip=ip,
+                     detail={"reason": "inactive account disabled"})
         return SignInResult(None, GENERIC_FAILURE)
     user.failed_logins = 0
     user.locked_until = None

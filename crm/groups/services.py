@@ -1,0 +1,633 @@
+"""Community groups, their memberships and the declared relations between them.
+
+Every function that changes records takes the acting user first, validates (raising
+`ValidationError` with one message per field), writes the audit trail with the values
+before and after, and flushes. None of them commits: the web request or CLI command does.
+
+Reading helpers (`list_groups`, `group_row`, `group_page`) apply `crm.access` so callers get
+only what the user may see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from crm.access import case_scope, contact_scope, group_scope, stakeholder_scope
+from crm.audit.services import record_event
+from crm.beats.models import Beat
+from crm.cases.models import CaseParticipant, ProblemCase
+from crm.contacts.models import Contact, ContactGroup, ContactOfficer
+from crm.db import utcnow
+from crm.errors import ConflictError, ValidationError
+from crm.extensions import db
+from crm.groups.models import CommunityGroup, GroupRelation, RelationshipStageChange, group_beats
+from crm.home.services import GroupRow
+from crm.stakeholders.models import Membership, Stakeholder
+from crm.users.models import GroupAssignment, User
+from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAGES, STANCES
+
+EDITOR_ROLES = ("unit", "supervisor", "admin")
+READER_ROLES = ("officer", "unit", "supervisor", "admin")
+SORTS = ("name", "days", "size", "stance")
+ROLE_ORDER = ("leader", "spokesperson", "liaison", "member")
+GROUP_FIELDS = ("name", "kind", "stance", "stage", "size_estimate", "languages", "channels",
+                "description", "contact_interval_days", "beats")
+NAME_MAX = CommunityGroup.name.type.length
+ISSUE_MAX = GroupRelation.issue.type.length
+
+
+def can_edit(user: User) -> bool:
+    return user.role in EDITOR_ROLES
+
+
+def split_list(value) -> list[str]:
+    """'Spanish, English,,spanish' -> ['Spanish', 'English']: trimmed, blanks and repeats dropped."""
+    items = value if isinstance(value, list | tuple) else str(value or "").split(",")
+    out: list[str] = []
+    for item in items:
+        item = str(item).strip()
+        if item and item.lower() not in {o.lower() for o in out}:
+            out.append(item)
+    return out
+
+
+# ---- reading ----------------------------------------------------------------------------
+
+def last_contact_by_group() -> sa.Subquery:
+    """One row per contacted group: (group_id, last), the latest ContactGroup.occurred_at.
+
+    Set-based, from the (group_id, occurred_at) index; the same figure the home pages show
+    (`crm.home.services.groups_by_days_since_contact`), joined instead of correlated so a
+    whole page of groups is filtered and sorted on it in one query.
+    """
+    return (sa.select(ContactGroup.group_id, sa.func.max(ContactGroup.occurred_at).label("last"))
+            .group_by(ContactGroup.group_id).subquery("last_contact"))
+
+
+@dataclass
+class GroupFilters:
+    beat: str | None = None          # beat code
+    kind: str | None = None
+    stance: str | None = None
+    stage: str | None = None
+    min_days: int | None = None      # last contact at least this many days ago (never included)
+    never: bool = False              # only groups never contacted
+    q: str | None = None             # name contains
+    sort: str = "name"
+    desc: bool = False
+
+
+def _midnight(d: date) -> datetime:
+    return datetime.combine(d, time.min)
+
+
+def group_list_query(user: User, f: GroupFilters, *, today: date | None = None) -> sa.Select:
+    """`select(CommunityGroup, last_contact_at)` filtered, sorted and scoped for `user`."""
+    today = today or date.today()
+    last_q = last_contact_by_group()
+    last = last_q.c.last
+    q = (sa.select(CommunityGroup, last.label("last"))
+         .outerjoin(last_q, last_q.c.group_id == CommunityGroup.id)
+         .where(group_scope(user)))
+    if f.beat:
+        q = q.where(CommunityGroup.id.in_(
+            sa.select(group_beats.c.group_id).join(Beat, Beat.id == group_beats.c.beat_id)
+            .where(Beat.code == f.beat)))
+    for attr in ("kind", "stance", "stage"):
+        if getattr(f, attr):
+            q = q.where(getattr(CommunityGroup, attr) == getattr(f, attr))
+    if f.q:
+        q = q.where(CommunityGroup.name.ilike(f"%{f.q}%"))
+    if f.never:
+        q = q.where(last.is_(None))
+    elif f.min_days is not None and f.min_days > 0:
+        # days = today - date(last) >= N  <=>  last < midnight of (today - N + 1)
+        q = q.where(sa.or_(last.is_(None), last < _midnight(today - timedelta(days=f.min_days - 1))))
+    never_first = sa.case((last.is_(None), 0), else_=1)
+    if f.sort == "days":
+        # Ascending days since contact = most recent contact first, never contacted last.
+        keys = [never_first.desc(), last.desc()] if not f.desc else [never_first, last.asc()]
+    elif f.sort == "size":
+        size = CommunityGroup.size_estimate
+        keys = [sa.case((size.is_(None), 1), else_=0), size.desc() if f.desc else size.asc()]
+    elif f.sort == "stance":
+        order = sa.case({s: i for i, s in enumerate(STANCES)}, value=CommunityGroup.stance)
+        keys = [order.desc() if f.desc else order.asc()]
+    else:
+        keys = [CommunityGroup.name.desc() if f.desc else CommunityGroup.name.asc()]
+    return q.order_by(*keys, CommunityGroup.name, CommunityGroup.id)
+
+
+def _beat_codes(group_ids: list[int]) -> dict[int, list[str]]:
+    codes: dict[int, list[str]] = {}
+    if not group_ids:
+        return codes
+    for gid, code in db.session.execute(
+        sa.select(group_beats.c.group_id, Beat.code).join(Beat, Beat.id == group_beats.c.beat_id)
+        .where(group_beats.c.group_id.in_(group_ids)).order_by(Beat.code)
+    ):
+        codes.setdefault(gid, []).append(code)
+    return codes
+
+
+def _rows(pairs, today: date) -> list[GroupRow]:
+    codes = _beat_codes([g.id for g, _ in pairs])
+    return [GroupRow(g, codes.get(g.id, []), lt, None if lt is None else (today - lt.date()).days)
+            for g, lt in pairs]
+
+
+def list_groups(user: User, f: GroupFilters, *, page: int = 1, per_page: int = 25,
+                today: date | None = None) -> tuple[list[GroupRow], int]:
+    """One page of visible groups with their last contact and stay-in-touch status, and the total."""
+    today = today or date.today()
+    q = group_list_query(user, f, today=today)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
+    pairs = db.session.execute(q.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
+    return _rows(pairs, today), total
+
+
+def group_row(group: CommunityGroup, *, today: date | None = None) -> GroupRow:
+    """The group with its beats, last contact and stay-in-touch status."""
+    last = db.session.scalar(sa.select(sa.func.max(ContactGroup.occurred_at))
+                             .where(ContactGroup.group_id == group.id))
+    return _rows([(group, last)], today or date.today())[0]
+
+
+@dataclass
+class MemberRow:
+    membership: Membership
+    visible: bool  # may the user see this person's name?
+
+    @property
+    def display_name(self) -> str:
+        s = self.membership.stakeholder
+        if not self.visible or s.erased_at is not None:
+            return f"member #{s.id}"
+        return s.name
+
+    @property
+    def current(self) -> bool:
+        m = self.membership
+        return m.ends_on is None or m.ends_on >= date.today()
+
+
+@dataclass
+class TimelineEntry:
+    contact: Contact
+    note_visible: bool  # the note is shown only to users who may see the contact itself
+
+    @property
+    def note_excerpt(self) -> str:
+        note = (self.contact.note or "").strip()
+        return note if len(note) <= 160 else note[:157].rstrip() + "…"
+
+
+@dataclass
+class GroupPage:
+    row: GroupRow
+    members: list[MemberRow]
+    relations: list[GroupRelation]
+    visible_group_ids: set[int]
+    timeline: list[TimelineEntry]
+    timeline_total: int
+    stage_history: list[RelationshipStageChange]
+    open_cases: list[ProblemCase]
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def current_relations(self) -> list[GroupRelation]:
+        return [r for r in self.relations if r.is_current]
+
+    @property
+    def ended_relations(self) -> list[GroupRelation]:
+        return [r for r in self.relations if not r.is_current]
+
+
+def group_page(user: User, group: CommunityGroup, *, timeline_page: int = 1,
+               timeline_size: int = 20, today: date | None = None) -> GroupPage:
+    """Everything the group page shows, in a fixed number of queries."""
+    memberships = list(db.session.scalars(
+        sa.select(Membership).where(Membership.group_id == group.id)
+        .options(selectinload(Membership.stakeholder))
+        .order_by(sa.case((Membership.ends_on.is_(None), 0), else_=1),
+                  sa.case({r: i for i, r in enumerate(ROLE_ORDER)}, value=Membership.role,
+                          else_=len(ROLE_ORDER)), Membership.id)))
+    ids = [m.stakeholder_id for m in memberships]
+    visible = set(db.session.scalars(sa.select(Stakeholder.id).where(
+        Stakeholder.id.in_(ids), stakeholder_scope(user)))) if ids else set()
+    relations = list(db.session.scalars(
+        sa.select(GroupRelation)
+        .where(sa.or_(GroupRelation.group_a_id == group.id, GroupRelation.group_b_id == group.id))
+        .options(selectinload(GroupRelation.group_a), selectinload(GroupRelation.group_b))
+        .order_by(GroupRelation.starts_on.desc(), GroupRelation.id.desc())))
+    others = {r.group_a_id for r in relations} | {r.group_b_id for r in relations}
+    visible_groups = set(db.session.scalars(sa.select(CommunityGroup.id).where(
+        CommunityGroup.id.in_(others), group_scope(user)))) if others else set()
+
+    contacts_q = (sa.select(Contact).join(ContactGroup, ContactGroup.contact_id == Contact.id)
+                  .where(ContactGroup.group_id == group.id))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(contacts_q.subquery()))
+    contacts = list(db.session.scalars(
+        contacts_q.options(selectinload(Contact.officer_links).selectinload(ContactOfficer.officer))
+        .order_by(Contact.occurred_at.desc(), Contact.id.desc())
+        .limit(timeline_size).offset((max(timeline_page, 1) - 1) * timeline_size)))
+    cids = [c.id for c in contacts]
+    readable = set(db.session.scalars(sa.select(Contact.id).where(
+        Contact.id.in_(cids), contact_scope(user)))) if cids else set()
+
+    history = list(db.session.scalars(
+        sa.select(RelationshipStageChange).where(RelationshipStageChange.group_id == group.id)
+        .order_by(RelationshipStageChange.changed_at.desc(), RelationshipStageChange.id.desc())
+        .limit(50)))
+    cases = list(db.session.scalars(
+        sa.select(ProblemCase).where(
+            ProblemCase.id.in_(sa.select(CaseParticipant.case_id)
+                               .where(CaseParticipant.group_id == group.id)),
+            ProblemCase.stage != "closed", case_scope(user))
+        .order_by(ProblemCase.opened_on.desc(), ProblemCase.id.desc())))
+    return GroupPage(
+        row=group_row(group, today=today),
+        members=[MemberRow(m, m.stakeholder_id in visible) for m in memberships],
+        relations=relations, visible_group_ids=visible_groups,
+        timeline=[TimelineEntry(c, c.id in readable) for c in contacts], timeline_total=total,
+        stage_history=history, open_cases=cases)
+
+
+# ---- groups -----------------------------------------------------------------------------
+
+def group_snapshot(g: CommunityGroup) -> dict:
+    """The editable fields as plain values (audit before/after, conflict pages)."""
+    return {"name": g.name, "kind": g.kind, "stance": g.stance, "stage": g.stage,
+            "size_estimate": g.size_estimate, "languages": list(g.languages or []),
+            "channels": list(g.channels or []), "description": g.description or "",
+            "contact_interval_days": g.contact_interval_days,
+            "beats": [b.code for b in g.beats]}
+
+
+def _check_version(obj, version_id: int | None, snapshot) -> None:
+    if version_id is not None and int(version_id) != obj.version_id:
+        raise ConflictError(
+            f"{_thing(obj)} was changed by someone else since you opened it (you edited version "
+            f"{version_id}, the saved version is now {obj.version_id}). Nothing was overwritten.",
+            current={"id": obj.id, "version_id": obj.version_id, **snapshot(obj)})
+
+
+def _thing(obj) -> str:
+    return {CommunityGroup: "This group", GroupRelation: "This relation",
+            Membership: "This membership"}.get(type(obj), "This record")
+
+
+def _flush(obj, snapshot, unique_field: str | None = None) -> None:
+    """Flush in a savepoint: a lost race on a unique key or a version becomes a clean error."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except StaleDataError as e:
+        raise ConflictError(f"{_thing(obj)} was changed by someone else while you saved. "
+                            "Nothing was overwritten.") from e
+    except IntegrityError as e:
+        raise ValidationError({unique_field or "record": "is already taken"}) from e
+
+
+def _clean_group(actor: User, data: dict, group: CommunityGroup | None) -> dict:
+    """Validate the editable fields present in `data`; return them normalised."""
+    errors: dict[str, str] = {}
+    out: dict = {}
+    if "name" in data or group is None:
+        name = " ".join(str(data.get("name") or "").split())
+        if not name:
+            errors["name"] = "is required"
+        elif len(name) > NAME_MAX:
+            errors["name"] = f"must be at most {NAME_MAX} characters"
+        else:
+            clash = db.session.scalar(sa.select(CommunityGroup.id).where(
+                sa.func.lower(CommunityGroup.name) == name.lower(),
+                CommunityGroup.id != (group.id if group else -1)))
+            if clash:
+                errors["name"] = "another group already has this name"
+        out["name"] = name
+    for fname, vocab in (("kind", GROUP_KINDS), ("stance", STANCES), ("stage", STAGES)):
+        if fname in data:
+            if data[fname] not in vocab:
+                errors[fname] = f"must be one of {', '.join(vocab)}"
+            out[fname] = data[fname]
+    if "size_estimate" in data:
+        size = data["size_estimate"]
+        if size in (None, ""):
+            out["size_estimate"] = None
+        else:
+            try:
+                out["size_estimate"] = int(size)
+                if out["size_estimate"] < 0:
+                    errors["size_estimate"] = "must be 0 or more"
+            except (TypeError, ValueError):
+                errors["size_estimate"] = "must be a whole number"
+    if "contact_interval_days" in data:
+        try:
+            out["contact_interval_days"] = int(data["contact_interval_days"])
+            if not 1 <= out["contact_interval_days"] <= 3650:
+                errors["contact_interval_days"] = "must be between 1 and 3650 days"
+        except (TypeError, ValueError):
+            errors["contact_interval_days"] = "must be a whole number of days"
+    for fname in ("languages", "channels"):
+        if fname in data:
+            items = split_list(data[fname])
+            if any(len(i) > 60 for i in items):
+                errors[fname] = "each entry must be at most 60 characters"
+            elif len(items) > 20:
+                errors[fname] = "at most 20 entries"
+            out[fname] = items
+    if "description" in data:
+        out["description"] = str(data["description"] or "").strip()
+        if len(out["description"]) > 5000:
+            errors["description"] = "must be at most 5000 characters"
+    if "beats" in data:
+        codes = split_list(data["beats"])
+        beats = list(db.session.scalars(sa.select(Beat).where(Beat.code.in_(codes)))) if codes else []
+        found = {b.code for b in beats}
+        missing = [c for c in codes if c not in found]
+        if missing:
+            errors["beats"] = f"unknown beat code{'s' if len(missing) > 1 else ''}: {', '.join(missing)}"
+        elif actor.role == "supervisor":
+            outside = [b.code for b in beats if b.district_id != actor.district_id]
+            if outside:
+                errors["beats"] = f"outside your district: {', '.join(outside)}"
+            elif not beats:
+                errors["beats"] = "name at least one beat of your district"
+        out["beats"] = sorted(beats, key=lambda b: b.code)
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _record_stage(actor: User, group: CommunityGroup, before: str, after: str) -> None:
+    if before != after:
+        db.session.add(RelationshipStageChange(
+            group_id=group.id, changed_by_id=actor.id, from_stage=before, to_stage=after,
+            changed_at=utcnow()))
+
+
+def create_group(actor: User, data: dict) -> CommunityGroup:
+    """Create a group; a unit member who creates one is assigned to it (so they can see it)."""
+    clean = _clean_group(actor, data, None)
+    beats = clean.pop("beats", [])
+    group = CommunityGroup(**clean)
+    group.beats = beats
+    db.session.add(group)
+    _flush(group, group_snapshot, "name")
+    if group.stage != "none":
+        _record_stage(actor, group, "none", group.stage)
+    if actor.role == "unit":
+        db.session.add(GroupAssignment(user_id=actor.id, group_id=group.id))
+    record_event(actor, "group.create", group, detail={"after": group_snapshot(group)})
+    return group
+
+
+def update_group(actor: User, group: CommunityGroup, data: dict,
+                 version_id: int | None) -> CommunityGroup:
+    """Change the fields present in `data`; refuse if the group moved past `version_id`."""
+    _check_version(group, version_id, group_snapshot)
+    clean = _clean_group(actor, data, group)
+    before = group_snapshot(group)
+    for key, value in clean.items():
+        setattr(group, key, value)
+    _record_stage(actor, group, before["stage"], group.stage)
+    _flush(group, group_snapshot, "name")
+    after = group_snapshot(group)
+    changed = {k for k in after if after[k] != before[k]}
+    record_event(actor, "group.update", group, detail={
+        "before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed},
+        "version_id": group.version_id})
+    return group
+
+
+def delete_group(actor: User, group: CommunityGroup) -> None:
+    record_event(actor, "group.delete", group, detail={"before": group_snapshot(group)})
+    db.session.delete(group)
+    db.session.flush()
+
+
+# ---- relations --------------------------------------------------------------------------
+
+def relation_snapshot(r: GroupRelation) -> dict:
+    return {"group_a_id": r.group_a_id, "group_b_id": r.group_b_id, "type": r.type,
+            "issue": r.issue or "",
+            "starts_on": r.starts_on.isoformat() if r.starts_on else None,
+            "ends_on": r.ends_on.isoformat() if r.ends_on else None}
+
+
+def _current_between(a_id: int, b_id: int, rtype: str, *, exclude: int | None = None):
+    today = date.today()
+    return db.session.scalar(sa.select(GroupRelation).where(
+        sa.or_(sa.and_(GroupRelation.group_a_id == a_id, GroupRelation.group_b_id == b_id),
+               sa.and_(GroupRelation.group_a_id == b_id, GroupRelation.group_b_id == a_id)),
+        GroupRelation.type == rtype,
+        sa.or_(GroupRelation.ends_on.is_(None), GroupRelation.ends_on >= today),
+        GroupRelation.id != (exclude or -1)).limit(1))
+
+
+def _clean_relation_fields(data: dict, errors: dict) -> dict:
+    out = {}
+    if "type" in data:
+        if data["type"] not in RELATION_TYPES:
+            errors["type"] = f"must be one of {', '.join(RELATION_TYPES)}"
+        out["type"] = data["type"]
+    if "issue" in data:
+        out["issue"] = " ".join(str(data["issue"] or "").split())
+        if len(out["issue"]) > ISSUE_MAX:
+            errors["issue"] = f"must be at most {ISSUE_MAX} characters"
+    for key in ("starts_on", "ends_on"):
+        if key in data:
+            out[key] = data[key]
+    return out
+
+
+def _check_dates(starts_on, ends_on, errors: dict) -> None:
+    if starts_on and ends_on and ends_on < starts_on:
+        errors["ends_on"] = "must be on or after the start date"
+
+
+def declare_relation(actor: User, a: CommunityGroup, b: CommunityGroup | None, type: str,  # noqa: A002
+                     issue: str = "", starts_on: date | None = None) -> GroupRelation:
+    """Declare that `a` and `b` are allied, competing or overlapping over `issue`."""
+    errors: dict[str, str] = {}
+    clean = _clean_relation_fields({"type": type, "issue": issue}, errors)
+    if b is None:
+        errors["group_b_id"] = "choose the other group"
+    elif b.id == a.id:
+        errors["group_b_id"] = "a group cannot be related to itself"
+    elif "type" not in errors and _current_between(a.id, b.id, clean["type"]):
+        errors["group_b_id"] = (f"{a.name} and {b.name} already have a current "
+                                f"{clean['type']} relation; edit or end that one instead")
+    if errors:
+        raise ValidationError(errors)
+    rel = GroupRelation(group_a_id=a.id, group_b_id=b.id, type=clean["type"],
+                        issue=clean["issue"], starts_on=starts_on or date.today())
+    db.session.add(rel)
+    _flush(rel, relation_snapshot)
+    record_event(actor, "group_relation.create", rel, detail={"after": relation_snapshot(rel)})
+    return rel
+
+
+def update_relation(actor: User, rel: GroupRelation, data: dict,
+                    version_id: int | None) -> GroupRelation:
+    """Change type, issue or dates of a relation (only the keys present in `data`)."""
+    _check_version(rel, version_id, relation_snapshot)
+    errors: dict[str, str] = {}
+    clean = _clean_relation_fields(data, errors)
+    starts_on = clean.get("starts_on", rel.starts_on)
+    ends_on = clean.get("ends_on", rel.ends_on)
+    _check_dates(starts_on, ends_on, errors)
+    rtype = clean.get("type", rel.type)
+    still_current = ends_on is None or ends_on >= date.today()
+    if not errors and still_current and _current_between(rel.group_a_id, rel.group_b_id, rtype,
+                                                         exclude=rel.id):
+        errors["type"] = f"these groups already have a current {rtype} relation"
+    if errors:
+        raise ValidationError(errors)
+    before = relation_snapshot(rel)
+    for key, value in clean.items():
+        setattr(rel, key, value)
+    _flush(rel, relation_snapshot)
+    record_event(actor, "group_relation.update", rel,
+                 detail={"before": before, "after": relation_snapshot(rel)})
+    return rel
+
+
+def end_relation(actor: User, rel: GroupRelation, ends_on: date | None,
+                 version_id: int | None) -> GroupRelation:
+    """Mark a relation as over from `ends_on` (today if not given); it stays in the history."""
+    _check_version(rel, version_id, relation_snapshot)
+    ends_on = ends_on or date.today()
+    errors: dict[str, str] = {}
+    _check_dates(rel.starts_on, ends_on, errors)
+    if errors:
+        raise ValidationError(errors)
+    before = relation_snapshot(rel)
+    rel.ends_on = ends_on
+    _flush(rel, relation_snapshot)
+    record_event(actor, "group_relation.end", rel,
+                 detail={"before": before, "after": relation_snapshot(rel)})
+    return rel
+
+
+def delete_relation(actor: User, rel: GroupRelation) -> None:
+    """Remove a relation recorded by mistake (ending it keeps the history instead)."""
+    record_event(actor, "group_relation.delete", rel, detail={"before": relation_snapshot(rel)})
+    db.session.delete(rel)
+    db.session.flush()
+
+
+# ---- memberships ------------------------------------------------------------------------
+
+def membership_snapshot(m: Membership) -> dict:
+    return {"stakeholder_id": m.stakeholder_id, "group_id": m.group_id, "role": m.role,
+            "starts_on": m.starts_on.isoformat() if m.starts_on else None,
+            "ends_on": m.ends_on.isoformat() if m.ends_on else None}
+
+
+def add_membership(actor: User, stakeholder: Stakeholder | None, group: CommunityGroup,
+                   role: str = "member", starts_on: date | None = None) -> Membership:
+    """Record that `stakeholder` belongs to `group` in `role` (one row per person and group)."""
+    errors: dict[str, str] = {}
+    if role not in MEMBERSHIP_ROLES:
+        errors["role"] = f"must be one of {', '.join(MEMBERSHIP_ROLES)}"
+    if stakeholder is None:
+        errors["stakeholder_id"] = "choose a person you can see"
+    elif stakeholder.erased_at is not None or stakeholder.merged_into_id is not None:
+        errors["stakeholder_id"] = "this record was erased or merged into another"
+    else:
+        existing = db.session.scalar(sa.select(Membership).where(
+            Membership.stakeholder_id == stakeholder.id, Membership.group_id == group.id))
+        if existing is not None:
+            errors["stakeholder_id"] = ("is already a member of this group" if existing.ends_on is None
+                                        else "has an ended membership of this group; edit it to "
+                                             "reopen it")
+    if errors:
+        raise ValidationError(errors)
+    m = Membership(stakeholder_id=stakeholder.id, group_id=group.id, role=role,
+                   starts_on=starts_on or date.today())
+    db.session.add(m)
+    _flush(m, membership_snapshot, "stakeholder_id")
+    record_event(actor, "membership.create", m, detail={"after": membership_snapshot(m)})
+    return m
+
+
+def update_membership(actor: User, m: Membership, data: dict,
+                      version_id: int | None) -> Membership:
+    """Change role or dates (keys present in `data`); an ends_on of None reopens it."""
+    _check_version(m, version_id, membership_snapshot)
+    errors: dict[str, str] = {}
+    if "role" in data and data["role"] not in MEMBERSHIP_ROLES:
+        errors["role"] = f"must be one of {', '.join(MEMBERSHIP_ROLES)}"
+    _check_dates(data.get("starts_on", m.starts_on), data.get("ends_on", m.ends_on), errors)
+    if errors:
+        raise ValidationError(errors)
+    before = membership_snapshot(m)
+    for key in ("role", "starts_on", "ends_on"):
+        if key in data:
+            setattr(m, key, data[key])
+    _flush(m, membership_snapshot)
+    record_event(actor, "membership.update", m,
+                 detail={"before": before, "after": membership_snapshot(m)})
+    return m
+
+
+def end_membership(actor: User, m: Membership, ends_on: date | None = None,
+                   version_id: int | None = None) -> Membership:
+    """The person left the group on `ends_on` (today if not given)."""
+    return update_membership(actor, m, {"ends_on": ends_on or date.today()}, version_id)
+
+
+def delete_membership(actor: User, m: Membership) -> None:
+    record_event(actor, "membership.delete", m, detail={"before": membership_snapshot(m)})
+    db.session.delete(m)
+    db.session.flush()
+
+
+# ---- scoping helpers for relations and memberships ---------------------------------------
+
+def visible_group_ids(user: User) -> sa.Select:
+    return sa.select(CommunityGroup.id).where(group_scope(user))
+
+
+def relations_query(user: User) -> sa.Select:
+    """Relations that touch at least one group the user may see."""
+    ids = visible_group_ids(user)
+    return (sa.select(GroupRelation)
+            .where(sa.or_(GroupRelation.group_a_id.in_(ids), GroupRelation.group_b_id.in_(ids)))
+            .options(selectinload(GroupRelation.group_a), selectinload(GroupRelation.group_b)))
+
+
+def memberships_query(user: User) -> sa.Select:
+    """Memberships of the groups the user may see."""
+    return (sa.select(Membership).where(Membership.group_id.in_(visible_group_ids(user)))
+            .options(selectinload(Membership.stakeholder), selectinload(Membership.group)))
+
+
+def visible_stakeholder_ids(user: User, ids) -> set[int]:
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Stakeholder.id).where(
+        Stakeholder.id.in_(ids), stakeholder_scope(user))))
+
+
+def visible_stakeholder(user: User, ident: int | None) -> Stakeholder | None:
+    if ident is None:
+        return None
+    return db.session.scalar(sa.select(Stakeholder).where(
+        Stakeholder.id == ident, stakeholder_scope(user)))
+
+
+def visible_group(user: User, ident: int | None) -> CommunityGroup | None:
+    if ident is None:
+        return None
+    return db.session.scalar(sa.select(CommunityGroup).where(
+        CommunityGroup.id == ident, group_scope(user)))
