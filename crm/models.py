@@ -7,6 +7,7 @@ from crm.cases.models import (case_beats, case_contacts, CaseAction, CaseEvent, 
 from crm.contacts.models import Contact, ContactGroup, ContactOfficer, ContactStakeholder
 from crm.groups.models import (CommunityGroup, GroupRelation, RelationshipStageChange,
                                group_beats)
+from crm.network.models import DataVersion
 from crm.stakeholders.models import Membership, Stakeholder
 from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, User
 from crm.wellbeing.models import WellbeingCheckin
@@ -15,7 +16,7 @@ __all__ = [
     "ApiToken", "AuditEvent", "Beat", "BeatAssignment", "CaseAction", "CaseEvent", "CaseIdea",
     "CaseMeasure", "CaseMeasureValue", "CaseParticipant", "CommunityGroup", "Contact",
     "GroupAssignment",
-    "ContactGroup", "ContactOfficer", "ContactStakeholder", "District", "GroupRelation",
+    "ContactGroup", "DataVersion", "ContactOfficer", "ContactStakeholder", "District", "GroupRelation",
     "Membership", "ProblemCase", "RelationshipStageChange", "Stakeholder", "User",
     "WellbeingCheckin", "case_beats", "case_contacts", "group_beats",
 ]

@@ -46,7 +46,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.api import init_api
-    from crm.analytics_adapter.views import bp as analytics_bp
+    from crm.network.views import bp as analytics_bp
     from crm.cases.views import bp as cases_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.csvio.views import bp as csvio_bp

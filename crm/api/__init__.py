@@ -24,7 +24,7 @@ API_MODULES = [
     "crm.contacts.api",
     "crm.contacts.followups_api",
     "crm.cases.api",
-    "crm.analytics_adapter.api",
+    "crm.network.api",
 ]
 
 

@@ -1,5 +1,200 @@
-"""Contacts pages."""
+"""Contacts pages: log a contact (one phone screen), read it, edit its note, follow-ups.
 
-from flask import Blueprint
+Views only parse forms, call `crm.contacts.services` and pick the response; the request
+boundary in crm.web commits (2xx/3xx) or rolls back (4xx), so a refused form writes nothing.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from crm.access import get_visible_or_404, stakeholder_scope
+from crm.contacts import services
+from crm.contacts.forms import ContactEditForm, ContactForm, DoneForm
+from crm.db import utcnow
+from crm.errors import ConflictError, ValidationError
+from crm.extensions import db
+from crm.models import CommunityGroup, Contact, RelationshipStageChange, Stakeholder
+from crm.stakeholders.services import groups_of, visible_group_ids
+from crm.vocab import TECHNIQUES
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
+
+
+def roles_required(*roles: str):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _ip() -> str:
+    return request.remote_addr or ""
+
+
+def attach_errors(form, errors: dict[str, list[str]]) -> list[str]:
+    """Put service errors on the form's fields; returns those that belong to no field."""
+    loose = []
+    for key, messages in errors.items():
+        field = getattr(form, key, None)
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + list(messages)
+        else:
+            loose.extend(f"{key.replace('_', ' ').capitalize()}: {m}" for m in messages)
+    return loose
+
+
+def _safe_next(target: str | None, default: str) -> str:
+    if target and target.startswith("/") and not target.startswith("//") \
+            and urlsplit(target).netloc == "":
+        return target
+    return default
+
+
+# ---- log a contact ----------------------------------------------------------------------------
+
+
+def _render_new(form: ContactForm, actor, status: int, loose=()):
+    beats = services.beat_choices(actor)
+    groups = services.offered_groups(actor)
+    chosen_group_ids = [g for g in (form.group_ids.data or []) if isinstance(g, int)]
+    missing = [g for g in chosen_group_ids if g not in {x.id for x in groups}]
+    if missing:
+        extra = visible_group_ids(actor, missing)
+        groups += list(db.session.scalars(sa.select(CommunityGroup)
+                                          .where(CommunityGroup.id.in_(extra))))
+    chosen_ids = [s for s in (form.stakeholder_ids.data or []) if isinstance(s, int)]
+    chosen = []
+    if chosen_ids:
+        found = {s.id: s for s in db.session.scalars(sa.select(Stakeholder).where(
+            Stakeholder.id.in_(chosen_ids), stakeholder_scope(actor)))}
+        memberships = groups_of(actor, list(found))
+        chosen = [{"id": i, "name": found[i].name,
+                   "groups": memberships.get(i, [])} for i in chosen_ids if i in found]
+    return render_template(
+        "contacts/new.html", form=form, beats=beats, groups=groups, chosen=chosen,
+        chosen_group_ids=set(chosen_group_ids), co_officers=services.co_officer_choices(actor),
+        techniques=TECHNIQUES, note_warning=services.NOTE_WARNING, loose_errors=list(loose),
+        has_errors=status >= 400), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*services.LOG_ROLES)
+def new():
+    actor = _actor()
+    form = ContactForm()
+    if request.method == "GET":
+        form.idempotency_key.data = uuid4().hex
+        form.occurred_at.data = utcnow().replace(second=0, microsecond=0)
+        beat = services.default_beat(actor)
+        form.beat_id.data = beat.id if beat else None
+        return _render_new(form, actor, 200)
+    if not form.validate():
+        return _render_new(form, actor, 422)
+    try:
+        contact, created = services.log_contact(actor, form.service_data(),
+                                                form.idempotency_key.data, ip=_ip())
+    except ValidationError as e:
+        return _render_new(form, actor, 422, attach_errors(form, e.errors))
+    flash("Contact saved." if created else "Already saved: this is the contact you sent.",
+          "info")
+    return redirect(url_for(".detail", contact_id=contact.id), 303)
+
+
+# ---- read and edit ----------------------------------------------------------------------------
+
+
+def _visible_contact(contact_id: int) -> Contact:
+    if not current_user.has_role(*services.LOG_ROLES):
+        abort(404)
+    return get_visible_or_404(Contact, contact_id, _actor())
+
+
+@bp.route("/<int:contact_id>")
+@login_required
+def detail(contact_id: int):
+    actor = _actor()
+    c = _visible_contact(contact_id)
+    visible = services.visible_stakeholder_ids(actor, [link.stakeholder_id
+                                                       for link in c.stakeholder_links])
+    stage_changes = list(db.session.scalars(
+        sa.select(RelationshipStageChange).where(RelationshipStageChange.contact_id == c.id)))
+    return render_template("contacts/detail.html", c=c, visible=visible,
+                           can_edit=services.can_edit(actor, c), stage_changes=stage_changes,
+                           done_form=DoneForm())
+
+
+@bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(contact_id: int):
+    actor = _actor()
+    c = _visible_contact(contact_id)
+    if not services.can_edit(actor, c):
+        abort(403)
+    form = ContactEditForm(obj=c if request.method == "GET" else None)
+    if request.method == "GET":
+        return render_template("contacts/edit.html", form=form, c=c, current=None)
+    if not form.validate():
+        return render_template("contacts/edit.html", form=form, c=c, current=None), 422
+    try:
+        services.update_contact(actor, c, form.service_data(), version_id=form.version_id.data,
+                                ip=_ip())
+    except ConflictError as e:
+        return render_template("contacts/edit.html", form=form, c=c, current=e.current,
+                               conflict=str(e)), 409
+    except ValidationError as e:
+        loose = attach_errors(form, e.errors)
+        return render_template("contacts/edit.html", form=form, c=c, current=None,
+                               loose_errors=loose), 422
+    flash("Contact updated.", "info")
+    return redirect(url_for(".detail", contact_id=c.id), 303)
+
+
+# ---- follow-ups -------------------------------------------------------------------------------
+
+
+@bp.route("/follow-ups")
+@roles_required(*services.LOG_ROLES)
+def follow_ups():
+    actor = _actor()
+    code = (request.args.get("beat") or "").strip()
+    beat = None
+    if code:
+        beat = services.follow_up_beat(actor, code)
+        if beat is None:
+            abort(404)
+    lists = services.follow_ups(actor, beat_id=beat.id if beat else None)
+    return render_template("contacts/follow_ups.html", lists=lists, beat=beat,
+                           beats=services.user_beats(actor), done_form=DoneForm(),
+                           today=utcnow().date(), here=request.full_path.rstrip("?"))
+
+
+@bp.route("/<int:contact_id>/follow-up/done", methods=["POST"])
+@roles_required(*services.LOG_ROLES)
+def follow_up_done(contact_id: int):
+    c = _visible_contact(contact_id)
+    form = DoneForm()
+    if not form.validate():
+        abort(400)
+    try:
+        services.mark_follow_up_done(_actor(), c, ip=_ip())
+    except ValidationError as e:
+        flash("; ".join(m for msgs in e.errors.values() for m in msgs), "error")
+        return redirect(url_for(".detail", contact_id=c.id), 303)
+    flash(f"Follow-up of {c.follow_up_on.isoformat()} marked done.", "info")
+    return redirect(_safe_next(request.form.get("next"), url_for(".follow_ups")), 303)

@@ -86,15 +86,16 @@ class ImportReport:
 
     def summary(self) -> str:
         if self.errors:
-            return (f"{self.kind}: {len(self.errors)} problem(s) found; nothing was imported.")
-        verb = "would be" if self.dry_run else "were"
-        text = (f"{self.kind}: {self.created} {verb} created, {self.updated} {verb} updated, "
-                f"{self.unchanged} unchanged.")
+            return f"{self.kind}: {len(self.errors)} problem(s) found; nothing was imported."
+        if self.dry_run:
+            text = (f"{self.kind} (dry run, nothing written): {self.created} would be created, "
+                    f"{self.updated} would be updated, {self.unchanged} unchanged.")
+        else:
+            text = (f"{self.kind}: {self.created} created, {self.updated} updated, "
+                    f"{self.unchanged} unchanged.")
         for what, n in self.also_created.items():
             if n:
-                text += f" {n} {what} {verb} created."
-        if self.dry_run:
-            text += " Dry run: nothing was written."
+                text += f" {n} {what} {'would be ' if self.dry_run else ''}created."
         return text
 
 

@@ -168,7 +168,7 @@ def search_stakeholders(user: User, query: str, *, limit: int = 10,
         for s in db.session.scalars(base.where(
                 _digits_sql(Stakeholder.phone).like(f"%{digits}%")).limit(SEARCH_CANDIDATES)):
             hits[s.id] = SearchHit(s, 1.0, "phone")
-    if "@" in query or "." in query and " " not in query:
+    if "@" in query or ("." in query and " " not in query):
         like = f"%{_like_escape(query.lower())}%"
         for s in db.session.scalars(base.where(
                 sa.func.lower(Stakeholder.email).like(like, escape="\\")).limit(SEARCH_CANDIDATES)):
@@ -271,7 +271,7 @@ def read_stakeholder(user: User, s: Stakeholder, *, ip: str = "") -> Stakeholder
     return s
 
 
-def _clean(data: dict, *, partial: bool = False) -> dict:
+def clean_fields(data: dict, *, partial: bool = False) -> dict:
     """Validate stakeholder fields; returns the cleaned values present in `data`."""
     errors: dict[str, str] = {}
     out: dict = {}
@@ -295,8 +295,6 @@ def _clean(data: dict, *, partial: bool = False) -> dict:
     text("language", 40)
     text("consent_method", 80)
     text("consent_purpose", 200)
-    if out.get("name") is None and "name" in out:
-        out.pop("name")
     if out.get("phone") and len(phone_digits(out["phone"])) < 3:
         errors["phone"] = "needs at least 3 digits"
     if out.get("email") and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", out["email"]):
@@ -335,7 +333,7 @@ def create_stakeholder(actor: User, data: dict, *, allow_duplicate: bool = False
     Raises ValidationError with a `duplicates` entry naming the candidates unless
     `allow_duplicate`; callers show the candidates and ask before creating anyway.
     """
-    values = _clean(data)
+    values = clean_fields(data)
     errors: dict[str, str] = {}
     if group_id is not None:
         if role not in MEMBERSHIP_ROLES:
@@ -379,7 +377,7 @@ def update_stakeholder(actor: User, s: Stakeholder, data: dict, *, version_id: i
             f"{s.name} was changed by someone else since you opened it "
             f"(now version {s.version_id}, you edited version {version_id}).",
             current=snapshot(s))
-    values = _clean(data, partial=True)
+    values = clean_fields(data, partial=True)
     stage_before = s.stage
     before, after = {}, {}
     for k, v in values.items():

@@ -1,0 +1,78 @@
+"""Contact forms: the one-screen log form, the note/follow-up edit, the follow-up done button.
+
+Choices that depend on the user (beats, co-officers) are set by the view; people and
+groups arrive as ids and are checked against the user's scope by the service.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField,
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional
+
+from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES, label
+
+
+def int_or_none(value):
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+def _choices(values):
+    return [(v, label(v)) for v in values]
+
+
+class ContactForm(FlaskForm):
+    idempotency_key = HiddenField(validators=[Length(max=64)])
+    occurred_at = DateTimeLocalField("When", validators=[DataRequired("is required")])
+    beat_id = SelectField("Beat", coerce=int_or_none, validate_choice=False)
+    place = StringField("Place", validators=[Optional(), Length(max=200)])
+    channel = RadioField("Channel", choices=_choices(CHANNELS), default="foot_patrol")
+    initiated_by = RadioField("Initiated by", choices=_choices(INITIATED_BY), default="proactive")
+    purpose = StringField("Purpose", validators=[Optional(), Length(max=200)])
+    stakeholder_ids = SelectMultipleField("People", coerce=int, validate_choice=False)
+    new_name = StringField("New person: name", validators=[Optional(), Length(max=200)])
+    new_phone = StringField("New person: phone", validators=[Optional(), Length(max=40)])
+    new_email = StringField("New person: email", validators=[Optional(), Length(max=254)])
+    group_ids = SelectMultipleField("Groups", coerce=int, validate_choice=False)
+    officer_ids = SelectMultipleField("Co-officers", coerce=int, validate_choice=False)
+    techniques = SelectMultipleField("Techniques used", choices=_choices(TECHNIQUES))
+    stage_after = SelectField("Relationship stage after",
+                              choices=[("", "Unchanged")] + _choices(STAGES), default="")
+    enforcement = SelectField("Enforcement action", choices=_choices(ENFORCEMENT), default="none")
+    note = TextAreaField("Short note", validators=[Optional(), Length(max=2000)])
+    follow_up_on = DateField("Follow up on", validators=[Optional()])
+    follow_up_note = StringField("Follow-up note", validators=[Optional(), Length(max=300)])
+
+    def service_data(self) -> dict:
+        return {
+            "occurred_at": self.occurred_at.data, "beat_id": self.beat_id.data,
+            "place": self.place.data, "channel": self.channel.data,
+            "initiated_by": self.initiated_by.data, "purpose": self.purpose.data,
+            "stakeholder_ids": self.stakeholder_ids.data or [],
+            "group_ids": self.group_ids.data or [], "officer_ids": self.officer_ids.data or [],
+            "techniques": self.techniques.data or [], "stage_after": self.stage_after.data,
+            "enforcement": self.enforcement.data, "note": self.note.data,
+            "follow_up_on": self.follow_up_on.data, "follow_up_note": self.follow_up_note.data,
+            "new_stakeholder": {"name": self.new_name.data, "phone": self.new_phone.data,
+                                "email": self.new_email.data},
+        }
+
+
+class ContactEditForm(FlaskForm):
+    version_id = IntegerField(validators=[DataRequired()])
+    place = StringField("Place", validators=[Optional(), Length(max=200)])
+    purpose = StringField("Purpose", validators=[Optional(), Length(max=200)])
+    note = TextAreaField("Short note", validators=[Optional(), Length(max=2000)])
+    follow_up_on = DateField("Follow up on", validators=[Optional()])
+    follow_up_note = StringField("Follow-up note", validators=[Optional(), Length(max=300)])
+
+    def service_data(self) -> dict:
+        return {"place": self.place.data, "purpose": self.purpose.data, "note": self.note.data,
+                "follow_up_on": self.follow_up_on.data, "follow_up_note": self.follow_up_note.data}
+
+
+class DoneForm(FlaskForm):
+    """Only the CSRF token: marking a follow-up done is one tap."""

@@ -1,0 +1,503 @@
+"""Contacts: logging one interaction, editing its note and follow-up, follow-up lists.
+
+`log_contact` is the officer's 30-second path: it validates everything first (so a bad
+field changes nothing), then writes the contact, its links, any quick-added person and
+the relationship stages in a handful of statements. A client-made idempotency key makes
+a double tap or a resent form return the first contact instead of writing a second one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from crm.access import beat_ids_select, contact_scope, group_ids_select, stakeholder_scope
+from crm.audit.services import record_event
+from crm.db import utcnow
+from crm.errors import ConflictError, ValidationError
+from crm.extensions import db
+from crm.models import (Beat, CommunityGroup, Contact, ContactGroup, ContactOfficer,
+                        ContactStakeholder, GroupAssignment, RelationshipStageChange,
+                        Stakeholder, User)
+from crm.stakeholders import services as stakeholder_services
+from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES
+
+LOG_ROLES = ("officer", "unit", "supervisor", "admin")
+FUTURE_TOLERANCE = timedelta(minutes=15)
+MAX_NOTE = 2000
+# Shown on the form next to the note, and enforced in spirit by review: no watch list.
+NOTE_WARNING = ("Engagement record, not intelligence: do not record suspicion, religion, "
+                "politics or ethnicity.")
+
+
+# ---- who may do what --------------------------------------------------------------------------
+
+
+def took_part(user: User, c: Contact) -> bool:
+    return c.logged_by_id == user.id or any(link.user_id == user.id for link in c.officer_links)
+
+
+def can_edit(user: User, c: Contact) -> bool:
+    """The officers of the contact, supervisors (of its beat, via scope) and administrators."""
+    return user.role in ("admin", "supervisor") or (user.role in LOG_ROLES and took_part(user, c))
+
+
+def user_beats(user: User) -> list[Beat]:
+    """Beats the user works, current assignment order first (supervisors: their district)."""
+    if user.role == "supervisor":
+        return list(db.session.scalars(sa.select(Beat).where(Beat.id.in_(beat_ids_select(user)))
+                                       .order_by(Beat.code)))
+    return user.current_beats()
+
+
+def beat_choices(user: User) -> list[Beat]:
+    """Beats offered on the contact form: the user's own, or all beats for unit and admin."""
+    beats = user_beats(user)
+    if beats or user.role == "officer":
+        return beats
+    return list(db.session.scalars(sa.select(Beat).order_by(Beat.code).limit(500)))
+
+
+def default_beat(user: User) -> Beat | None:
+    beats = user.current_beats()
+    return beats[0] if beats else None
+
+
+def offered_groups(user: User, limit: int = 300) -> list[CommunityGroup]:
+    """Groups shown as checkboxes: the user's visible groups (their beats' groups for officers)."""
+    return stakeholder_services.visible_groups(user, limit=limit)
+
+
+def co_officer_choices(user: User) -> list[User]:
+    """Colleagues who share a beat with the user (or everyone who logs contacts, for admin)."""
+    from crm.models import BeatAssignment
+    q = (sa.select(User).where(User.active.is_(True), User.id != user.id,
+                               User.role.in_(LOG_ROLES)).order_by(User.display_name).limit(200))
+    if user.role != "admin":
+        today = date.today()
+        q = q.where(User.id.in_(sa.select(BeatAssignment.user_id).where(
+            BeatAssignment.beat_id.in_(beat_ids_select(user)), BeatAssignment.starts_on <= today,
+            sa.or_(BeatAssignment.ends_on.is_(None), BeatAssignment.ends_on >= today))))
+    return list(db.session.scalars(q))
+
+
+# ---- logging a contact ------------------------------------------------------------------------
+
+
+def _text(data: dict, key: str, max_len: int, errors: dict) -> str:
+    value = (data.get(key) or "").strip()
+    if len(value) > max_len:
+        errors[key] = f"must be at most {max_len} characters (now {len(value)})"
+    return value
+
+
+def _ids(data: dict, key: str, errors: dict) -> list[int]:
+    out = []
+    for v in data.get(key) or []:
+        try:
+            out.append(int(v))
+        except (TypeError, ValueError):
+            errors[key] = "must be record ids"
+    return list(dict.fromkeys(out))
+
+
+def _find_by_key(key: str) -> Contact | None:
+    return db.session.scalar(sa.select(Contact).where(Contact.idempotency_key == key))
+
+
+def _own_replay(actor: User, existing: Contact) -> Contact:
+    if existing.logged_by_id != actor.id:
+        raise ValidationError({"idempotency_key": "was already used; reload the form"})
+    return existing
+
+
+@dataclass
+class _Plan:
+    values: dict
+    stakeholders: list[Stakeholder] = field(default_factory=list)
+    groups: list[CommunityGroup] = field(default_factory=list)
+    officer_ids: list[int] = field(default_factory=list)
+    new_person: dict | None = None
+
+
+def _validate(actor: User, data: dict) -> _Plan:
+    errors: dict[str, str] = {}
+    if not actor.has_role(*LOG_ROLES):
+        raise ValidationError({"role": "your role does not log contacts"})
+    now = utcnow()
+    occurred_at = data.get("occurred_at") or now
+    if isinstance(occurred_at, str):
+        try:
+            occurred_at = datetime.fromisoformat(occurred_at)
+        except ValueError:
+            errors["occurred_at"] = "is not a date and time"
+            occurred_at = now
+    if occurred_at.tzinfo is not None:
+        occurred_at = occurred_at.astimezone(tz=None).replace(tzinfo=None)
+    if occurred_at > now + FUTURE_TOLERANCE:
+        errors["occurred_at"] = "is in the future"
+    channel = data.get("channel") or "foot_patrol"
+    if channel not in CHANNELS:
+        errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
+    initiated_by = data.get("initiated_by") or "proactive"
+    if initiated_by not in INITIATED_BY:
+        errors["initiated_by"] = f"must be one of {', '.join(INITIATED_BY)}"
+    enforcement = data.get("enforcement") or "none"
+    if enforcement not in ENFORCEMENT:
+        errors["enforcement"] = f"must be one of {', '.join(ENFORCEMENT)}"
+    stage_after = data.get("stage_after") or None
+    if stage_after is not None and stage_after not in STAGES:
+        errors["stage_after"] = f"must be one of {', '.join(STAGES)}"
+    techniques = list(dict.fromkeys(data.get("techniques") or []))
+    bad = [t for t in techniques if t not in TECHNIQUES]
+    if bad:
+        errors["techniques"] = f"unknown: {', '.join(map(str, bad))}"
+    note = _text(data, "note", MAX_NOTE, errors)
+    place = _text(data, "place", 200, errors)
+    purpose = _text(data, "purpose", 200, errors)
+    follow_up_note = _text(data, "follow_up_note", 300, errors)
+    follow_up_on = data.get("follow_up_on") or None
+    if isinstance(follow_up_on, str):
+        try:
+            follow_up_on = date.fromisoformat(follow_up_on)
+        except ValueError:
+            errors["follow_up_on"] = "is not a date (YYYY-MM-DD)"
+            follow_up_on = None
+    if follow_up_on and follow_up_on < occurred_at.date():
+        errors["follow_up_on"] = "is before the contact"
+    if follow_up_note and not follow_up_on and "follow_up_on" not in errors:
+        errors["follow_up_on"] = "is needed for a follow-up note"
+
+    beat_id = data.get("beat_id")
+    if beat_id in ("", None):
+        beat = default_beat(actor)
+        beat_id = beat.id if beat else None
+    else:
+        try:
+            beat_id = int(beat_id)
+        except (TypeError, ValueError):
+            errors["beat_id"] = "is not a beat"
+            beat_id = None
+        if beat_id is not None:
+            allowed = sa.select(Beat.id).where(Beat.id == beat_id)
+            if actor.role in ("officer", "supervisor"):
+                allowed = allowed.where(Beat.id.in_(beat_ids_select(actor)))
+            if db.session.scalar(allowed) is None:
+                errors["beat_id"] = "is not one of your beats"
+
+    stakeholder_ids = _ids(data, "stakeholder_ids", errors)
+    group_ids = _ids(data, "group_ids", errors)
+    officer_ids = [i for i in _ids(data, "officer_ids", errors) if i != actor.id]
+    plan = _Plan(values={})
+    if stakeholder_ids:
+        plan.stakeholders = list(db.session.scalars(
+            sa.select(Stakeholder).where(Stakeholder.id.in_(stakeholder_ids),
+                                         stakeholder_scope(actor),
+                                         Stakeholder.erased_at.is_(None),
+                                         Stakeholder.merged_into_id.is_(None))))
+        if len(plan.stakeholders) != len(stakeholder_ids):
+            errors["stakeholder_ids"] = "includes someone you cannot record a contact with"
+    if group_ids:
+        q = sa.select(CommunityGroup).where(CommunityGroup.id.in_(group_ids))
+        visible = group_ids_select(actor)
+        if visible is not None:
+            q = q.where(CommunityGroup.id.in_(visible))
+        plan.groups = list(db.session.scalars(q))
+        if len(plan.groups) != len(group_ids):
+            errors["group_ids"] = "includes a group that is not one of yours"
+    if officer_ids:
+        found = set(db.session.scalars(sa.select(User.id).where(
+            User.id.in_(officer_ids), User.active.is_(True), User.role.in_(LOG_ROLES))))
+        if found != set(officer_ids):
+            errors["officer_ids"] = "includes someone who cannot log contacts"
+    plan.officer_ids = officer_ids
+
+    new = data.get("new_stakeholder") or {}
+    if any((new.get(k) or "").strip() for k in ("name", "phone", "email")):
+        try:
+            plan.new_person = stakeholder_services.clean_fields(
+                {k: new.get(k) for k in ("name", "phone", "email")})
+        except ValidationError as e:
+            for k, msgs in e.errors.items():
+                errors[f"new_{k}"] = msgs[0]
+    if not (plan.stakeholders or plan.groups or plan.new_person) and not (
+            "stakeholder_ids" in errors or "group_ids" in errors or any(
+                k.startswith("new_") for k in errors)):
+        errors["stakeholder_ids"] = "choose at least one person or group (or add a new person)"
+    if errors:
+        raise ValidationError(errors)
+    plan.values = dict(occurred_at=occurred_at, beat_id=beat_id, place=place, channel=channel,
+                       initiated_by=initiated_by, purpose=purpose, techniques=techniques,
+                       stage_after=stage_after, enforcement=enforcement, note=note,
+                       follow_up_on=follow_up_on, follow_up_note=follow_up_note)
+    return plan
+
+
+def _insert(contact: Contact) -> None:
+    """Insert the contact first, so a duplicate key fails before anything else is written."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        # pysqlite makes a first SAVEPOINT the transaction itself (RELEASE would commit), and
+        # SQLite serialises writers anyway: on a duplicate key the whole unit is rolled back.
+        try:
+            db.session.add(contact)
+            db.session.flush()
+        except IntegrityError:
+            db.session.rollback()
+            raise
+        return
+    with db.session.begin_nested():  # PostgreSQL: only the contact's insert is undone
+        db.session.add(contact)
+        db.session.flush()
+
+
+def log_contact(actor: User, data: dict, idempotency_key: str | None = None, *,
+                ip: str = "") -> tuple[Contact, bool]:
+    """Record one contact; returns (contact, created).
+
+    `data` keys: occurred_at, beat_id, place, channel, initiated_by, purpose, techniques,
+    stage_after, enforcement, note, follow_up_on, follow_up_note, stakeholder_ids,
+    group_ids, officer_ids (co-officers), new_stakeholder ({name, phone, email}).
+    A key already used by this actor returns the first contact with created=False.
+    """
+    key = (idempotency_key or "").strip() or None
+    if key is not None:
+        if len(key) > 64:
+            raise ValidationError({"idempotency_key": "must be at most 64 characters"})
+        existing = _find_by_key(key)
+        if existing is not None:
+            return _own_replay(actor, existing), False
+    plan = _validate(actor, data)
+    v = plan.values
+    at = v["occurred_at"]
+
+    contact = Contact(logged_by_id=actor.id, idempotency_key=key, **v)
+    try:
+        _insert(contact)
+    except IntegrityError:
+        # Two sends of the same form raced past the lookup: the unique key let one win.
+        existing = _find_by_key(key) if key else None
+        if existing is None:
+            raise
+        return _own_replay(actor, existing), False
+
+    people = list(plan.stakeholders)
+    if plan.new_person:
+        person = stakeholder_services.create_stakeholder(actor, plan.new_person,
+                                                         allow_duplicate=True, ip=ip)
+        people.append(person)
+    db.session.add_all(
+        [ContactOfficer(contact_id=contact.id, user_id=uid, occurred_at=at)
+         for uid in [actor.id, *plan.officer_ids]]
+        + [ContactStakeholder(contact_id=contact.id, stakeholder_id=s.id, occurred_at=at)
+           for s in people]
+        + [ContactGroup(contact_id=contact.id, group_id=g.id, occurred_at=at,
+                        initiated_by=v["initiated_by"]) for g in plan.groups])
+
+    stage_changes = []
+    if v["stage_after"]:
+        for subject in [*people, *plan.groups]:
+            if subject.stage != v["stage_after"]:
+                is_group = isinstance(subject, CommunityGroup)
+                db.session.add(RelationshipStageChange(
+                    stakeholder_id=None if is_group else subject.id,
+                    group_id=subject.id if is_group else None, contact_id=contact.id,
+                    changed_by_id=actor.id, from_stage=subject.stage, to_stage=v["stage_after"],
+                    changed_at=at))
+                stage_changes.append({"group" if is_group else "stakeholder": subject.id,
+                                      "from": subject.stage, "to": v["stage_after"]})
+                subject.stage = v["stage_after"]
+    db.session.flush()
+    record_event(actor, "contact.create", contact, ip=ip, detail={
+        "beat_id": v["beat_id"], "channel": v["channel"], "initiated_by": v["initiated_by"],
+        "groups": [g.id for g in plan.groups], "stakeholders": [s.id for s in people],
+        "officers": [actor.id, *plan.officer_ids], "stage_changes": stage_changes,
+        "follow_up_on": v["follow_up_on"].isoformat() if v["follow_up_on"] else None})
+    return contact, True
+
+
+# ---- editing ----------------------------------------------------------------------------------
+
+EDITABLE = ("note", "follow_up_on", "follow_up_note", "place", "purpose")
+
+
+def snapshot(c: Contact) -> dict:
+    return {"note": c.note, "follow_up_on": c.follow_up_on.isoformat() if c.follow_up_on else None,
+            "follow_up_note": c.follow_up_note, "place": c.place, "purpose": c.purpose,
+            "version_id": c.version_id}
+
+
+def update_contact(actor: User, c: Contact, data: dict, *, version_id: int | None,
+                   ip: str = "") -> Contact:
+    """Change the note, place, purpose or follow-up; a stale version raises ConflictError."""
+    if version_id is not None and int(version_id) != c.version_id:
+        raise ConflictError(
+            f"This contact was changed by someone else since you opened it (now version "
+            f"{c.version_id}, you edited version {version_id}).", current=snapshot(c))
+    errors: dict[str, str] = {}
+    values = {}
+    for key, max_len in (("note", MAX_NOTE), ("follow_up_note", 300), ("place", 200),
+                         ("purpose", 200)):
+        if key in data:
+            values[key] = _text(data, key, max_len, errors)
+    if "follow_up_on" in data:
+        fu = data["follow_up_on"] or None
+        if isinstance(fu, str):
+            try:
+                fu = date.fromisoformat(fu)
+            except ValueError:
+                errors["follow_up_on"] = "is not a date (YYYY-MM-DD)"
+        if isinstance(fu, date) and fu < c.occurred_at.date():
+            errors["follow_up_on"] = "is before the contact"
+        values["follow_up_on"] = fu
+    note_after = values.get("follow_up_note", c.follow_up_note)
+    if note_after and values.get("follow_up_on", c.follow_up_on) is None \
+            and "follow_up_on" not in errors:
+        errors["follow_up_on"] = "is needed for a follow-up note"
+    if errors:
+        raise ValidationError(errors)
+    before, after = {}, {}
+    for k, val in values.items():
+        if getattr(c, k) != val:
+            old = getattr(c, k)
+            before[k] = old.isoformat() if isinstance(old, date) else old
+            after[k] = val.isoformat() if isinstance(val, date) else val
+            setattr(c, k, val)
+    if "follow_up_on" in after and c.follow_up_done_at is not None:
+        c.follow_up_done_at = None  # a new date reopens the follow-up
+        c.follow_up_done_by_id = None
+    if after:
+        db.session.flush()
+        record_event(actor, "contact.update", c, ip=ip, detail={"before": before, "after": after})
+    return c
+
+
+def mark_follow_up_done(actor: User, c: Contact, *, ip: str = "") -> Contact:
+    """Close the contact's follow-up (a second call changes nothing)."""
+    if c.follow_up_on is None:
+        raise ValidationError({"follow_up_on": "this contact has no follow-up"})
+    if c.follow_up_done_at is None:
+        c.follow_up_done_at = utcnow()
+        c.follow_up_done_by_id = actor.id
+        db.session.flush()
+        record_event(actor, "contact.follow_up_done", c, ip=ip,
+                     detail={"follow_up_on": c.follow_up_on.isoformat()})
+    return c
+
+
+def delete_contact(actor: User, c: Contact, *, ip: str = "") -> None:
+    if actor.role != "admin":
+        raise ValidationError({"role": "only administrators delete contacts"})
+    detail = {"occurred_at": c.occurred_at.isoformat(), "logged_by_id": c.logged_by_id,
+              "groups": [link.group_id for link in c.group_links],
+              "stakeholders": [link.stakeholder_id for link in c.stakeholder_links]}
+    record_event(actor, "contact.delete", c, ip=ip, detail=detail)
+    db.session.delete(c)
+    db.session.flush()
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+CONTACT_LOADS = (selectinload(Contact.group_links).joinedload(ContactGroup.group),
+                 selectinload(Contact.stakeholder_links).joinedload(ContactStakeholder.stakeholder),
+                 selectinload(Contact.officer_links).joinedload(ContactOfficer.officer))
+
+
+def contacts_query(user: User, *, officer_id: int | None = None, beat_id: int | None = None,
+                   group_id: int | None = None, stakeholder_id: int | None = None,
+                   date_from: date | None = None, date_to: date | None = None,
+                   initiated_by: str | None = None) -> sa.Select:
+    """Contacts the user may see, newest first, with the usual filters."""
+    q = (sa.select(Contact).where(contact_scope(user)).options(*CONTACT_LOADS)
+         .order_by(Contact.occurred_at.desc(), Contact.id.desc()))
+    if officer_id is not None:
+        q = q.where(Contact.id.in_(sa.select(ContactOfficer.contact_id)
+                                   .where(ContactOfficer.user_id == officer_id)))
+    if beat_id is not None:
+        q = q.where(Contact.beat_id == beat_id)
+    if group_id is not None:
+        q = q.where(Contact.id.in_(sa.select(ContactGroup.contact_id)
+                                   .where(ContactGroup.group_id == group_id)))
+    if stakeholder_id is not None:
+        q = q.where(Contact.id.in_(sa.select(ContactStakeholder.contact_id)
+                                   .where(ContactStakeholder.stakeholder_id == stakeholder_id)))
+    if date_from is not None:
+        q = q.where(Contact.occurred_at >= datetime.combine(date_from, datetime.min.time()))
+    if date_to is not None:
+        q = q.where(Contact.occurred_at < datetime.combine(date_to + timedelta(days=1),
+                                                           datetime.min.time()))
+    if initiated_by is not None:
+        q = q.where(Contact.initiated_by == initiated_by)
+    return q
+
+
+def visible_stakeholder_ids(user: User, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Stakeholder.id).where(
+        Stakeholder.id.in_(ids), stakeholder_scope(user))))
+
+
+# ---- follow-ups -------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUps:
+    overdue: list[Contact]
+    today: list[Contact]
+    upcoming: list[Contact]
+
+    @property
+    def count(self) -> int:
+        return len(self.overdue) + len(self.today) + len(self.upcoming)
+
+
+def mine_condition(user: User) -> sa.ColumnElement[bool]:
+    """Contacts that are the user's to follow up: theirs, and for the unit their groups'."""
+    cond = sa.or_(Contact.logged_by_id == user.id,
+                  Contact.id.in_(sa.select(ContactOfficer.contact_id)
+                                 .where(ContactOfficer.user_id == user.id)))
+    if user.role == "unit":
+        cond = sa.or_(cond, Contact.id.in_(
+            sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(
+                sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id)))))
+    return cond
+
+
+def follow_ups_query(user: User, *, beat_id: int | None = None, today: date | None = None,
+                     horizon_days: int = 30) -> sa.Select:
+    """Open follow-ups the user may see: theirs, or a beat's; due up to the horizon."""
+    today = today or date.today()
+    q = (sa.select(Contact).where(
+        contact_scope(user), Contact.follow_up_on.is_not(None),
+        Contact.follow_up_done_at.is_(None),
+        Contact.follow_up_on <= today + timedelta(days=horizon_days))
+        .options(*CONTACT_LOADS).order_by(Contact.follow_up_on, Contact.id))
+    if beat_id is not None:
+        q = q.where(Contact.beat_id == beat_id)
+    else:
+        q = q.where(mine_condition(user))
+    return q
+
+
+def follow_ups(user: User, *, beat_id: int | None = None, today: date | None = None,
+               horizon_days: int = 30, limit: int = 300) -> FollowUps:
+    today = today or date.today()
+    rows = list(db.session.scalars(follow_ups_query(user, beat_id=beat_id, today=today,
+                                                    horizon_days=horizon_days).limit(limit)))
+    return FollowUps(overdue=[c for c in rows if c.follow_up_on < today],
+                     today=[c for c in rows if c.follow_up_on == today],
+                     upcoming=[c for c in rows if c.follow_up_on > today])
+
+
+def follow_up_beat(user: User, code: str) -> Beat | None:
+    """The beat named by `code` if the user may list its follow-ups (their beats; admin: any)."""
+    q = sa.select(Beat).where(Beat.code == code)
+    if user.role in ("officer", "supervisor"):
+        q = q.where(Beat.id.in_(beat_ids_select(user)))
+    elif user.role != "admin":
+        return None
+    return db.session.scalar(q)

@@ -1,0 +1,398 @@
+"""Adapter between the database and `analytics/`: set-based loaders, a cache, JSON documents.
+
+Every analytic is reached through `compute(name, ...)`, which the CLI (`flask crm analytics`),
+the API (`/api/v1/analytics/<name>`) and the pages share, so all three give the same document.
+Loaders read whole tables in a few set-based queries (no per-row queries). Results are cached
+per process and keyed by the `DataVersion` counters of the inputs they depend on, which every
+ORM change bumps in its own transaction (see `bump_on_flush`); bulk writers that bypass the
+ORM (seeding, CSV import) call `bump_versions()` themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+import analytics
+from crm.extensions import db
+from crm.models import (Beat, CaseParticipant, CommunityGroup, Contact, ContactGroup,
+                        ContactOfficer, ContactStakeholder, DataVersion, GroupRelation,
+                        Membership, ProblemCase, RelationshipStageChange, Stakeholder, User,
+                        group_beats)
+
+NAMES = ("overlap", "factions", "brokers", "introductions", "hard-to-engage", "coverage")
+ENGAGING = ("proactive", "requested")
+STRONG_STAGES = ("working_relationship", "collaborating_partner")
+
+# Which change counters each analytic depends on.
+DEPENDS = {
+    "overlap": ("network",), "factions": ("network",), "brokers": ("network",),
+    "introductions": ("network", "contacts"), "hard-to-engage": ("network", "contacts"),
+    "coverage": ("network", "contacts"),
+}
+_NETWORK_MODELS = (CommunityGroup, Membership, GroupRelation, Stakeholder, Beat)
+_CONTACT_MODELS = (Contact, ContactGroup, ContactOfficer, ContactStakeholder, ProblemCase,
+                   CaseParticipant, RelationshipStageChange)
+
+
+# ---------------------------------------------------------------- change tracking
+
+def bump_versions(*names: str) -> None:
+    """Advance the named counters inside the current transaction."""
+    for name in names:
+        updated = db.session.execute(
+            sa.update(DataVersion).where(DataVersion.name == name)
+            .values(version=DataVersion.version + 1)).rowcount
+        if not updated:
+            db.session.add(DataVersion(name=name, version=1))
+            db.session.flush()
+
+
+@event.listens_for(Session, "after_flush")
+def bump_on_flush(session, _flush_context):
+    touched = set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, _NETWORK_MODELS):
+            touched.add("network")
+        elif isinstance(obj, _CONTACT_MODELS):
+            touched.add("contacts")
+    for name in sorted(touched):
+        # Core statements: they do not re-enter the ORM flush.
+        conn = session.connection()
+        if not conn.execute(sa.update(DataVersion).where(DataVersion.name == name)
+                            .values(version=DataVersion.version + 1)).rowcount:
+            conn.execute(sa.insert(DataVersion).values(name=name, version=1))
+
+
+def current_versions(names: tuple[str, ...]) -> tuple[int, ...]:
+    rows = dict(db.session.execute(sa.select(DataVersion.name, DataVersion.version)
+                                   .where(DataVersion.name.in_(names))).all())
+    return tuple(rows.get(n, 0) for n in names)
+
+
+class _Cache:
+    """A small LRU of computed documents, keyed by analytic, parameters and data versions."""
+
+    def __init__(self, size: int = 64):
+        self.size, self._data, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get_or_compute(self, key, fn: Callable[[], dict]) -> dict:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = fn()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+cache = _Cache()
+
+
+# ---------------------------------------------------------------- loaders (set-based)
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+def _current(model, on: date):
+    return sa.or_(model.ends_on.is_(None), model.ends_on >= on)
+
+
+def load_membership_arrays(on: date | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Current memberships of stakeholders who are not erased or merged, as two id arrays."""
+    on = on or _today()
+    q = (sa.select(Membership.stakeholder_id, Membership.group_id)
+         .join(Stakeholder, Stakeholder.id == Membership.stakeholder_id)
+         .where(_current(Membership, on), Stakeholder.erased_at.is_(None),
+                Stakeholder.merged_into_id.is_(None)))
+    rows = db.session.execute(q).all()
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    arr = np.asarray(rows, dtype=np.int64)
+    return arr[:, 0].copy(), arr[:, 1].copy()
+
+
+def load_group_names() -> dict[int, str]:
+    return dict(db.session.execute(sa.select(CommunityGroup.id, CommunityGroup.name)).all())
+
+
+def load_groups(on: date | None = None) -> list[analytics.GroupInfo]:
+    on = on or _today()
+    beats: dict[int, list[int]] = {}
+    for gid, bid in db.session.execute(sa.select(group_beats.c.group_id, group_beats.c.beat_id)):
+        beats.setdefault(gid, []).append(bid)
+    open_cases = dict(db.session.execute(
+        sa.select(CaseParticipant.group_id, sa.func.count(sa.distinct(CaseParticipant.case_id)))
+        .join(ProblemCase, ProblemCase.id == CaseParticipant.case_id)
+        .where(ProblemCase.stage != "closed", CaseParticipant.group_id.is_not(None))
+        .group_by(CaseParticipant.group_id)).all())
+    rows = db.session.execute(sa.select(
+        CommunityGroup.id, CommunityGroup.name, CommunityGroup.stance,
+        CommunityGroup.size_estimate, CommunityGroup.contact_interval_days)).all()
+    return [analytics.GroupInfo(id=i, name=n, stance=s, size_estimate=z,
+                                beat_ids=tuple(sorted(beats.get(i, ()))),
+                                contact_interval_days=iv, open_cases=open_cases.get(i, 0))
+            for i, n, s, z, iv in rows]
+
+
+def load_relations(on: date | None = None) -> list[analytics.Relation]:
+    on = on or _today()
+    rows = db.session.execute(
+        sa.select(GroupRelation.group_a_id, GroupRelation.group_b_id, GroupRelation.type,
+                  GroupRelation.issue)
+        .where(_current(GroupRelation, on),
+               sa.or_(GroupRelation.starts_on.is_(None), GroupRelation.starts_on <= on))).all()
+    return [analytics.Relation(a, b, t, i or None) for a, b, t, i in rows]
+
+
+def group_contact_facts_query(as_of: datetime) -> sa.Select:
+    """Per group: last contact of any kind and last proactive or requested contact.
+
+    Each value is a correlated MAX over the (group_id[, initiated_by], occurred_at) indexes,
+    so the database answers with two or three index seeks per group instead of a scan.
+    This is also the lower bound the benchmark compares `hard_to_engage` against.
+    """
+    cg = ContactGroup.__table__
+
+    def last(*initiated):
+        q = sa.select(sa.func.max(cg.c.occurred_at)).where(
+            cg.c.group_id == CommunityGroup.id, cg.c.occurred_at <= as_of)
+        if initiated:
+            q = q.where(cg.c.initiated_by == initiated[0])
+        return q.correlate(CommunityGroup).scalar_subquery()
+
+    return sa.select(CommunityGroup.id, last(), last("proactive"), last("requested"))
+
+
+def load_group_facts(as_of: datetime, days: int) -> dict[int, analytics.GroupContactFacts]:
+    window_start = as_of - timedelta(days=days)
+    stages: dict[int, tuple[str, str]] = {}
+    latest = (sa.select(sa.func.max(RelationshipStageChange.id))
+              .where(RelationshipStageChange.group_id.is_not(None),
+                     RelationshipStageChange.changed_at <= as_of)
+              .group_by(RelationshipStageChange.group_id))
+    for gid, frm, to in db.session.execute(
+        sa.select(RelationshipStageChange.group_id, RelationshipStageChange.from_stage,
+                  RelationshipStageChange.to_stage)
+        .where(RelationshipStageChange.id.in_(latest))):
+        stages[gid] = (to, frm)
+    facts = {}
+    for gid, last_any, last_pro, last_req in db.session.execute(group_contact_facts_query(as_of)):
+        engaging = max((d for d in (last_pro, last_req) if d is not None), default=None)
+        # With no engaging contact in the window, any contact in it was reactive.
+        in_win = int(last_any is not None and last_any > window_start)
+        st = stages.get(gid, (None, None))
+        facts[gid] = analytics.GroupContactFacts(
+            group_id=gid, last_contact_at=last_any, last_engaging_at=engaging,
+            contacts_in_window=in_win, reactive_in_window=in_win if engaging is None
+            or engaging <= window_start else 0, last_stage=st[0], previous_stage=st[1])
+    return facts
+
+
+def load_officer_counts(as_of: datetime, days: int) -> list[analytics.OfficerContactCount]:
+    start = as_of - timedelta(days=days)
+    co, cg, c = ContactOfficer.__table__, ContactGroup.__table__, Contact.__table__
+    q = (sa.select(co.c.user_id, c.c.beat_id, cg.c.group_id, cg.c.initiated_by, sa.func.count())
+         .select_from(cg.join(co, co.c.contact_id == cg.c.contact_id)
+                      .join(c, c.c.id == cg.c.contact_id))
+         .where(cg.c.occurred_at > start, cg.c.occurred_at <= as_of)
+         .group_by(co.c.user_id, c.c.beat_id, cg.c.group_id, cg.c.initiated_by))
+    return [analytics.OfficerContactCount(o, b, g, i, n) for o, b, g, i, n in db.session.execute(q)]
+
+
+def load_officer_beats(on: date | None = None) -> dict[int, list[int]]:
+    from crm.models import BeatAssignment
+    on = on or _today()
+    out: dict[int, list[int]] = {}
+    for uid, bid in db.session.execute(
+        sa.select(BeatAssignment.user_id, BeatAssignment.beat_id)
+        .where(BeatAssignment.starts_on <= on, _current(BeatAssignment, on))):
+        out.setdefault(uid, []).append(bid)
+    return out
+
+
+def load_officer_links(as_of: datetime) -> list[analytics.OfficerLink]:
+    """Officers and the stakeholders they have a working relationship with (by stage)."""
+    cs, co = ContactStakeholder.__table__, ContactOfficer.__table__
+    q = (sa.select(co.c.user_id, Stakeholder.id, Stakeholder.stage, sa.func.max(cs.c.occurred_at))
+         .select_from(Stakeholder.__table__.join(cs, cs.c.stakeholder_id == Stakeholder.id)
+                      .join(co, co.c.contact_id == cs.c.contact_id))
+         .where(Stakeholder.stage.in_(STRONG_STAGES), Stakeholder.erased_at.is_(None),
+                cs.c.occurred_at <= as_of)
+         .group_by(co.c.user_id, Stakeholder.id, Stakeholder.stage))
+    return [analytics.OfficerLink(o, s, st, at) for o, s, st, at in db.session.execute(q)]
+
+
+# ---------------------------------------------------------------- documents
+
+def _ref(names: dict[int, str], gid: int) -> dict:
+    return {"id": gid, "name": names.get(gid, f"Group #{gid}")}
+
+
+def _group_filter(beat_ids: list[int] | None) -> set[int] | None:
+    if beat_ids is None:
+        return None
+    return set(db.session.scalars(sa.select(group_beats.c.group_id)
+                                  .where(group_beats.c.beat_id.in_(beat_ids))))
+
+
+def _overlap(p) -> dict:
+    s, g = load_membership_arrays()
+    res = analytics.overlap(s, g)
+    names, keep = load_group_names(), _group_filter(p["beat_ids"])
+    pairs = []
+    for pair in res.pairs:
+        if keep is not None and pair.group_a not in keep and pair.group_b not in keep:
+            continue
+        pairs.append({"group_a": _ref(names, pair.group_a), "group_b": _ref(names, pair.group_b),
+                      "shared": pair.shared, "jaccard": round(pair.jaccard, 6)})
+        if p["limit"] and len(pairs) >= p["limit"]:
+            break
+    return {"pair_count": len(res), "pairs": pairs}
+
+
+def _factions(p) -> dict:
+    s, g = load_membership_arrays()
+    relations = load_relations()
+    res = analytics.factions(relations, zip(s.tolist(), g.tolist(), strict=True), seed=0)
+    names, keep = load_group_names(), _group_filter(p["beat_ids"])
+    issues = {frozenset((r.group_a, r.group_b)): r.issue for r in relations}
+    factions = [f for f in res.factions if keep is None or keep.intersection(f)]
+    return {
+        "factions": [{"groups": [_ref(names, gid) for gid in f]} for f in factions],
+        "frustrated": [{"group_a": _ref(names, r.group_a), "group_b": _ref(names, r.group_b),
+                        "type": r.type, "issue": issues.get(frozenset((r.group_a, r.group_b)))}
+                       for r in res.frustrated
+                       if keep is None or r.group_a in keep or r.group_b in keep],
+        "frustration": res.frustration,
+        "triangle_balance": res.triangle_balance,
+        "exact": res.exact,
+        "mediators": [{"stakeholder": {"id": m.stakeholder_id}, "group_a": _ref(names, m.group_a),
+                       "group_b": _ref(names, m.group_b)} for m in res.mediators
+                      if keep is None or m.group_a in keep or m.group_b in keep],
+    }
+
+
+def _brokers(p) -> dict:
+    s, g = load_membership_arrays()
+    res = analytics.brokers(s, g, k=100, seed=0, top=p["limit"] or 25)
+    names = load_group_names()
+    out = []
+    for b in res.brokers:
+        item = b.to_dict()
+        item["name"] = names.get(b.id) if b.kind == "group" else f"Stakeholder #{b.id}"
+        out.append(item)
+    return {"brokers": out, "exact": res.exact, "sources": res.sources, "nodes": res.nodes,
+            "shrunk_nodes": res.shrunk_nodes}
+
+
+def _hard_to_engage(p) -> dict:
+    as_of = p["as_of_dt"]
+    groups = load_groups()
+    keep = _group_filter(p["beat_ids"])
+    if keep is not None:
+        groups = [gi for gi in groups if gi.id in keep]
+    res = analytics.hard_to_engage(groups, load_group_facts(as_of, p["days"]), load_relations(),
+                                   as_of=p["as_of"], days=p["days"])
+    names = {gi.id: gi.name for gi in groups}
+    flags = res.groups[: p["limit"]] if p["limit"] else res.groups
+    return {"as_of": p["as_of"].isoformat(), "window_days": p["days"],
+            "groups": [{"group": _ref(names, f.group_id), "days_since_contact": f.days_since_contact,
+                        "reasons": list(f.reasons), "reason_codes": list(f.reason_codes),
+                        "priority": f.priority} for f in flags]}
+
+
+def _coverage(p) -> dict:
+    groups = load_groups()
+    res = analytics.coverage(groups, load_officer_counts(p["as_of_dt"], p["days"]),
+                             as_of=p["as_of"], days=p["days"], officer_beats=load_officer_beats())
+    beats = {b.id: b for b in db.session.scalars(sa.select(Beat))}
+    users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+    wanted = set(p["beat_ids"]) if p["beat_ids"] is not None else None
+    beat_rows = []
+    for bc in res.beats:
+        if wanted is not None and bc.beat_id not in wanted:
+            continue
+        d = bc.to_dict()
+        b = beats.get(d.pop("beat_id"))
+        d["beat"] = ({"id": b.id, "code": b.code, "name": b.name, "district_id": b.district_id}
+                     if b else None)
+        beat_rows.append(d)
+    officer_beats = load_officer_beats()
+    officers = []
+    for oc in res.officers:
+        if wanted is not None and not wanted.intersection(officer_beats.get(oc.officer_id, ())):
+            continue
+        d = oc.to_dict()
+        oid = d.pop("officer_id")
+        d["officer"] = {"id": oid, "name": users.get(oid, f"User #{oid}")}
+        officers.append(d)
+    return {"as_of": p["as_of"].isoformat(), "window_days": p["days"], "beats": beat_rows,
+            "officers": officers}
+
+
+def _introductions(p) -> dict:
+    gid = p["group_id"]
+    if gid is None:
+        raise ValueError("introductions needs a target group (--group ID / ?group=ID)")
+    names = load_group_names()
+    if gid not in names:
+        raise LookupError(f"no group {gid}")
+    s, g = load_membership_arrays()
+    chains = analytics.introductions(gid, zip(s.tolist(), g.tolist(), strict=True),
+                                     load_officer_links(p["as_of_dt"]),
+                                     officer_id=p["officer_id"], limit=p["limit"] or 10)
+    users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+
+    def step(kind, ident):
+        if kind == "group":
+            return {"kind": kind, "id": ident, "name": names.get(ident)}
+        if kind == "officer":
+            return {"kind": kind, "id": ident, "name": users.get(ident)}
+        return {"kind": kind, "id": ident, "name": f"Stakeholder #{ident}"}
+
+    return {"target": _ref(names, gid), "chains": [
+        {"officer": {"id": c.officer_id, "name": users.get(c.officer_id)},
+         "steps": [step(k, i) for k, i in c.steps], "hops": c.hops, "stage": c.stage,
+         "last_contact_at": c.last_contact_at.isoformat()} for c in chains]}
+
+
+_COMPUTE = {"overlap": _overlap, "factions": _factions, "brokers": _brokers,
+            "introductions": _introductions, "hard-to-engage": _hard_to_engage,
+            "coverage": _coverage}
+
+
+def compute(name: str, *, as_of: date | None = None, days: int = 90,
+            beat_ids: list[int] | None = None, group_id: int | None = None,
+            officer_id: int | None = None, limit: int | None = None,
+            use_cache: bool = True) -> dict:
+    """The JSON document of analytic `name`; identical for the CLI, the API and the pages."""
+    if name not in _COMPUTE:
+        raise ValueError(f"unknown analytic {name!r}; choose from {', '.join(NAMES)}")
+    if days < 1 or days > 3650:
+        raise ValueError("days must be between 1 and 3650")
+    as_of = as_of or _today()
+    params = {"as_of": as_of, "as_of_dt": datetime.combine(as_of, datetime.max.time()),
+              "days": days, "beat_ids": sorted(beat_ids) if beat_ids is not None else None,
+              "group_id": group_id, "officer_id": officer_id, "limit": limit}
+    if name == "overlap" and limit is None:
+        params["limit"] = 1000  # the full list can run to millions of pairs
+    key = (name, as_of, days, tuple(params["beat_ids"]) if beat_ids is not None else None,
+           group_id, officer_id, params["limit"], current_versions(DEPENDS[name]))
+    run = lambda: _COMPUTE[name](params)  # noqa: E731
+    return cache.get_or_compute(key, run) if use_cache else run()

@@ -1,0 +1,1 @@
+"""Privacy by design: retention review, erasure, subject access export and consent."""
