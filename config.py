@@ -59,6 +59,7 @@ class Config:
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token instead
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # CSV uploads; anything bigger is refused with 413
 
     # Sign-in policy
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)

@@ -61,6 +61,20 @@ def register_blueprints(app: Flask) -> None:
     for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, analytics_bp):
         app.register_blueprint(bp)
     init_api(app)
+    # privacy + wellbeing helper (temporary until the lead folds these in)
+    from crm.privacy.views import bp as privacy_bp
+    from crm.wellbeing.views import bp as wellbeing_bp
+    app.register_blueprint(privacy_bp)
+    app.register_blueprint(wellbeing_bp)
+    from crm.api import API_MODULES
+    if "crm.wellbeing.api" not in API_MODULES:  # until it is listed in crm/api/__init__.py
+        from crm.api import api
+        from crm.api.auth import require_api_user
+        from crm.extensions import csrf
+        from crm.wellbeing.api import blp as wellbeing_api
+        wellbeing_api.before_request(require_api_user)
+        csrf.exempt(wellbeing_api)
+        api.register_blueprint(wellbeing_api)
 
 
 def _wants_json() -> bool:

@@ -7,6 +7,7 @@ version_id); the request boundary commits.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, g
 from flask_login import current_user
 from flask_smorest import Blueprint
@@ -67,7 +68,7 @@ class _CaseView:
 def _detail(case: ProblemCase) -> _CaseView:
     db.session.expire(case)
     case = db.session.scalar(
-        svc.sa.select(ProblemCase).where(ProblemCase.id == case.id)
+        sa.select(ProblemCase).where(ProblemCase.id == case.id)
         .options(*svc.load_case_options()))
     return _CaseView(case, _user())
 

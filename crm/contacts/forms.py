@@ -26,7 +26,8 @@ def _choices(values):
 
 class ContactForm(FlaskForm):
     idempotency_key = HiddenField(validators=[Length(max=64)])
-    occurred_at = DateTimeLocalField("When", validators=[DataRequired("is required")])
+    occurred_at = DateTimeLocalField("When", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S",
+                                                    "%Y-%m-%d %H:%M"], validators=[DataRequired("is required")])
     beat_id = SelectField("Beat", coerce=int_or_none, validate_choice=False)
     place = StringField("Place", validators=[Optional(), Length(max=200)])
     channel = RadioField("Channel", choices=_choices(CHANNELS), default="foot_patrol")

@@ -6,6 +6,7 @@ boundary in crm.web commits (2xx/3xx) or rolls back (4xx), so a refused form wri
 
 from __future__ import annotations
 
+from datetime import date
 from functools import wraps
 from urllib.parse import urlsplit
 from uuid import uuid4
@@ -181,7 +182,7 @@ def follow_ups():
     lists = services.follow_ups(actor, beat_id=beat.id if beat else None)
     return render_template("contacts/follow_ups.html", lists=lists, beat=beat,
                            beats=services.user_beats(actor), done_form=DoneForm(),
-                           today=utcnow().date(), here=request.full_path.rstrip("?"))
+                           today=date.today(), here=request.full_path.rstrip("?"))
 
 
 @bp.route("/<int:contact_id>/follow-up/done", methods=["POST"])

@@ -4,17 +4,17 @@ meaning (unique name, known beats, duplicate relations) and name the field that 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectChoice, SelectField,
+                     StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.groups.services import SORTS
 from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAGES, STANCES, label
 
 
-def choices(values, blank: str | None = None):
-    out = [(v, label(v)) for v in values]
-    return ([("", blank)] + out) if blank is not None else out
+def choices(values, blank: str | None = None, labels: dict | None = None) -> list[SelectChoice]:
+    out = [SelectChoice(v, (labels or {}).get(v, label(v))) for v in values]
+    return ([SelectChoice("", blank)] + out) if blank is not None else out
 
 
 def apply_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
@@ -41,10 +41,10 @@ class GroupFilterForm(FlaskForm):
     min_days = IntegerField("No contact for at least (days)",
                             validators=[Optional(), NumberRange(min=0, max=36500)])
     never = BooleanField("Never contacted only")
-    sort = SelectField("Sort by", choices=[("name", "Name"), ("days", "Days since last contact"),
-                                           ("size", "Size"), ("stance", "Stance")],
+    sort = SelectField("Sort by", choices=choices(SORTS, labels={"days": "Days since last contact"}),
                        default="name", validators=[Optional()])
-    order = SelectField("Order", choices=[("asc", "Ascending"), ("desc", "Descending")],
+    order = SelectField("Order", choices=choices(("asc", "desc"), labels={"asc": "Ascending",
+                                                                "desc": "Descending"}),
                         default="asc", validators=[Optional()])
 
     def sort_value(self) -> str:

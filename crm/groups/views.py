@@ -14,6 +14,7 @@ from math import ceil
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
 from crm.access import get_visible_or_404, group_scope, stakeholder_scope
 from crm.errors import ConflictError, ValidationError
@@ -102,8 +103,8 @@ def index():
 
 def _relation_form(group: CommunityGroup, formdata=None) -> RelationForm:
     form = RelationForm(formdata=formdata) if formdata is not None else RelationForm(formdata=None)
-    form.group_b_id.choices = [(0, "Choose a group")] + [
-        (gid, name) for gid, name in db.session.execute(
+    form.group_b_id.choices = [SelectChoice(0, "Choose a group")] + [
+        SelectChoice(gid, name) for gid, name in db.session.execute(
             sa.select(CommunityGroup.id, CommunityGroup.name)
             .where(group_scope(_me()), CommunityGroup.id != group.id)
             .order_by(CommunityGroup.name).limit(CHOICE_LIMIT))]

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
+from crm.cases.services import overdue_actions_for, overdue_actions_in_scope
 from crm.extensions import db
 from crm.home import services
 from crm.models import CommunityGroup, Contact, ProblemCase, Stakeholder, User
@@ -25,7 +26,8 @@ def index():
         return render_template(
             "home/officer.html", beats=user.current_beats(), today=today,
             groups=services.groups_by_days_since_contact(beat_ids, today=today),
-            follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today))
+            follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today),
+            overdue_actions=overdue_actions_for(user, today=today))
     if user.role == "supervisor":
         beat_ids = services.district_beat_ids(user)
         return render_template(
@@ -38,7 +40,8 @@ def index():
             .order_by(ProblemCase.opened_on.desc()).limit(50)).all()
         return render_template(
             "home/unit.html", today=today, open_cases=open_cases,
-            follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today))
+            follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today),
+            overdue_actions=overdue_actions_in_scope(user, today=today))
     counts = {name: db.session.scalar(sa.select(sa.func.count()).select_from(model))
               for name, model in [("users", User), ("groups", CommunityGroup),
                                   ("stakeholders", Stakeholder), ("contacts", Contact),

@@ -1,0 +1,73 @@
+"""Well-being API: the caller's own check-ins; aggregates for supervisors and admins.
+
+Every lookup is by author, so another officer's check-in is a 404 for everyone.
+"""
+
+from flask import abort
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from crm.api.common import paginate
+from crm.wellbeing import services
+from crm.wellbeing.schemas import AggregateQuerySchema, AggregateSchema, CheckinSchema
+
+blp = Blueprint("wellbeing_api", __name__, url_prefix="/api/v1/wellbeing",
+                description="Officer well-being check-ins (private to their author) and "
+                            "aggregates over at least 5 officers")
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _require(*roles):
+    if not current_user.has_role(*roles):
+        abort(403, description="Your role cannot do this.")
+
+
+@blp.route("/")
+@blp.response(200, CheckinSchema(many=True))
+@blp.alt_response(403, description="Role without check-ins (admin, analyst)")
+@blp.paginate()
+def list_checkins(pagination_parameters):
+    """The caller's own check-ins, newest first."""
+    _require(*services.AUTHOR_ROLES)
+    return paginate(services.own_checkins(_me()), pagination_parameters)
+
+
+@blp.route("/", methods=["POST"])
+@blp.arguments(CheckinSchema)
+@blp.response(201, CheckinSchema)
+@blp.alt_response(422, description="Invalid input, or a contact the caller did not take part in")
+@blp.alt_response(403, description="Role without check-ins (admin, analyst)")
+def create_checkin(data):
+    """Record a check-in for the caller."""
+    _require(*services.AUTHOR_ROLES)
+    return services.create_checkin(_me(), **data)
+
+
+@blp.route("/<int:checkin_id>")
+@blp.response(200, CheckinSchema)
+@blp.alt_response(404, description="Not one of the caller's check-ins")
+def get_checkin(checkin_id: int):
+    """One of the caller's own check-ins."""
+    return services.get_own_checkin_or_404(_me(), checkin_id)
+
+
+@blp.route("/<int:checkin_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, description="Not one of the caller's check-ins")
+def delete_checkin(checkin_id: int):
+    """Delete one of the caller's own check-ins."""
+    me = _me()
+    services.delete_checkin(me, services.get_own_checkin_or_404(me, checkin_id))
+
+
+@blp.route("/aggregate")
+@blp.arguments(AggregateQuerySchema, location="query")
+@blp.response(200, AggregateSchema)
+@blp.alt_response(403, description="Only supervisors (their district) and admins (everyone)")
+def aggregate(args):
+    """Totals over the window, shown only when at least 5 officers contributed."""
+    _require(*services.AGGREGATE_ROLES)
+    return services.aggregate_checkins(_me(), days=args["days"])
