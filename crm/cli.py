@@ -51,10 +51,12 @@ def register_cli(app: Flask) -> None:
     from crm.csvio.cli import register as register_csv
     from crm.demo.cli import register as register_demo
     from crm.network.cli import register as register_analytics
+    from crm.ops.cli import register as register_ops
 
     register_csv(crm_cli)
     register_demo(crm_cli)
     register_analytics(crm_cli)
+    register_ops(crm_cli)
     crm_cli.add_command(audit_cli)
     app.cli.add_command(crm_cli)
 

@@ -53,28 +53,17 @@ def register_blueprints(app: Flask) -> None:
     from crm.groups.views import bp as groups_bp
     from crm.stakeholders.views import bp as stakeholders_bp
     from crm.home.views import bp as home_bp
+    from crm.privacy.views import bp as privacy_bp
     from crm.users.views import bp as auth_bp
+    from crm.wellbeing.views import bp as wellbeing_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(csvio_bp)
-    for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, analytics_bp):
+    for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, analytics_bp, privacy_bp,
+               wellbeing_bp):
         app.register_blueprint(bp)
     init_api(app)
-    # privacy + wellbeing helper (temporary until the lead folds these in)
-    from crm.privacy.views import bp as privacy_bp
-    from crm.wellbeing.views import bp as wellbeing_bp
-    app.register_blueprint(privacy_bp)
-    app.register_blueprint(wellbeing_bp)
-    from crm.api import API_MODULES
-    if "crm.wellbeing.api" not in API_MODULES:  # until it is listed in crm/api/__init__.py
-        from crm.api import api
-        from crm.api.auth import require_api_user
-        from crm.extensions import csrf
-        from crm.wellbeing.api import blp as wellbeing_api
-        wellbeing_api.before_request(require_api_user)
-        csrf.exempt(wellbeing_api)
-        api.register_blueprint(wellbeing_api)
 
 
 def _wants_json() -> bool:

@@ -25,6 +25,7 @@ API_MODULES = [
     "crm.contacts.followups_api",
     "crm.cases.api",
     "crm.network.api",
+    "crm.wellbeing.api",
 ]
 
 

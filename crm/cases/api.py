@@ -18,7 +18,7 @@ from crm.cases import services as svc
 from crm.cases.figures import case_figures, unit_figures
 from crm.cases.schemas import (ActionSchema, ActionUpdateSchema, CaseCreateSchema,
                                CaseDetailSchema, CaseQuerySchema, CaseSchema, CaseUpdateSchema,
-                               ContactLinkSchema, ErrorSchema, IdeaSchema, IdeaUpdateSchema,
+                               ContactLinkSchema, CaseErrorSchema, IdeaSchema, IdeaUpdateSchema,
                                MeasureSchema, MeasureValueSchema, ParticipantSchema,
                                TransitionSchema, UnitFiguresQuerySchema, UnitFiguresSchema)
 from crm.db import utcnow
@@ -81,7 +81,7 @@ ERRORS = {422: "Invalid input, or a refused stage move (errors name the fields)"
 def _alt(*codes):
     def deco(f):
         for code in codes:
-            f = blp.alt_response(code, schema=ErrorSchema, description=ERRORS[code])(f)
+            f = blp.alt_response(code, schema=CaseErrorSchema, description=ERRORS[code])(f)
         return f
     return deco
 

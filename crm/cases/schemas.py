@@ -263,7 +263,7 @@ class CaseQuerySchema(ma.Schema):
     q = ma.fields.Str(metadata={"description": "Title contains"})
 
 
-class ErrorSchema(ma.Schema):
+class CaseErrorSchema(ma.Schema):
     code = ma.fields.Int()
     status = ma.fields.Str()
     message = ma.fields.Str()

@@ -287,7 +287,8 @@ def log_contact(actor: User, data: dict, idempotency_key: str | None = None, *,
     people = list(plan.stakeholders)
     if plan.new_person:
         person = stakeholder_services.create_stakeholder(actor, plan.new_person,
-                                                         allow_duplicate=True, ip=ip)
+                                                         allow_duplicate=True,
+                                                         met_in_contact=True, ip=ip)
         people.append(person)
     db.session.add_all(
         [ContactOfficer(contact_id=contact.id, user_id=uid, occurred_at=at)

@@ -327,14 +327,18 @@ def clean_fields(data: dict, *, partial: bool = False) -> dict:
 
 def create_stakeholder(actor: User, data: dict, *, allow_duplicate: bool = False,
                        group_id: int | None = None, role: str = "member",
-                       ip: str = "") -> Stakeholder:
+                       met_in_contact: bool = False, ip: str = "") -> Stakeholder:
     """Create a person (and optionally their first membership).
 
+    Outside a contact (`met_in_contact`), everyone but an administrator must name a group:
+    scope follows memberships, so a person without one would vanish from their own view.
     Raises ValidationError with a `duplicates` entry naming the candidates unless
     `allow_duplicate`; callers show the candidates and ask before creating anyway.
     """
     values = clean_fields(data)
     errors: dict[str, str] = {}
+    if group_id is None and not met_in_contact and actor.role != "admin":
+        errors["group_id"] = "choose a group, so the person stays visible to you"
     if group_id is not None:
         if role not in MEMBERSHIP_ROLES:
             errors["role"] = f"must be one of {', '.join(MEMBERSHIP_ROLES)}"

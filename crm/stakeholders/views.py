@@ -123,24 +123,21 @@ def new():
         return render_template("stakeholders/new.html", form=form, duplicates=[])
     duplicates, loose = [], []
     if form.validate():
-        if actor.role != "admin" and form.group_id.data is None:
-            form.group_id.errors = ["choose a group, so the person stays visible to you"]
-        else:
-            data = form.service_data()
-            if not form.create_anyway.data:
-                duplicates = services.find_duplicates(
-                    actor, name=data["name"], phone=data["phone"], email=data["email"],
-                    group_ids=[form.group_id.data] if form.group_id.data else None)
-            if not duplicates:
-                try:
-                    s = services.create_stakeholder(actor, data, allow_duplicate=True,
-                                                    group_id=form.group_id.data,
-                                                    role=form.role.data, ip=_ip())
-                except ValidationError as e:
-                    loose = _attach(form, e.errors)
-                else:
-                    flash(f"{s.name} added.", "info")
-                    return redirect(url_for(".detail", stakeholder_id=s.id), 303)
+        data = form.service_data()
+        if not form.create_anyway.data:
+            duplicates = services.find_duplicates(
+                actor, name=data["name"], phone=data["phone"], email=data["email"],
+                group_ids=[form.group_id.data] if form.group_id.data else None)
+        if not duplicates:
+            try:
+                s = services.create_stakeholder(actor, data, allow_duplicate=True,
+                                                group_id=form.group_id.data,
+                                                role=form.role.data, ip=_ip())
+            except ValidationError as e:
+                loose = _attach(form, e.errors)
+            else:
+                flash(f"{s.name} added.", "info")
+                return redirect(url_for(".detail", stakeholder_id=s.id), 303)
     return render_template("stakeholders/new.html", form=form, duplicates=duplicates,
                            loose_errors=loose), 422
 

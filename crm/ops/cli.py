@@ -1,0 +1,53 @@
+"""`flask crm backup`, `flask crm restore`, `flask crm users disable-inactive`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+
+
+def register(group) -> None:
+    @group.command("backup")
+    @click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
+                  help="Where to write it (default: instance/backups/alliance-<UTC time>.*).")
+    def backup_cmd(output):
+        """Back up the whole database (SQLite online backup or pg_dump)."""
+        from crm.audit.services import record_event
+        from crm.extensions import db
+        from crm.ops.backup import backup, default_backup_path
+
+        url = db.engine.url
+        target = output or default_backup_path(current_app.instance_path, url)
+        path = backup(url, target)
+        record_event(None, "ops.backup", object_type="database", detail={"file": path.name})
+        db.session.commit()
+        click.echo(f"backup written to {path} ({path.stat().st_size:,} bytes)")
+
+    @group.command("restore")
+    @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_cmd(source, yes):
+        """Replace the database's contents with the backup SOURCE."""
+        from crm.extensions import db
+        from crm.ops.backup import restore
+
+        if not yes:
+            click.confirm(f"Replace every record in {db.engine.url.render_as_string()} "
+                          f"with {source}?", abort=True)
+        db.session.remove()
+        db.engine.dispose()  # no open connection may hold the old database
+        restore(db.engine.url, source)
+        click.echo(f"restored from {source}")
+
+    @group.command("disable-inactive")
+    def disable_inactive_cmd():
+        """Disable accounts nobody has used for ACCOUNT_INACTIVE_DAYS (90 by default)."""
+        from crm.extensions import db
+        from crm.users.services import disable_inactive_accounts
+
+        users = disable_inactive_accounts(None)
+        db.session.commit()
+        click.echo(f"disabled {len(users)} account(s)" +
+                   (": " + ", ".join(u.username for u in users) if users else ""))
