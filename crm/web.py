@@ -46,6 +46,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.api import init_api
+    from crm.audit.views import bp as audit_bp
     from crm.network.views import bp as analytics_bp
     from crm.cases.views import bp as cases_bp
     from crm.contacts.views import bp as contacts_bp
@@ -54,6 +55,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.stakeholders.views import bp as stakeholders_bp
     from crm.home.views import bp as home_bp
     from crm.privacy.views import bp as privacy_bp
+    from crm.users.admin import bp as admin_users_bp
     from crm.users.views import bp as auth_bp
     from crm.wellbeing.views import bp as wellbeing_bp
 
@@ -61,7 +63,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(csvio_bp)
     for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, analytics_bp, privacy_bp,
-               wellbeing_bp):
+               wellbeing_bp, audit_bp, admin_users_bp):
         app.register_blueprint(bp)
     init_api(app)
 

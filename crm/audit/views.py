@@ -1,0 +1,63 @@
+"""Admins search the audit trail by user, record and date."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from crm.audit.models import AuditEvent
+from crm.audit.services import record_event
+from crm.extensions import db
+
+bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+PAGE_SIZE = 100
+
+
+def _date_arg(name: str):
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None, None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").date(), None
+    except ValueError:
+        return None, f"{name.replace('_', ' ').capitalize()}: use the form YYYY-MM-DD"
+
+
+@bp.route("/")
+@login_required
+def search():
+    if current_user.role != "admin":
+        abort(403)
+    errors = []
+    q = sa.select(AuditEvent)
+    user = request.args.get("user", "").strip().lower()
+    if user:
+        q = q.where(AuditEvent.actor_username == user)
+    if request.args.get("object_type"):
+        q = q.where(AuditEvent.object_type == request.args["object_type"].strip())
+    if request.args.get("object_id"):
+        q = q.where(AuditEvent.object_id == request.args["object_id"].strip())
+    if request.args.get("action"):
+        q = q.where(AuditEvent.action.startswith(request.args["action"].strip()))
+    start, err = _date_arg("date_from")
+    errors += [err] if err else []
+    end, err = _date_arg("date_to")
+    errors += [err] if err else []
+    if start:
+        q = q.where(AuditEvent.at >= datetime.combine(start, time.min))
+    if end:
+        q = q.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time.min))
+    page = max(request.args.get("page", 1, type=int), 1)
+    events = db.session.scalars(q.order_by(AuditEvent.id.desc())
+                                .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
+    record_event(current_user, "audit.search", object_type="audit_events",
+                 detail={k: v for k, v in request.args.items() if k != "page"},
+                 ip=request.remote_addr or "")
+    return render_template("audit/search.html", events=events[:PAGE_SIZE], page=page,
+                           has_next=len(events) > PAGE_SIZE, errors=errors, args=request.args,
+                           query=urlencode({k: v for k, v in request.args.items() if k != "page"})
+                           ), (422 if errors else 200)
