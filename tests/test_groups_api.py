@@ -12,6 +12,16 @@ from crm.extensions import db
 from crm.models import AuditEvent, CommunityGroup, GroupAssignment
 
 
+
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch):
+    """Cheap argon2 parameters: these tests are about groups, not password hashing."""
+    from argon2 import PasswordHasher
+
+    from crm.users import services as user_services
+    monkeypatch.setattr(user_services, "_hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
 def _ago(days: int) -> datetime:
     return datetime.utcnow() - timedelta(days=days)
 
@@ -159,12 +169,12 @@ def test_rename_to_an_existing_name_is_422_on_name(api, client):
 
 
 def test_only_admins_delete_groups(api, client):
-    g = api["near"]
-    assert client.delete(f"/api/v1/groups/{g.id}", headers=api["h"]["unit"]).status_code == 403
-    assert client.delete(f"/api/v1/groups/{g.id}", headers=api["h"]["admin"]).status_code == 204
-    assert db.session.get(CommunityGroup, g.id) is None
+    gid = api["near"].id
+    assert client.delete(f"/api/v1/groups/{gid}", headers=api["h"]["unit"]).status_code == 403
+    assert client.delete(f"/api/v1/groups/{gid}", headers=api["h"]["admin"]).status_code == 204
+    assert db.session.get(CommunityGroup, gid) is None
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "group.delete"))
-    assert client.delete(f"/api/v1/groups/{g.id}", headers=api["h"]["admin"]).status_code == 404
+    assert client.delete(f"/api/v1/groups/{gid}", headers=api["h"]["admin"]).status_code == 404
 
 
 def test_openapi_documents_the_group_endpoints(client):

@@ -243,3 +243,22 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+@pytest.mark.parametrize("storage", ["memory://", "redis://127.0.0.1:6379/15"])
+def test_login_is_rate_limited_per_ip(storage):
+    from crm import create_app
+    from tests.conftest import Auth
+    if storage.startswith("redis"):
+        redis = pytest.importorskip("redis")
+        try:
+            redis.Redis.from_url(storage).flushdb()
+        except redis.exceptions.ConnectionError:
+            pytest.skip("no Redis on 127.0.0.1:6379")
+    app = create_app(make_config("sqlite", RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage,
+                                 LOGIN_RATE_LIMIT="3 per minute"))
+    with app.app_context():
+        db.create_all()
+        client = app.test_client()
+        codes = [Auth(client).login("nobody", "wrong password here").status_code for _ in range(4)]
+    assert codes[:3] == [200, 200, 200] and codes[3] == 429

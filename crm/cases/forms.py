@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, FloatField, HiddenField, SelectField, SelectMultipleField,
-                     StringField, TextAreaField)
+from wtforms import (DateField, FloatField, HiddenField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.vocab import (ACTION_STATUSES, CASE_STAGES, IDEA_STATUSES, OWNER_KINDS,
@@ -18,8 +18,8 @@ def optional_int(value):
 
 
 def _choices(values, blank: str | None = None):
-    out = [(v, label(v)) for v in values]
-    return ([("", blank)] + out) if blank is not None else out
+    out = [SelectChoice(v, label(v)) for v in values]
+    return ([SelectChoice("", blank)] + out) if blank is not None else out
 
 
 class VersionedForm(FlaskForm):

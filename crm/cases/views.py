@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from crm.access import contact_scope, get_visible_or_404
 from crm.cases import forms as F  # noqa: N812
@@ -70,9 +71,9 @@ def _done(case: ProblemCase, message: str, anchor: str = ""):
 # ---- choices ---------------------------------------------------------------------------
 
 def _opt(rows, blank: str | None = "—"):
-    out = [(r.id, getattr(r, "display_name", None) or getattr(r, "name", None) or r.code)
+    out = [SelectChoice(r.id, getattr(r, "display_name", None) or getattr(r, "name", None))
            for r in rows]
-    return ([("", blank)] + out) if blank is not None else out
+    return ([SelectChoice("", blank)] + out) if blank is not None else out
 
 
 def _beats():
@@ -112,12 +113,12 @@ def _contact_choices(user: User, case: ProblemCase):
     rows = db.session.scalars(
         sa.select(Contact).where(contact_scope(user), near, Contact.id.not_in(linked))
         .order_by(Contact.occurred_at.desc()).limit(50)).all()
-    return [("", "—")] + [(c.id, f"{c.occurred_at.date().isoformat()} · {label(c.channel)}"
+    return [SelectChoice("", "—")] + [SelectChoice(c.id, f"{c.occurred_at.date().isoformat()} · {label(c.channel)}"
                                  f"{' · ' + c.purpose if c.purpose else ''}") for c in rows]
 
 
 def _fill_case_form(form: F.CaseForm) -> None:
-    form.beat_ids.choices = [(b.id, f"{b.code} {b.name}") for b in _beats()]
+    form.beat_ids.choices = [SelectChoice(b.id, f"{b.code} {b.name}") for b in _beats()]
     form.lead_id.choices = _opt(svc.officer_choices(), blank="Me")
 
 
@@ -143,7 +144,7 @@ def _render_case(case: ProblemCase, forms: dict | None = None, status: int = 200
     move = forms.get("move") or F.MoveForm(prefix="move", formdata=None,
                                            version_id=case.version_id)
     moves = svc.allowed_moves(case)
-    move.to.choices = [(s, label(s) + (" (back: give a reason)" if back else ""))
+    move.to.choices = [SelectChoice(s, label(s) + (" (back: give a reason)" if back else ""))
                        for s, back in moves]
     participant = forms.get("participant") or F.ParticipantForm(prefix="p", formdata=None)
     participant.group_id.choices = _opt(groups)

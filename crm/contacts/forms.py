@@ -7,7 +7,7 @@ groups arrive as ids and are checked against the user's scope by the service.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField,
+from wtforms import (SelectChoice, DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField,
                      SelectField, SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -21,7 +21,7 @@ def int_or_none(value):
 
 
 def _choices(values):
-    return [(v, label(v)) for v in values]
+    return [SelectChoice(v, label(v)) for v in values]
 
 
 class ContactForm(FlaskForm):
@@ -41,7 +41,7 @@ class ContactForm(FlaskForm):
     officer_ids = SelectMultipleField("Co-officers", coerce=int, validate_choice=False)
     techniques = SelectMultipleField("Techniques used", choices=_choices(TECHNIQUES))
     stage_after = SelectField("Relationship stage after",
-                              choices=[("", "Unchanged")] + _choices(STAGES), default="")
+                              choices=[SelectChoice("", "Unchanged"), *_choices(STAGES)], default="")
     enforcement = SelectField("Enforcement action", choices=_choices(ENFORCEMENT), default="none")
     note = TextAreaField("Short note", validators=[Optional(), Length(max=2000)])
     follow_up_on = DateField("Follow up on", validators=[Optional()])

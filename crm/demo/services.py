@@ -259,6 +259,18 @@ class _Seeder:
     # ---- the run ---------------------------------------------------------------------
 
     def run(self) -> None:
+        sqlite = db.engine.dialect.name == "sqlite"
+        if sqlite:
+            # A big page cache for this connection while the indexes of the link tables
+            # grow: random b-tree inserts otherwise thrash the 2 MB default.
+            db.session.execute(sa.text("PRAGMA cache_size=-262144"))
+        try:
+            self._run()
+        finally:
+            if sqlite:
+                db.session.execute(sa.text("PRAGMA cache_size=-2000"))
+
+    def _run(self) -> None:
         self.progress("geography", 0, 1)
         self.geography()
         self.progress("geography", 1, 1)

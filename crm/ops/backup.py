@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404 - fixed argv, no shell
+import subprocess  # nosec B404
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -42,7 +42,7 @@ def backup(url: sa.URL, target: Path) -> Path:
     elif backend == "postgresql":
         args, env = _pg_env(url)
         argv = [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target), *args]
-        subprocess.run(argv, check=True, env=env)  # noqa: S603  # nosec B603 - fixed argv
+        subprocess.run(argv, check=True, env=env)  # noqa: S603  # nosec B603
     else:
         raise ValueError(f"no backup method for {backend}")
     target.chmod(0o600)  # it holds personal data
@@ -66,7 +66,7 @@ def restore(url: sa.URL, source: Path) -> None:
         args, env = _pg_env(url)
         argv = [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
                 *args, str(source)]
-        subprocess.run(argv, check=True, env=env)  # noqa: S603  # nosec B603 - fixed argv
+        subprocess.run(argv, check=True, env=env)  # noqa: S603  # nosec B603
     else:
         raise ValueError(f"no restore method for {backend}")
 

@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.privacy.services import REASON_MAX
@@ -27,11 +28,11 @@ class EraseForm(FlaskForm):
 
 
 class ConsentForm(FlaskForm):
-    status = SelectField("Consent", choices=[(s, label(s)) for s in CONSENT_STATUSES])
+    status = SelectField("Consent", choices=[SelectChoice(s, label(s)) for s in CONSENT_STATUSES])
     consent_on = DateField("Date given or withdrawn", validators=[Optional()])
     method = StringField("How (e.g. signed form, verbal at a meeting)",
                          validators=[Optional(), Length(max=80)])
     purpose = StringField("For what purpose", validators=[Optional(), Length(max=200)])
     category = SelectField("Data subject category",
-                           choices=[(c, label(c)) for c in SUBJECT_CATEGORIES])
+                           choices=[SelectChoice(c, label(c)) for c in SUBJECT_CATEGORIES])
     version_id = HiddenField()

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField
+from wtforms import SelectChoice, BooleanField, DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAGES, SUBJECT_CATEGORIES, label
 
 
 def _choices(values):
-    return [(v, label(v)) for v in values]
+    return [SelectChoice(v, label(v)) for v in values]
 
 
 def _int_or_none(value):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
 
 from crm.access import get_visible_or_404, stakeholder_scope
 from crm.contacts.services import contacts_query
@@ -115,7 +116,7 @@ def new():
     actor = _actor()
     form = NewStakeholderForm()
     groups = services.visible_groups(actor)
-    form.group_id.choices = [("", "— none —")] + [(g.id, g.name) for g in groups]
+    form.group_id.choices = [SelectChoice("", "— none —")] + [SelectChoice(g.id, g.name) for g in groups]
     if request.method == "GET":
         form.review_on.data = date.today() + RETENTION_DEFAULT
         if request.args.get("group", type=int) in {g.id for g in groups}:

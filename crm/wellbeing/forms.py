@@ -1,10 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateTimeLocalField, IntegerField, RadioField, TextAreaField
+from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectChoice,
+                     TextAreaField)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from crm.wellbeing.services import COPING_MAX
 
-STRESS_CHOICES = [(1, "1 · calm"), (2, "2"), (3, "3"), (4, "4"), (5, "5 · very stressed")]
+STRESS_CHOICES = [SelectChoice(1, "1 · calm"), SelectChoice(2, "2"), SelectChoice(3, "3"),
+                  SelectChoice(4, "4"), SelectChoice(5, "5 · very stressed")]
 
 
 class CheckinForm(FlaskForm):
