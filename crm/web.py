@@ -77,7 +77,7 @@ def register_error_handlers(app: Flask) -> None:
     def csrf_error(e):
         msg = "The form expired or was sent from another site. Reload the page and try again."
         if _wants_json():
-            return jsonify(error="csrf", message=msg), 400
+            return jsonify(code=400, status="Bad Request", message=msg), 400
         return render_template("error.html", code=400, message=msg), 400
 
     @app.errorhandler(HTTPException)
@@ -111,7 +111,7 @@ def register_error_handlers(app: Flask) -> None:
             raise e
         msg = "Something went wrong on our side. Nothing you typed was saved; please try again."
         if _wants_json():
-            return jsonify(error="Internal Server Error", message=msg), 500
+            return jsonify(code=500, status="Internal Server Error", message=msg), 500
         return render_template("error.html", code=500, message=msg), 500
 
 

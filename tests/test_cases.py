@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace as NS
+from types import SimpleNamespace as NS  # noqa: N814
 
 import pytest
 import sqlalchemy as sa

@@ -129,8 +129,8 @@ def test_a_similar_name_alone_is_not_a_duplicate(beat_world, make):
     *_, officer, group, _ = beat_world
     assert services.find_duplicates(officer, name="Jon Smith", phone="999 888 7777") == []
     found = services.find_duplicates(officer, name="Smith John", group_ids=[group.id])
-    assert [d.stakeholder.name for d in found] == ["John Smith"]
-    assert found[0].reasons == ["same group"]
+    assert [d.stakeholder.name for d in found] == ["John Smith", "Smith Johnson"]
+    assert found[0].reasons == ["same group"] and found[0].ratio == 1.0
     by_email = services.find_duplicates(officer, name="John Smyth", email="JOHN@example.org")
     assert by_email[0].reasons == ["same email"]
 

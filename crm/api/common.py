@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import marshmallow as ma
 import sqlalchemy as sa
 
 from crm.errors import ConflictError
 from crm.extensions import db
+
+
+class UTCDateTime(ma.fields.DateTime):
+    """Timestamps are stored as naive UTC; the API speaks RFC 3339 with an explicit zone.
+
+    Output always ends in "Z"; input may carry any offset (converted to UTC) or none (taken as UTC).
+    """
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="seconds") + "Z"
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        dt = super()._deserialize(value, attr, data, **kwargs)
+        if dt.tzinfo is not None:
+            dt = dt.astimezone(UTC).replace(tzinfo=None)
+        return dt
 
 
 class Ref(ma.Schema):
@@ -20,8 +42,8 @@ class VersionedSchema(ma.Schema):
     version_id = ma.fields.Int(dump_only=True, metadata={
         "description": "Send it back on update; a different current version means someone "
                        "else saved first (409)."})
-    created_at = ma.fields.DateTime(dump_only=True)
-    updated_at = ma.fields.DateTime(dump_only=True)
+    created_at = UTCDateTime(dump_only=True)
+    updated_at = UTCDateTime(dump_only=True)
 
 
 def paginate(query: sa.Select, pagination_parameters) -> list:
@@ -29,6 +51,8 @@ def paginate(query: sa.Select, pagination_parameters) -> list:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
     pagination_parameters.item_count = total
     page, size = pagination_parameters.page, pagination_parameters.page_size
+    if (page - 1) * size >= max(total, 1):
+        return []  # past the end (also keeps absurd page numbers away from the database)
     return list(db.session.scalars(query.limit(size).offset((page - 1) * size)))
 
 

@@ -41,6 +41,10 @@ from crm.vocab import (CASE_STAGES, CHANNELS, CONSENT_STATUSES, GROUP_KINDS, INI
 
 DEMO_PASSWORD = "alliance-demo-2026"  # noqa: S105 - printed on purpose: demo logins only
 BATCH = 20_000
+# From this many contacts on, secondary indexes of the big tables are rebuilt after loading.
+BULK_INDEX_THRESHOLD = 50_000
+BULK_TABLES = ("stakeholders", "memberships", "contacts", "contact_officers", "contact_groups",
+               "contact_stakeholders")
 Progress = Callable[[str, int, int], None]
 
 
@@ -278,9 +282,14 @@ class _Seeder:
         self.groups()
         self.memberships()
         self.contacts()
+        # Bulk load: secondary indexes of the big tables are dropped and rebuilt afterwards
+        # (a sorted build beats a million random b-tree inserts). The DDL runs inside the
+        # seed's transaction, so a failed seed rolls them back too.
+        deferred = self.drop_indexes() if self.size.contacts >= BULK_INDEX_THRESHOLD else []
         self.insert_people()
         self.relations()
         self.insert_contacts()
+        self.create_indexes(deferred)
         self.cases()
         self.wellbeing()
         if self.pg:
@@ -1202,6 +1211,32 @@ class _Seeder:
                          "debrief_wanted": bool(rng.random() < 0.3),
                          "created_at": at, "updated_at": at})
         self.insert(WellbeingCheckin.__table__, rows, "wellbeing")
+
+    # ---- bulk-load indexes ---------------------------------------------------------------------
+
+    def drop_indexes(self) -> list[tuple[str, str]]:
+        """Drop the non-unique secondary indexes of the big tables; return (name, DDL) pairs."""
+        dialect = db.engine.dialect.name
+        if dialect == "sqlite":
+            q = sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                        "AND sql IS NOT NULL AND tbl_name IN :tables")
+        elif dialect == "postgresql":
+            q = sa.text("SELECT indexname, indexdef FROM pg_indexes "
+                        "WHERE schemaname = current_schema() AND tablename IN :tables")
+        else:
+            return []
+        q = q.bindparams(sa.bindparam("tables", expanding=True))
+        found = [(name, ddl) for name, ddl in db.session.execute(q, {"tables": list(BULK_TABLES)})
+                 if not ddl.upper().startswith("CREATE UNIQUE")]
+        for i, (name, _) in enumerate(found):
+            db.session.execute(sa.text(f'DROP INDEX "{name}"'))
+            self.progress("dropping indexes", i + 1, len(found))
+        return found
+
+    def create_indexes(self, indexes: list[tuple[str, str]]) -> None:
+        for i, (_, ddl) in enumerate(indexes):
+            db.session.execute(sa.text(ddl))
+            self.progress("rebuilding indexes", i + 1, len(indexes))
 
     # ---- PostgreSQL sequences ----------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
 import analytics
@@ -115,7 +115,7 @@ class ScopeForm(FlaskForm):
     district = SelectField("District", validators=[Optional()])
     beat = SelectField("Beat", validators=[Optional()])
     days = SelectField("Window", coerce=int, default=90,
-                       choices=[(d, f"{d} days") for d in WINDOWS])
+                       choices=[SelectChoice(d, f"{d} days") for d in WINDOWS])
     as_of = DateField("As of", validators=[Optional()])
 
 
@@ -159,11 +159,11 @@ def _scope(form: ScopeForm, user: User, beats: list[BeatRow], districts: list[Di
         district_code = next((d.code for d in districts if d.id == user.district_id), "")
         form.district.data = district_code
     district = by_code.get(district_code or "")
-    form.district.choices = [("", "All districts")] + [
-        (d.code, f"{d.code} · {d.name}") for d in districts]
+    form.district.choices = [SelectChoice("", "All districts")] + [
+        SelectChoice(d.code, f"{d.code} · {d.name}") for d in districts]
     in_district = [b for b in beats if district is None or b.district_id == district.id]
-    form.beat.choices = [("", "Whole district" if district else "All beats")] + [
-        (b.code, f"{b.code} · {b.name}") for b in in_district]
+    form.beat.choices = [SelectChoice("", "Whole district" if district else "All beats")] + [
+        SelectChoice(b.code, f"{b.code} · {b.name}") for b in in_district]
     if not form.validate():
         return None
     beat = next((b for b in beats if b.code == form.beat.data), None) if form.beat.data else None
@@ -220,7 +220,7 @@ def _beat_rows(beats: list[BeatRow], doc: dict) -> list[dict]:
             summary = f"Beat {b.code}: {r['groups_reached']}/{r['groups']} groups reached"
         summary += (f", {_pct(r['proactive_share'])} proactive" if r["contacts"]
                     else ", no contacts")
-        rows.append({"beat": b, **r, "cls": svg.coverage_class(r["share_reached"] if r["groups"] else None),
+        rows.append({**r, "beat": b, "cls": svg.coverage_class(r["share_reached"] if r["groups"] else None),
                      "summary": summary})
     return rows
 

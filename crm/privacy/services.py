@@ -178,7 +178,8 @@ def redact(text: str, people: list[Stakeholder]) -> str:
 
 
 def keep_stakeholder(actor: User, s: Stakeholder, reason: str, *, until: date | None = None,
-                     version_id: int | None = None, today: date | None = None) -> Stakeholder:
+                     version_id: int | None = None, today: date | None = None,
+                     ip: str = "") -> Stakeholder:
     """A supervisor keeps a record past review: push review_on by a year or to a chosen date."""
     today = today or date.today()
     if s.erased_at is not None:
@@ -196,7 +197,7 @@ def keep_stakeholder(actor: User, s: Stakeholder, reason: str, *, until: date | 
     before = s.review_on
     s.review_on = until
     db.session.flush()
-    record_event(actor, "stakeholder.retention_keep", s, detail={
+    record_event(actor, "stakeholder.retention_keep", s, ip=ip, detail={
         "reason": redact(reason, [s]),
         "review_on": {"before": before.isoformat() if before else None,
                       "after": until.isoformat()}})
@@ -256,7 +257,7 @@ def _scrub_free_text(values: list[str]) -> int:
 
 
 def erase_stakeholder(actor: User, s: Stakeholder, reason: str, *,
-                      version_id: int | None = None) -> Stakeholder:
+                      version_id: int | None = None, ip: str = "") -> Stakeholder:
     """Erase a person: their personal data goes everywhere, a tombstone row stays.
 
     Contacts and case records keep pointing at the tombstone (so counts and histories stay
@@ -288,7 +289,7 @@ def erase_stakeholder(actor: User, s: Stakeholder, reason: str, *,
         p.erased_at = now
         p.memberships.clear()  # delete-orphan: the rows go
     db.session.flush()
-    record_event(actor, "stakeholder.erase", s, detail={
+    record_event(actor, "stakeholder.erase", s, ip=ip, detail={
         "reason": safe_reason, "memberships_deleted": memberships, "rows_scrubbed": scrubbed,
         "also_erased_ids": ids[1:]})
     return s
@@ -378,7 +379,8 @@ def export_subject_access(actor: User, s: Stakeholder, *, fmt: str, ip: str = ""
 
 def record_consent(actor: User, s: Stakeholder, *, status: str, consent_on: date | None,
                    method: str | None, purpose: str | None, category: str,
-                   version_id: int | None = None, today: date | None = None) -> Stakeholder:
+                   version_id: int | None = None, today: date | None = None,
+                   ip: str = "") -> Stakeholder:
     """Record consent given, withdrawn or not asked, and the data subject category."""
     today = today or date.today()
     method, purpose = (method or "").strip() or None, (purpose or "").strip() or None
@@ -418,7 +420,7 @@ def record_consent(actor: User, s: Stakeholder, *, status: str, consent_on: date
         setattr(s, k, v)
     db.session.flush()
     # Method and purpose are free text: the trail names which fields changed, not their text.
-    record_event(actor, "stakeholder.consent", s, detail={
+    record_event(actor, "stakeholder.consent", s, ip=ip, detail={
         "before": before,
         "after": {"status": status, "on": _iso(consent_on), "category": category},
         "changed": changed})

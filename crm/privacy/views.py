@@ -93,7 +93,7 @@ def keep(stakeholder_id: int):
     if form.validate_on_submit():
         try:
             services.keep_stakeholder(me, s, form.reason.data, until=form.until.data,
-                                      version_id=_version(form))
+                                      version_id=_version(form), ip=_ip())
         except ValidationError as e:
             return _review_page({s.id: ("keep", form, _errors(form, e.errors))}, 422)
         except ConflictError as e:
@@ -126,7 +126,8 @@ def erase(stakeholder_id: int):
     if not form.validate_on_submit():
         return again(_errors(form), 422)
     try:
-        services.erase_stakeholder(me, s, form.reason.data, version_id=_version(form))
+        services.erase_stakeholder(me, s, form.reason.data, version_id=_version(form),
+                                   ip=_ip())
     except ValidationError as e:
         return again(_errors(form, e.errors), 422)
     except ConflictError as e:
@@ -189,7 +190,8 @@ def consent(stakeholder_id: int):
     try:
         services.record_consent(me, s, status=form.status.data, consent_on=form.consent_on.data,
                                 method=form.method.data, purpose=form.purpose.data,
-                                category=form.category.data, version_id=_version(form))
+                                category=form.category.data, version_id=_version(form),
+                                ip=_ip())
     except ValidationError as e:
         return render_template("privacy/consent.html", s=s, form=form,
                                errors=_errors(form, e.errors)), 422

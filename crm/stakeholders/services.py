@@ -135,15 +135,26 @@ class SearchHit:
     groups: list[dict] = field(default_factory=list)
 
 
-def _name_fragments(query: str) -> list[str]:
-    """Short pieces of the query words that survive a typo: word starts and letter pairs."""
-    frags: list[str] = []
-    for word in normalise_name(query).split():
-        if len(word) < 2:
-            continue
-        frags.append(word[:3] if len(word) >= 3 else word)
-        frags.extend(word[i:i + 2] for i in range(len(word) - 1))
-    return list(dict.fromkeys(frags))[:16]
+def _name_patterns(query: str) -> list[tuple[list[str], int]]:
+    """LIKE patterns (lower case) and weights that survive a typo in the query words.
+
+    Per word: its start as a word start (first three letters: 4, first letter: 2), then each
+    letter pair or the same pair swapped (1), so "jhon" still shares "oh" with "john".
+    """
+    out: list[tuple[list[str], int]] = []
+    seen: set[str] = set()
+    for word in normalise_name(query).split()[:4]:
+        word = _like_escape(word)
+        if len(word) >= 3:
+            out.append(([f"{word[:3]}%", f"% {word[:3]}%"], 4))
+        out.append(([f"{word[0]}%", f"% {word[0]}%"], 2))
+        for i in range(len(word) - 1):
+            pair = word[i:i + 2]
+            if pair in seen or pair[::-1] in seen:
+                continue
+            seen.add(pair)
+            out.append(([f"%{pair}%", f"%{pair[::-1]}%"], 1))
+    return out[:24]
 
 
 def search_stakeholders(user: User, query: str, *, limit: int = 10,
@@ -174,18 +185,16 @@ def search_stakeholders(user: User, query: str, *, limit: int = 10,
                 sa.func.lower(Stakeholder.email).like(like, escape="\\")).limit(SEARCH_CANDIDATES)):
             hits.setdefault(s.id, SearchHit(s, 0.99, "email"))
 
-    frags = _name_fragments(query)
-    if frags:
+    patterns = _name_patterns(query)
+    if patterns:
         name = sa.func.lower(Stakeholder.name)
-        whole = f"%{_like_escape(query.lower())}%"
-        score = sa.literal(0)
-        for f in frags:
-            score = score + sa.case((name.like(f"%{_like_escape(f)}%", escape="\\"), 1), else_=0)
-        score = score + sa.case((name.like(whole, escape="\\"), 100), else_=0)
-        # Need at least a third of the fragments (and two) so a single shared pair is not a match.
-        needed = max(1, min(2, len(frags)), len(frags) // 3)
+        score = sa.case((name.like(f"%{_like_escape(query.lower())}%", escape="\\"), 100),
+                        else_=0)
+        for likes, weight in patterns:
+            score = score + sa.case(
+                (sa.or_(*(name.like(p, escape="\\") for p in likes)), weight), else_=0)
         rows = db.session.execute(
-            base.add_columns(score.label("score")).where(score >= needed)
+            base.add_columns(score.label("score")).where(score >= 3)
             .order_by(sa.desc("score"), Stakeholder.name).limit(SEARCH_CANDIDATES)).all()
         for s, _ in rows:
             if s.id in hits:
@@ -248,7 +257,9 @@ def find_duplicates(user: User, *, name: str, phone: str | None = None,
     for s in candidates:
         other = normalise_name(s.name)
         ratio = difflib.SequenceMatcher(None, norm, other).ratio()
-        if ratio < DUPLICATE_RATIO and sorted(norm.split()) != sorted(other.split()):
+        if sorted(norm.split()) == sorted(other.split()):
+            ratio = 1.0  # the same words in another order
+        if ratio < DUPLICATE_RATIO:
             continue
         reasons = []
         if len(digits) >= 7 and phone_digits(s.phone).endswith(digits[-9:]):
