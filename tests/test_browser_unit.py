@@ -40,7 +40,7 @@ def live_server(tmp_path):
     from werkzeug.serving import make_server
 
     from crm.groups import services
-    from crm.models import GroupAssignment
+    from crm.models import Beat, District
     from crm.users.services import create_user
 
     app = create_app(make_config(
@@ -48,7 +48,6 @@ def live_server(tmp_path):
         SQLALCHEMY_ENGINE_OPTIONS={}))
     with app.app_context():
         db.create_all()
-        from crm.models import Beat, District
         district = District(code="D1", name="District 1")
         db.session.add(district)
         db.session.flush()
@@ -56,12 +55,11 @@ def live_server(tmp_path):
         db.session.add(beat)
         db.session.flush()
         unit = create_user(None, "unit1", "unit", PASSWORD, display_name="Una Unit")
+        # A unit member is assigned to the groups they create, so both are theirs to see.
         bars = services.create_group(unit, {"name": "Bar Owners", "kind": "business",
                                             "beats": "0111"})
         residents = services.create_group(unit, {"name": "Main St Residents",
                                                  "kind": "geographic", "beats": "0111"})
-        db.session.add_all([GroupAssignment(user_id=unit.id, group_id=g.id)
-                            for g in () if g])  # create_group assigned both already
         rel = services.declare_relation(unit, bars, residents, "allied", "parking")
         db.session.commit()
         ids = {"group": bars.id, "relation": rel.id}
