@@ -7,7 +7,6 @@ from flask import abort, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from crm.access import get_visible_or_404
 from crm.api.common import check_version, paginate
 from crm.contacts import services
 from crm.contacts.schemas import (ContactCreateSchema, ContactQuerySchema, ContactSchema,
@@ -26,7 +25,7 @@ def _actor(*roles: str):
 
 
 def _contact(contact_id: int, user) -> Contact:
-    return get_visible_or_404(Contact, contact_id, user)
+    return services.get_contact_or_404(user, contact_id)
 
 
 @blp.route("/")

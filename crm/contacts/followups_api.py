@@ -8,11 +8,9 @@ from flask import abort, request
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from crm.access import get_visible_or_404
 from crm.api.common import paginate
 from crm.contacts import services
 from crm.contacts.schemas import FollowUpQuerySchema, FollowUpSchema
-from crm.models import Contact
 
 blp = Blueprint("followups_api", __name__, url_prefix="/api/v1/follow-ups", description="Follow-ups")
 
@@ -49,5 +47,5 @@ def list_follow_ups(args, pagination_parameters):
 def mark_done(contact_id: int):
     """Mark the contact's follow-up done (a second call changes nothing)."""
     user = _actor()
-    contact = get_visible_or_404(Contact, contact_id, user)
+    contact = services.get_contact_or_404(user, contact_id)
     return services.mark_follow_up_done(user, contact, ip=request.remote_addr or "")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
+from flask import abort
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -402,6 +403,29 @@ def delete_contact(actor: User, c: Contact, *, ip: str = "") -> None:
 
 # ---- reading ----------------------------------------------------------------------------------
 
+
+def _assigned_group_contacts(user: User) -> sa.Select:
+    return sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(
+        sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id)))
+
+
+def contact_condition(user: User) -> sa.ColumnElement[bool]:
+    """`crm.access.contact_scope`, plus, for the community policing unit, the contacts with
+    the groups they are assigned (whose follow-ups are theirs to do)."""
+    cond = contact_scope(user)
+    if user.role == "unit":
+        cond = sa.or_(cond, Contact.id.in_(_assigned_group_contacts(user)))
+    return cond
+
+
+def get_contact_or_404(user: User, contact_id: int) -> Contact:
+    """One contact the user may see; anything else is a 404."""
+    c = db.session.scalar(sa.select(Contact).where(Contact.id == contact_id,
+                                                   contact_condition(user)))
+    if c is None:
+        abort(404)
+    return c
+
 CONTACT_LOADS = (selectinload(Contact.group_links).joinedload(ContactGroup.group),
                  selectinload(Contact.stakeholder_links).joinedload(ContactStakeholder.stakeholder),
                  selectinload(Contact.officer_links).joinedload(ContactOfficer.officer))
@@ -412,7 +436,7 @@ def contacts_query(user: User, *, officer_id: int | None = None, beat_id: int | 
                    date_from: date | None = None, date_to: date | None = None,
                    initiated_by: str | None = None) -> sa.Select:
     """Contacts the user may see, newest first, with the usual filters."""
-    q = (sa.select(Contact).where(contact_scope(user)).options(*CONTACT_LOADS)
+    q = (sa.select(Contact).where(contact_condition(user)).options(*CONTACT_LOADS)
          .order_by(Contact.occurred_at.desc(), Contact.id.desc()))
     if officer_id is not None:
         q = q.where(Contact.id.in_(sa.select(ContactOfficer.contact_id)
@@ -462,9 +486,7 @@ def mine_condition(user: User) -> sa.ColumnElement[bool]:
                   Contact.id.in_(sa.select(ContactOfficer.contact_id)
                                  .where(ContactOfficer.user_id == user.id)))
     if user.role == "unit":
-        cond = sa.or_(cond, Contact.id.in_(
-            sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(
-                sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id)))))
+        cond = sa.or_(cond, Contact.id.in_(_assigned_group_contacts(user)))
     return cond
 
 
@@ -473,7 +495,7 @@ def follow_ups_query(user: User, *, beat_id: int | None = None, today: date | No
     """Open follow-ups the user may see: theirs, or a beat's; due up to the horizon."""
     today = today or date.today()
     q = (sa.select(Contact).where(
-        contact_scope(user), Contact.follow_up_on.is_not(None),
+        contact_condition(user), Contact.follow_up_on.is_not(None),
         Contact.follow_up_done_at.is_(None),
         Contact.follow_up_on <= today + timedelta(days=horizon_days))
         .options(*CONTACT_LOADS).order_by(Contact.follow_up_on, Contact.id))

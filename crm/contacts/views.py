@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from crm.access import get_visible_or_404, stakeholder_scope
+from crm.access import stakeholder_scope
 from crm.contacts import services
 from crm.contacts.forms import ContactEditForm, ContactForm, DoneForm
 from crm.db import utcnow
@@ -123,7 +123,7 @@ def new():
 def _visible_contact(contact_id: int) -> Contact:
     if not current_user.has_role(*services.LOG_ROLES):
         abort(404)
-    return get_visible_or_404(Contact, contact_id, _actor())
+    return services.get_contact_or_404(_actor(), contact_id)
 
 
 @bp.route("/<int:contact_id>")

@@ -8,6 +8,9 @@ from flask import current_app
 from crm.extensions import db
 
 
+MAX_OFFICERS_LISTED = 20
+
+
 class _ProgressPrinter:
     """Turns `progress(stage, done, total)` calls into one click progress bar per stage."""
 
@@ -39,12 +42,18 @@ def _print_logins(logins) -> None:
 
     if not logins:
         return
-    click.echo("\nDemo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    officers = [lg for lg in logins if lg.role == "officer"]
+    hidden = officers[MAX_OFFICERS_LISTED:]
+    shown = [lg for lg in logins if lg not in hidden]
     width = max(len(lg.username) for lg in logins)
-    for lg in logins:
+    for lg in shown:
         note = "  (existing account, password unchanged)" if getattr(lg, "existing", False) else ""
         where = f"  {lg.where}" if lg.where else ""
         click.echo(f"  {lg.username:<{width}}  {lg.role:<10}{where}{note}")
+    if hidden:
+        click.echo(f"  ... and {len(hidden)} more officers, {hidden[0].username} to "
+                   f"{hidden[-1].username} (same password; their beats are in the app)")
 
 
 def register(group):
@@ -61,7 +70,7 @@ def register(group):
                   help="Do nothing (but print the logins) when groups already exist.")
     def seed_demo_cmd(size, city, seed, if_empty):
         """Seed a realistic synthetic community (one transaction, committed at the end)."""
-        from crm.demo.services import DemoDataExists, demo_logins, has_groups, seed_demo
+        from crm.demo.services import DemoDataExistsError, demo_logins, has_groups, seed_demo
 
         city = city or current_app.config.get("DEMO_CITY", "chicago")
         if if_empty and has_groups():
@@ -71,7 +80,7 @@ def register(group):
         printer = _ProgressPrinter()
         try:
             report = seed_demo(size, city, seed, progress=printer)
-        except DemoDataExists as e:
+        except DemoDataExistsError as e:
             printer.close()
             db.session.rollback()
             raise click.ClickException(str(e)) from e

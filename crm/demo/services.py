@@ -18,7 +18,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import sqlalchemy as sa
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from crm.audit.services import record_event
 from crm.beats.services import beat_adjacency, load_geography, neighbourhood_names
 from crm.db import utcnow
-from crm.demo import words as W
+from crm.demo import words
 from crm.extensions import db
 from crm.models import (BeatAssignment, CaseAction, CaseEvent, CaseIdea, CaseMeasure,
                         CaseMeasureValue, CaseParticipant, CommunityGroup, Contact, ContactGroup,
@@ -71,7 +71,7 @@ SIZES = {
 }
 
 
-class DemoDataExists(RuntimeError):
+class DemoDataExistsError(RuntimeError):
     """The database already holds community groups; the demo seeds empty databases only."""
 
 
@@ -123,11 +123,11 @@ def demo_logins() -> list[DemoLogin]:
 
 def seed_demo(size: str = "small", city: str = "chicago", seed: int = 0,
               progress: Progress | None = None) -> SeedReport:
-    """Seed the demo community; raises DemoDataExists when groups exist. Flushes, no commit."""
+    """Seed the demo community; raises DemoDataExistsError when groups exist. Flushes, no commit."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}; expected one of {', '.join(SIZES)}")
     if has_groups():
-        raise DemoDataExists("the database already has community groups; "
+        raise DemoDataExistsError("the database already has community groups; "
                              "the demo seeds an empty database only")
     started = time.perf_counter()
     seeder = _Seeder(SIZES[size], city, seed, progress or (lambda *_: None))
@@ -177,8 +177,8 @@ def _weighted_pick_from_csr(rng, starts, values, cumw, rows) -> np.ndarray:
 
 def _squash_repeats(name: str) -> str:
     """'Portage Park Park Chess Players' -> 'Portage Park Chess Players'."""
-    words = name.split(" ")
-    return " ".join(w for i, w in enumerate(words) if i == 0 or w != words[i - 1])
+    parts = name.split(" ")
+    return " ".join(w for i, w in enumerate(parts) if i == 0 or w != parts[i - 1])
 
 
 def _choice(rng, options, probs, n):
@@ -191,6 +191,8 @@ def _chunks(n: int, size: int = BATCH) -> Iterator[tuple[int, int]]:
         yield lo, min(n, lo + size)
 
 
+QUALIFIERS = ("North", "South", "East", "West", "Upper", "Lower", "Greater", "Old", "New",
+              "Central")
 STANCE_IX = {s: i for i, s in enumerate(STANCES)}
 REC, NEU, WARY, HOST, UNK = (STANCE_IX[s] for s in ("receptive", "neutral", "wary", "hostile",
                                                    "unknown"))
@@ -355,7 +357,7 @@ class _Seeder:
         existing = dict(db.session.execute(
             sa.select(User.username, User.id)).all())
         next_id = self.next_id(User.__table__)
-        first, last = W.FIRST_NAMES, W.LAST_NAMES
+        first, last = words.FIRST_NAMES, words.LAST_NAMES
         rows, logins = [], []
         assignments: list[tuple[int, int]] = []  # (user id, beat index)
         officer_ids, unit_ids, supervisor_ids = [], [], []
@@ -423,12 +425,12 @@ class _Seeder:
     # ---- groups --------------------------------------------------------------------------
 
     def groups(self) -> None:
-        rng, G, nb = self.rng, self.size.groups, self.nb
+        rng, ng, nb = self.rng, self.size.groups, self.nb
         kinds = np.array(list(GROUP_KINDS))
         kw = np.array([KIND_WEIGHTS[k] for k in GROUP_KINDS])
-        kind = rng.choice(len(kinds), size=G, p=kw / kw.sum())
+        kind = rng.choice(len(kinds), size=ng, p=kw / kw.sum())
         kind[:len(kinds)] = rng.permutation(len(kinds))  # every kind at least once
-        stance = np.empty(G, dtype=np.int64)
+        stance = np.empty(ng, dtype=np.int64)
         for ki, k in enumerate(GROUP_KINDS):
             m = kind == ki
             stance[m] = _choice(rng, STANCES, STANCE_MIX.get(k, DEFAULT_MIX), int(m.sum()))
@@ -436,66 +438,68 @@ class _Seeder:
         for s in range(len(STANCES)):
             if (stance == s).sum() < 2:
                 cand = np.flatnonzero(np.isin(stance, [NEU, UNK]) &
-                                      (np.arange(G) >= len(kinds)))
+                                      (np.arange(ng) >= len(kinds)))
                 stance[cand[:2 - int((stance == s).sum())]] = s
         beat_w = rng.gamma(2.0, 1.0, nb)
-        home = rng.choice(nb, size=G, p=beat_w / beat_w.sum())
-        n_beats = rng.choice(3, size=G, p=(.55, .30, .15)) + 1
+        home = rng.choice(nb, size=ng, p=beat_w / beat_w.sum())
+        n_beats = rng.choice(3, size=ng, p=(.55, .30, .15)) + 1
         gb_g, gb_b = [], []
-        for g in range(G):
+        for g in range(ng):
             bl = [int(home[g])] + self.near[int(home[g])][:int(n_beats[g]) - 1]
             for b in bl:
                 gb_g.append(g)
                 gb_b.append(b)
         self.gb_g = np.array(gb_g, dtype=np.int64)
         self.gb_b = np.array(gb_b, dtype=np.int64)
-        self.group_beats_csr = _csr(self.gb_g, self.gb_b, G)
+        self.group_beats_csr = _csr(self.gb_g, self.gb_b, ng)
         self.beat_groups_csr = _csr(self.gb_b, self.gb_g, nb)
         self.kind, self.stance, self.home = kind, stance, home
         # Zipf-like pull on members: a few big groups, many small.
-        rank = rng.permutation(G) + 1
+        rank = rng.permutation(ng) + 1
         self.member_pull = (1.0 / rank ** 0.9) * np.array(
             [KIND_SIZE[GROUP_KINDS[k]] for k in kind])
         self.names = self.group_names()
-        lang_codes = [c for c, _ in W.LANGUAGES[self.city]]
-        lang_p = np.array([p for _, p in W.LANGUAGES[self.city]])
+        lang_codes = [c for c, _ in words.LANGUAGES[self.city]]
+        lang_p = np.array([p for _, p in words.LANGUAGES[self.city]])
         self.lang_codes, self.lang_p = lang_codes, lang_p / lang_p.sum()
-        primary_lang = rng.choice(len(lang_codes), size=G, p=self.lang_p)
-        second_lang = rng.choice(len(lang_codes), size=G, p=self.lang_p)
-        has_second = rng.random(G) < 0.3
+        primary_lang = rng.choice(len(lang_codes), size=ng, p=self.lang_p)
+        second_lang = rng.choice(len(lang_codes), size=ng, p=self.lang_p)
+        has_second = rng.random(ng) < 0.3
         self.group_languages = []
-        for g in range(G):
+        for g in range(ng):
             langs = [lang_codes[primary_lang[g]]]
             if has_second[g] and second_lang[g] != primary_lang[g]:
                 langs.append(lang_codes[second_lang[g]])
             if "en" not in langs and rng.random() < 0.5:
                 langs.append("en")
             self.group_languages.append(langs)
-        ch = rng.random((G, len(CHANNELS))) < np.array([.45, .55, .45, .3, .35, .25])
+        ch = rng.random((ng, len(CHANNELS))) < np.array([.45, .55, .45, .3, .35, .25])
         self.group_channels = [[CHANNELS[j] for j in np.flatnonzero(ch[g])] or ["visit"]
-                               for g in range(G)]
-        self.interval = rng.choice(np.array([14, 30, 60, 90]), size=G, p=(.15, .45, .25, .15))
-        self.group_ids = self.next_id(CommunityGroup.__table__) + np.arange(G)
+                               for g in range(ng)]
+        self.interval = rng.choice(np.array([14, 30, 60, 90]), size=ng, p=(.15, .45, .25, .15))
+        self.group_ids = self.next_id(CommunityGroup.__table__) + np.arange(ng)
 
     def group_names(self) -> list[str]:
         rng = self.rng
-        streets = W.STREETS[self.city]
+        streets = words.STREETS[self.city]
         names: list[str] = []
         seen: set[str] = set()
         for g in range(len(self.kind)):
             kind = GROUP_KINDS[self.kind[g]]
             b = int(self.home[g])
-            templates = W.GROUP_TEMPLATES[kind]
+            templates = words.GROUP_TEMPLATES[kind]
             name = ""
-            for attempt in range(12):
+            for attempt in range(24):
                 t = templates[rng.integers(len(templates))]
                 s1, s2 = rng.choice(len(streets), size=2, replace=False)
                 hood = self.beat_hood[b] if attempt < 8 or not self.near[b] else \
                     self.beat_hood[self.near[b][attempt % len(self.near[b])]]
+                if attempt >= 12:  # a crowded neighbourhood: "East Garrett Youth Council"
+                    hood = f"{QUALIFIERS[rng.integers(len(QUALIFIERS))]} {hood}"
                 name = t.format(hood=hood, street=streets[s1], street2=streets[s2],
-                                beat=self.beat_codes[b], saint=W.SAINTS[rng.integers(len(W.SAINTS))],
-                                surname=W.LAST_NAMES[rng.integers(len(W.LAST_NAMES))],
-                                culture=W.CULTURES[rng.integers(len(W.CULTURES))])
+                                beat=self.beat_codes[b], saint=words.SAINTS[rng.integers(len(words.SAINTS))],
+                                surname=words.LAST_NAMES[rng.integers(len(words.LAST_NAMES))],
+                                culture=words.CULTURES[rng.integers(len(words.CULTURES))])
                 name = _squash_repeats(name)
                 if name not in seen:
                     break
@@ -513,36 +517,36 @@ class _Seeder:
     # ---- memberships -------------------------------------------------------------------
 
     def memberships(self) -> None:
-        rng, S, G, M, nb = self.rng, self.size.stakeholders, self.size.groups, \
+        rng, ns, ng, nm, nb = self.rng, self.size.stakeholders, self.size.groups, \
             self.size.memberships, self.nb
         # Each person lives near one beat with groups; joins mostly nearby groups.
         groups_per_beat = np.bincount(self.gb_b, minlength=nb).astype(float)
         p_home = (groups_per_beat + 0.5) / (groups_per_beat + 0.5).sum()
-        s_home = rng.choice(nb, size=S, p=p_home)
-        activity = rng.gamma(1.0, 1.0, S)  # skewed: some people join many groups
+        s_home = rng.choice(nb, size=ns, p=p_home)
+        activity = rng.gamma(1.0, 1.0, ns)  # skewed: some people join many groups
         starts, vals = self.beat_groups_csr
         cumw = np.cumsum(self.member_pull[vals])
         key = np.zeros(0, dtype=np.int64)
         for _ in range(8):  # draw, drop repeated (person, group) pairs, top up
-            draws = int((M - len(key)) * 1.3) + 64
-            s = rng.choice(S, size=draws, p=activity / activity.sum())
+            draws = int((nm - len(key)) * 1.3) + 64
+            s = rng.choice(ns, size=draws, p=activity / activity.sum())
             local = _weighted_pick_from_csr(rng, starts, vals, cumw, s_home[s])
-            glob = rng.choice(G, size=draws, p=self.member_pull / self.member_pull.sum())
+            glob = rng.choice(ng, size=draws, p=self.member_pull / self.member_pull.sum())
             use_local = (rng.random(draws) < 0.7) & (local >= 0)
             g = np.where(use_local, local, glob)
-            key = np.unique(np.concatenate([key, s.astype(np.int64) * G + g]))
-            if len(key) >= M:
+            key = np.unique(np.concatenate([key, s.astype(np.int64) * ng + g]))
+            if len(key) >= nm:
                 break
-        key = rng.permutation(key)[:M]
-        s, g = key // G, key % G
+        key = rng.permutation(key)[:nm]
+        s, g = key // ng, key % ng
         # Every group gets at least two members.
-        counts = np.bincount(g, minlength=G)
+        counts = np.bincount(g, minlength=ng)
         lacking = np.flatnonzero(counts < 2)
         if len(lacking):
             extra_g = np.repeat(lacking, 2)
-            extra_s = rng.choice(S, size=len(extra_g))
-            key = np.unique(np.concatenate([s * G + g, extra_s * G + extra_g]))
-            s, g = key // G, key % G
+            extra_s = rng.choice(ns, size=len(extra_g))
+            key = np.unique(np.concatenate([s * ng + g, extra_s * ng + extra_g]))
+            s, g = key // ng, key % ng
         order = np.lexsort((s, g))
         s, g = s[order], g[order]
         n = len(s)
@@ -560,35 +564,35 @@ class _Seeder:
         role[leader] = MEMBERSHIP_ROLES.index("leader")
         self.m_s, self.m_g, self.m_role = s, g, role
         self.s_home = s_home
-        self.members_csr = (np.concatenate([[0], np.cumsum(np.bincount(g, minlength=G))]), s)
-        self.n_members = np.bincount(g, minlength=G)
+        self.members_csr = (np.concatenate([[0], np.cumsum(np.bincount(g, minlength=ng))]), s)
+        self.n_members = np.bincount(g, minlength=ng)
 
     # ---- contacts (generated here, written in insert_contacts) -----------------------------
 
     def contacts(self) -> None:
-        rng, G, C = self.rng, self.size.groups, self.size.contacts
+        rng, ng, nc = self.rng, self.size.groups, self.size.contacts
         stance = self.stance
         # ~12% of groups never contacted, hard-to-engage ones more likely.
         never_w = np.select([stance == HOST, stance == WARY, stance == UNK], [4.0, 3.0, 2.0], 1.0)
         never_w[self.kind == GROUP_KINDS.index("agency")] = 0.2
-        n_never = max(1, round(G * 0.12))
-        never = rng.choice(G, size=n_never, replace=False, p=never_w / never_w.sum())
+        n_never = max(1, round(ng * 0.12))
+        never = rng.choice(ng, size=n_never, replace=False, p=never_w / never_w.sum())
         for s_needed in (REC, HOST):  # keep both ends of the comparison contacted
             pool = np.flatnonzero(stance == s_needed)
             if len(pool) and np.isin(pool, never).all():
                 never = never[never != pool[0]]
-        self.never = np.zeros(G, dtype=bool)
+        self.never = np.zeros(ng, dtype=bool)
         self.never[never] = True
-        pull = np.array([CONTACT_PULL[int(s)] for s in stance]) * rng.lognormal(0, 0.5, G)
+        pull = np.array([CONTACT_PULL[int(s)] for s in stance]) * rng.lognormal(0, 0.5, ng)
         pull *= 1 + 0.15 * np.log1p(self.n_members)
         pull[self.never] = 0
-        g = rng.choice(G, size=C, p=pull / pull.sum())
+        g = rng.choice(ng, size=nc, p=pull / pull.sum())
         # When: within the past year, mostly daytime and evening.
-        day = rng.integers(0, 364, size=C)
+        day = rng.integers(0, 364, size=nc)
         hour_p = np.array([1, .5, .3, .2, .2, .3, .8, 2, 4, 5, 5, 5, 5, 5, 5, 5, 5, 5, 6, 6, 5,
                            3, 2, 1.5])
-        hour = rng.choice(24, size=C, p=hour_p / hour_p.sum())
-        minute = rng.integers(0, 60, size=C)
+        hour = rng.choice(24, size=nc, p=hour_p / hour_p.sum())
+        minute = rng.integers(0, 60, size=nc)
         midnight = np.datetime64(self.today, "s")
         at = midnight - (day * 86400).astype("timedelta64[s]") + \
             (hour * 3600 + minute * 60).astype("timedelta64[s]")
@@ -598,13 +602,13 @@ class _Seeder:
         g, at = g[order], at[order]
         st = stance[g]
         # initiated_by by stance
-        u = rng.random(C)
-        init = np.zeros(C, dtype=np.int64)
+        u = rng.random(nc)
+        init = np.zeros(nc, dtype=np.int64)
         for s_ix, (p_pro, p_req, _p_rea) in INITIATED_MIX.items():
             m = st == s_ix
             init[m] = np.where(u[m] < p_pro, 0, np.where(u[m] < p_pro + p_req, 1, 2))
         # channel by initiated_by
-        channel = np.empty(C, dtype=np.int64)
+        channel = np.empty(nc, dtype=np.int64)
         ch_mix = {0: (.32, .16, .08, .12, .26, .06), 1: (.05, .30, .30, .10, .15, .10),
                   2: (.55, .0, .15, .0, .30, .0)}
         for i_ix, mix in ch_mix.items():
@@ -616,64 +620,64 @@ class _Seeder:
         ob_starts, ob_vals = self.off_by_beat
         off_local, has_local = _pick_from_csr(rng, ob_starts, ob_vals, beat)
         n_off = len(self.officer_ids)
-        off_any = rng.integers(0, n_off, size=C)
-        use_local = has_local & (rng.random(C) < 0.88)
+        off_any = rng.integers(0, n_off, size=nc)
+        use_local = has_local & (rng.random(nc) < 0.88)
         off = np.where(use_local, off_local, off_any)
         officer = self.officer_ids[off]
-        second = rng.random(C) < 0.08
-        off2 = (off + 1 + rng.integers(0, max(n_off - 1, 1), size=C)) % n_off
+        second = rng.random(nc) < 0.08
+        off2 = (off + 1 + rng.integers(0, max(n_off - 1, 1), size=nc)) % n_off
         second &= off2 != off
         # techniques as a bitmask
         tech_p = np.array([.55, .18, .15, .10, .06, .05])
-        mask = np.zeros(C, dtype=np.int64)
+        mask = np.zeros(nc, dtype=np.int64)
         hard = np.isin(st, [WARY, HOST])
         for t, p in enumerate(tech_p):
             pp = np.where(hard & (t >= 3), p * 3, p)
-            mask |= (rng.random(C) < pp).astype(np.int64) << t
+            mask |= (rng.random(nc) < pp).astype(np.int64) << t
         # enforcement: almost always none; some warnings and rarely more on reactive contacts
-        enf = np.zeros(C, dtype=np.int64)
-        u = rng.random(C)
+        enf = np.zeros(nc, dtype=np.int64)
+        u = rng.random(nc)
         reactive = init == 2
         enf[reactive & (u < 0.07)] = 1
         enf[reactive & (u < 0.025)] = 2
         enf[reactive & (u < 0.008)] = 3
         enf[~reactive & (u < 0.004)] = 1
         # stage after: each group climbs from initial contact towards a stance-dependent target
-        target = np.zeros(G, dtype=np.int64)
+        target = np.zeros(ng, dtype=np.int64)
         for s_ix, (opts, ps) in STAGE_TARGET.items():
             m = stance == s_ix
             target[m] = np.array(opts)[_choice(rng, opts, ps, int(m.sum()))]
-        falls = (rng.random(G) < 0.15) & np.isin(stance, [NEU, WARY, HOST, UNK]) & (target >= 2)
-        order_g = np.lexsort((np.arange(C), g))  # by group, then time
+        falls = (rng.random(ng) < 0.15) & np.isin(stance, [NEU, WARY, HOST, UNK]) & (target >= 2)
+        order_g = np.lexsort((np.arange(nc), g))  # by group, then time
         gs = g[order_g]
-        n_g = np.bincount(g, minlength=G)
+        n_g = np.bincount(g, minlength=ng)
         first_ix = np.concatenate([[0], np.cumsum(n_g)])[:-1]
-        k = np.arange(C) - first_ix[gs]
+        k = np.arange(nc) - first_ix[gs]
         n = n_g[gs]
         t = target[gs]
         stage_sorted = 1 + np.floor((t - 1) * k / np.maximum(n - 1, 1)).astype(np.int64)
         fall_m = falls[gs] & (n >= 4) & (k >= np.ceil(0.8 * n))
         stage_sorted[fall_m] = np.maximum(1, stage_sorted[fall_m] - 1)
-        stage = np.empty(C, dtype=np.int64)
+        stage = np.empty(nc, dtype=np.int64)
         stage[order_g] = stage_sorted
         prev = np.concatenate([[0], stage_sorted[:-1]])
         prev[k == 0] = 0
         change = stage_sorted != prev
         self.sc_contact = order_g[change]  # contact index of each group stage change
         self.sc_from, self.sc_to = prev[change], stage_sorted[change]
-        last = np.zeros(G, dtype=np.int64)
+        last = np.zeros(ng, dtype=np.int64)
         has = n_g > 0
         last[has] = stage_sorted[first_ix[has] + n_g[has] - 1]
         self.group_stage = last
         # follow-ups
-        fu = rng.random(C) < 0.12
+        fu = rng.random(nc) < 0.12
         at_date = at.astype("datetime64[D]")
-        fu_on = at_date + rng.integers(2, 22, size=C).astype("timedelta64[D]")
+        fu_on = at_date + rng.integers(2, 22, size=nc).astype("timedelta64[D]")
         today = np.datetime64(self.today, "D")
         past_due = fu_on < today
-        done = fu & (((past_due) & (rng.random(C) < 0.8)) | (~past_due & (rng.random(C) < 0.2)))
+        done = fu & (((past_due) & (rng.random(nc) < 0.8)) | (~past_due & (rng.random(nc) < 0.2)))
         span = np.maximum((np.minimum(fu_on + 3, today) - at_date).astype(np.int64), 0)
-        done_at = at + (np.floor(rng.random(C) * span * 86400) + 3600).astype("timedelta64[s]")
+        done_at = at + (np.floor(rng.random(nc) * span * 86400) + 3600).astype("timedelta64[s]")
         now64 = np.datetime64(self.now, "s")
         done_at = np.minimum(done_at, now64)
         # A few due today and this week, and one for officer1 today, all open.
@@ -689,25 +693,25 @@ class _Seeder:
             fu[i], done[i], fu_on[i] = True, False, today
         # secondary groups: another contacted group in the same beat
         bg_starts, bg_vals = self.beat_groups_csr
-        sec_rows = np.flatnonzero(rng.random(C) < 0.14)
+        sec_rows = np.flatnonzero(rng.random(nc) < 0.14)
         sec_rows = np.concatenate([sec_rows, sec_rows[rng.random(len(sec_rows)) < 0.15]])
         sec_g, ok = _pick_from_csr(rng, bg_starts, bg_vals, beat[sec_rows])
         ok &= sec_g != g[sec_rows]
         ok &= ~self.never[np.maximum(sec_g, 0)]
-        cg_c = np.concatenate([np.arange(C), sec_rows[ok]])
+        cg_c = np.concatenate([np.arange(nc), sec_rows[ok]])
         cg_g = np.concatenate([g, sec_g[ok]])
-        key = np.unique(cg_c * G + cg_g)
-        self.cg_c, self.cg_g = key // G, key % G
+        key = np.unique(cg_c * ng + cg_g)
+        self.cg_c, self.cg_g = key // ng, key % ng
         # stakeholders: 0-3 members of the primary group
-        n_s = rng.choice(4, size=C, p=(.25, .45, .2, .1))
-        rows = np.repeat(np.arange(C), n_s)
+        n_s = rng.choice(4, size=nc, p=(.25, .45, .2, .1))
+        rows = np.repeat(np.arange(nc), n_s)
         mem_starts, mem_vals = self.members_csr
         s_pick, ok = _pick_from_csr(rng, mem_starts, mem_vals, g[rows])
         key = np.unique(rows[ok] * self.size.stakeholders + s_pick[ok])
         self.cs_c, self.cs_s = key // self.size.stakeholders, key % self.size.stakeholders
         # stakeholder stage: their latest contact's stage
-        S = self.size.stakeholders
-        last_c = np.full(S, -1, dtype=np.int64)
+        ns = self.size.stakeholders
+        last_c = np.full(ns, -1, dtype=np.int64)
         np.maximum.at(last_c, self.cs_s, self.cs_c)
         self.s_stage = np.where(last_c >= 0, stage[np.maximum(last_c, 0)], 0)
         self.s_last_contact = np.where(
@@ -716,55 +720,55 @@ class _Seeder:
         self.c = dict(g=g, at=at, init=init, channel=channel, beat=beat, officer=officer,
                       second=second, officer2=self.officer_ids[off2], mask=mask, enf=enf,
                       stage=stage, fu=fu, fu_on=fu_on, done=done, done_at=done_at,
-                      place=rng.integers(0, len(W.PLACES), size=C),
-                      street=rng.integers(0, len(W.STREETS[self.city]), size=C),
-                      purpose=rng.integers(0, 1000, size=C), note=rng.integers(0, len(W.NOTES), size=C),
-                      fu_note=rng.integers(0, len(W.FOLLOW_UP_NOTES), size=C),
-                      logged_delay=rng.integers(60, 3 * 3600, size=C))
-        self.contact_ids = self.next_id(Contact.__table__) + np.arange(C)
-        self.n_contacts = C
+                      place=rng.integers(0, len(words.PLACES), size=nc),
+                      street=rng.integers(0, len(words.STREETS[self.city]), size=nc),
+                      purpose=rng.integers(0, 1000, size=nc), note=rng.integers(0, len(words.NOTES), size=nc),
+                      fu_note=rng.integers(0, len(words.FOLLOW_UP_NOTES), size=nc),
+                      logged_delay=rng.integers(60, 3 * 3600, size=nc))
+        self.contact_ids = self.next_id(Contact.__table__) + np.arange(nc)
+        self.n_contacts = nc
 
     # ---- people --------------------------------------------------------------------------
 
     def insert_people(self) -> None:
-        rng, G, S = self.rng, self.size.groups, self.size.stakeholders
+        rng, ng, ns = self.rng, self.size.groups, self.size.stakeholders
         gid = self.group_ids
         group_rows = [{
             "id": int(gid[g]), "name": self.names[g], "kind": GROUP_KINDS[self.kind[g]],
             "stance": STANCES[self.stance[g]], "stage": STAGES[self.group_stage[g]],
             "size_estimate": None, "languages": self.group_languages[g],
             "channels": self.group_channels[g],
-            "description": W.GROUP_DESCRIPTIONS[GROUP_KINDS[self.kind[g]]],
+            "description": words.GROUP_DESCRIPTIONS[GROUP_KINDS[self.kind[g]]],
             "contact_interval_days": int(self.interval[g]), "version_id": 1,
-            "created_at": self.now, "updated_at": self.now} for g in range(G)]
+            "created_at": self.now, "updated_at": self.now} for g in range(ng)]
         # Size estimates: a multiple of the members on file, skewed; some unknown.
-        est = np.round(self.n_members * rng.lognormal(1.3, 0.7, G)).astype(np.int64) + 2
-        unknown = rng.random(G) < 0.12
-        for g in range(G):
+        est = np.round(self.n_members * rng.lognormal(1.3, 0.7, ng)).astype(np.int64) + 2
+        unknown = rng.random(ng) < 0.12
+        for g in range(ng):
             group_rows[g]["size_estimate"] = None if unknown[g] else int(est[g])
         self.insert(CommunityGroup.__table__, group_rows, "groups")
         self.insert(group_beats, [{"group_id": int(gid[g]), "beat_id": int(self.beat_ids[b])}
                                   for g, b in zip(self.gb_g, self.gb_b, strict=True)], "groups")
-        self.insert_stakeholders(S)
+        self.insert_stakeholders(ns)
         self.insert_memberships()
 
-    def insert_stakeholders(self, S: int) -> None:
+    def insert_stakeholders(self, ns: int) -> None:
         rng = self.rng
-        first = rng.integers(0, len(W.FIRST_NAMES), size=S)
-        last = rng.integers(0, len(W.LAST_NAMES), size=S)
-        phone = rng.random(S) < 0.45
-        email = rng.random(S) < 0.3
-        phone_no = rng.integers(0, 10_000, size=S)
+        first = rng.integers(0, len(words.FIRST_NAMES), size=ns)
+        last = rng.integers(0, len(words.LAST_NAMES), size=ns)
+        phone = rng.random(ns) < 0.45
+        email = rng.random(ns) < 0.3
+        phone_no = rng.integers(0, 10_000, size=ns)
         area = "312" if self.city == "chicago" else "434"
-        lang = rng.choice(len(self.lang_codes), size=S, p=self.lang_p)
-        no_lang = rng.random(S) < 0.15
-        cat = _choice(rng, SUBJECT_CATEGORIES, (.72, .12, .05, .08, .03), S)
-        consent = _choice(rng, CONSENT_STATUSES, (.55, .05, .40), S)
-        created_days = rng.integers(20, 1500, size=S)
+        lang = rng.choice(len(self.lang_codes), size=ns, p=self.lang_p)
+        no_lang = rng.random(ns) < 0.15
+        cat = _choice(rng, SUBJECT_CATEGORIES, (.72, .12, .05, .08, .03), ns)
+        consent = _choice(rng, CONSENT_STATUSES, (.55, .05, .40), ns)
+        created_days = rng.integers(20, 1500, size=ns)
         created = self.days_ago(created_days)
-        consent_on = created + rng.integers(0, 15, size=S).astype("timedelta64[D]")
+        consent_on = created + rng.integers(0, 15, size=ns).astype("timedelta64[D]")
         consent_on = np.minimum(consent_on, np.datetime64(self.today, "D"))
-        method = rng.integers(0, len(W.CONSENT_METHODS), size=S)
+        method = rng.integers(0, len(words.CONSENT_METHODS), size=ns)
         last_activity = np.where(np.isnat(self.s_last_contact), created,
                                  np.where(self.s_last_contact > created, self.s_last_contact,
                                           created))
@@ -772,15 +776,15 @@ class _Seeder:
         created_l = created.tolist()
         consent_on_l = consent_on.tolist()
         sid0 = self.next_id(Stakeholder.__table__)
-        self.stakeholder_ids = sid0 + np.arange(S)
+        self.stakeholder_ids = sid0 + np.arange(ns)
         self.s_created = created
         first_l, last_l = first.tolist(), last.tolist()
 
         def batches():
-            for lo, hi in _chunks(S):
+            for lo, hi in _chunks(ns):
                 out = []
                 for i in range(lo, hi):
-                    fn, ln = W.FIRST_NAMES[first_l[i]], W.LAST_NAMES[last_l[i]]
+                    fn, ln = words.FIRST_NAMES[first_l[i]], words.LAST_NAMES[last_l[i]]
                     cs = CONSENT_STATUSES[consent[i]]
                     asked = cs != "not_asked"
                     created_dt = datetime.combine(created_l[i], datetime.min.time())
@@ -793,7 +797,7 @@ class _Seeder:
                         "data_subject_category": SUBJECT_CATEGORIES[cat[i]],
                         "consent_status": cs,
                         "consent_on": consent_on_l[i] if asked else None,
-                        "consent_method": W.CONSENT_METHODS[method[i]] if asked else None,
+                        "consent_method": words.CONSENT_METHODS[method[i]] if asked else None,
                         "consent_purpose": "community engagement and problem-solving"
                         if asked else None,
                         "stage": STAGES[self.s_stage[i]], "review_on": review[i],
@@ -801,7 +805,7 @@ class _Seeder:
                         "created_at": created_dt, "updated_at": created_dt})
                 yield out
 
-        self.insert(Stakeholder.__table__, batches(), "stakeholders", S)
+        self.insert(Stakeholder.__table__, batches(), "stakeholders", ns)
 
     def insert_memberships(self) -> None:
         rng = self.rng
@@ -830,9 +834,9 @@ class _Seeder:
     # ---- relations -----------------------------------------------------------------------
 
     def relations(self) -> None:
-        rng, G = self.rng, self.size.groups
-        n_rel = max(6, round(G * 0.6))
-        a = rng.integers(0, G, size=n_rel * 2)
+        rng, ng = self.rng, self.size.groups
+        n_rel = max(6, round(ng * 0.6))
+        a = rng.integers(0, ng, size=n_rel * 2)
         # partner: a group in one of a's beats or a neighbouring beat
         gb_starts, gb_vals = self.group_beats_csr
         beat, _ = _pick_from_csr(rng, gb_starts, gb_vals, a)
@@ -843,14 +847,14 @@ class _Seeder:
         b, ok = _pick_from_csr(rng, bg_starts, bg_vals, beat)
         ok &= b != a
         lo, hi = np.minimum(a, b)[ok], np.maximum(a, b)[ok]
-        key = np.unique(lo * G + hi)
+        key = np.unique(lo * ng + hi)
         key = rng.permutation(key)[:n_rel]
-        lo, hi = key // G, key % G
+        lo, hi = key // ng, key % ng
         n = len(lo)
         rtype = _choice(rng, ("allied", "competing", "overlapping"), (.45, .25, .30), n)
         rtype[:3] = 1  # at least three competing pairs
         types = ("allied", "competing", "overlapping")
-        issues = (W.ALLIED_ISSUES, W.COMPETING_ISSUES, W.OVERLAPPING_ISSUES)
+        issues = (words.ALLIED_ISSUES, words.COMPETING_ISSUES, words.OVERLAPPING_ISSUES)
         starts = self.days_ago(rng.integers(30, 5 * 365, size=n))
         ended = rng.random(n) < 0.08
         ends = np.minimum(starts + rng.integers(30, 700, size=n).astype("timedelta64[D]"),
@@ -871,7 +875,7 @@ class _Seeder:
     # ---- contacts ------------------------------------------------------------------------
 
     def insert_contacts(self) -> None:
-        c, C = self.c, self.n_contacts
+        c, nc = self.c, self.n_contacts
         cid = self.contact_ids.tolist()
         at = c["at"].astype("datetime64[us]").tolist()
         logged = (c["at"] + c["logged_delay"].astype("timedelta64[s]"))
@@ -886,13 +890,13 @@ class _Seeder:
         place, street = c["place"].tolist(), c["street"].tolist()
         purpose, note, fu_note = c["purpose"].tolist(), c["note"].tolist(), c["fu_note"].tolist()
         techs = [[TECHNIQUES[t] for t in range(len(TECHNIQUES)) if m >> t & 1] for m in range(64)]
-        streets = W.STREETS[self.city]
-        places = [[f"{p}, {s}" for s in streets] for p in W.PLACES]
-        purposes = [W.PURPOSES[i] for i in INITIATED_BY]
+        streets = words.STREETS[self.city]
+        places = [[f"{p}, {s}" for s in streets] for p in words.PLACES]
+        purposes = [words.PURPOSES[i] for i in INITIATED_BY]
         enforcement = ("none", "warning", "citation", "arrest")
 
         def contact_batches():
-            for lo, hi in _chunks(C):
+            for lo, hi in _chunks(nc):
                 out = []
                 for i in range(lo, hi):
                     has_fu, is_done = fu[i], done[i]
@@ -902,9 +906,9 @@ class _Seeder:
                         "channel": CHANNELS[channel[i]], "initiated_by": INITIATED_BY[init[i]],
                         "purpose": purposes[init[i]][purpose[i] % len(purposes[init[i]])],
                         "techniques": techs[mask[i]], "stage_after": STAGES[stage[i]],
-                        "enforcement": enforcement[enf[i]], "note": W.NOTES[note[i]],
+                        "enforcement": enforcement[enf[i]], "note": words.NOTES[note[i]],
                         "follow_up_on": fu_on[i] if has_fu else None,
-                        "follow_up_note": W.FOLLOW_UP_NOTES[fu_note[i]] if has_fu else "",
+                        "follow_up_note": words.FOLLOW_UP_NOTES[fu_note[i]] if has_fu else "",
                         "follow_up_done_at": done_at[i] if is_done else None,
                         "follow_up_done_by_id": officer[i] if is_done else None,
                         "logged_by_id": officer[i], "idempotency_key": None, "version_id": 1,
@@ -912,11 +916,11 @@ class _Seeder:
                         "updated_at": done_at[i] if is_done else logged[i]})
                 yield out
 
-        self.insert(Contact.__table__, contact_batches(), "contacts", C)
+        self.insert(Contact.__table__, contact_batches(), "contacts", nc)
 
         # officers
         sec = np.flatnonzero(c["second"])
-        co_c = np.concatenate([np.arange(C), sec])
+        co_c = np.concatenate([np.arange(nc), sec])
         co_u = np.concatenate([c["officer"], c["officer2"][sec]])
         self.insert_links(ContactOfficer.__table__, co_c, "user_id", co_u.tolist(), at, cid,
                           "contact officers")
@@ -967,10 +971,10 @@ class _Seeder:
     def cases(self) -> None:
         rng = self.rng
         n_cases = self.size.cases
-        G = self.size.groups
+        ng = self.size.groups
         today = self.today
-        agencies = W.AGENCIES[self.city]
-        streets = W.STREETS[self.city]
+        agencies = words.AGENCIES[self.city]
+        streets = words.STREETS[self.city]
         contacted = np.flatnonzero(~self.never & np.isin(self.stance, [REC, NEU, UNK]))
         if not len(contacted):
             contacted = np.flatnonzero(~self.never)
@@ -982,7 +986,7 @@ class _Seeder:
         mem_starts, mem_vals = self.members_csr
         # contacts per group, for "what we heard"
         cg_order = np.argsort(self.cg_g, kind="stable")
-        cg_starts = np.concatenate([[0], np.cumsum(np.bincount(self.cg_g, minlength=G))])
+        cg_starts = np.concatenate([[0], np.cumsum(np.bincount(self.cg_g, minlength=ng))])
         lead_pool = list(self.officer_ids[:max(1, len(self.officer_ids))]) + list(self.unit_ids)
         ids = {t: self.next_id(t.__table__) for t in (ProblemCase, CaseParticipant, CaseIdea,
                                                        CaseAction, CaseMeasure, CaseMeasureValue,
@@ -1010,7 +1014,7 @@ class _Seeder:
             g0 = int(contacted[rng.integers(len(contacted))])
             b0 = int(self.home[g0])
             lead = int(lead_pool[rng.integers(len(lead_pool))])
-            title_t, statement = W.PROBLEMS[rng.integers(len(W.PROBLEMS))]
+            title_t, statement = words.PROBLEMS[rng.integers(len(words.PROBLEMS))]
             s1, s2 = rng.choice(len(streets), size=2, replace=False)
             title = title_t.format(street=streets[s1], street2=streets[s2],
                                    hood=self.beat_hood[b0])
@@ -1097,7 +1101,7 @@ class _Seeder:
             # ideas from the community (from analysis on)
             if si >= 1:
                 n_ideas = int(rng.integers(2, 5))
-                picks = rng.choice(len(W.IDEAS), size=n_ideas, replace=False)
+                picks = rng.choice(len(words.IDEAS), size=n_ideas, replace=False)
                 for j, ix in enumerate(picks):
                     status = "proposed" if si == 1 and j > 0 else ("adopted", "declined",
                                                                    "proposed")[j % 3]
@@ -1105,15 +1109,15 @@ class _Seeder:
                     by_g = int(self.group_ids[g0]) if by_s is None else None
                     at_i = entered[1] + timedelta(days=j)
                     rows["ideas"].append({
-                        "id": nid(CaseIdea), "case_id": case_id, "text": W.IDEAS[ix],
+                        "id": nid(CaseIdea), "case_id": case_id, "text": words.IDEAS[ix],
                         "proposed_by_stakeholder_id": by_s, "proposed_by_group_id": by_g,
                         "status": status,
-                        "decline_reason": W.DECLINE_REASONS[int(rng.integers(len(W.DECLINE_REASONS)))]
+                        "decline_reason": words.DECLINE_REASONS[int(rng.integers(len(words.DECLINE_REASONS)))]
                         if status == "declined" else "",
                         "proposer_told_on": (at_i + timedelta(days=7)).date()
                         if status != "proposed" and rng.random() < 0.8 else None,
                         "version_id": 1, "created_at": at_i, "updated_at": at_i})
-                    event(at_i, "idea.add", f"Idea: {W.IDEAS[ix]}", {"status": status})
+                    event(at_i, "idea.add", f"Idea: {words.IDEAS[ix]}", {"status": status})
             # actions: every case has one community-owned action, later stages more
             owners = ["group" if si % 2 == 0 else "stakeholder", "officer"]
             if si >= 2:
@@ -1121,7 +1125,7 @@ class _Seeder:
             for j, kind in enumerate(owners):
                 if kind == "stakeholder" and not people:
                     kind = "group"
-                text = W.ACTIONS[kind][int(rng.integers(len(W.ACTIONS[kind])))]
+                text = words.ACTIONS[kind][int(rng.integers(len(words.ACTIONS[kind])))]
                 created = entered[min(si, 2 if len(entered) > 2 else len(entered) - 1)] \
                     + timedelta(days=j)
                 due = created.date() + timedelta(days=int(rng.integers(7, 60)))
@@ -1147,8 +1151,8 @@ class _Seeder:
                 event(created, "action.add", f"Action ({kind}): {text}",
                       {"owner_kind": kind, "due_on": due.isoformat()})
             # measures: a baseline at opening, values from the response on
-            for name, unit in [W.MEASURES[int(i)] for i in
-                               rng.choice(len(W.MEASURES), size=int(rng.integers(1, 3)),
+            for name, unit in [words.MEASURES[int(i)] for i in
+                               rng.choice(len(words.MEASURES), size=int(rng.integers(1, 3)),
                                           replace=False)]:
                 mid = nid(CaseMeasure)
                 pct = "%" in unit
@@ -1207,7 +1211,7 @@ class _Seeder:
                          "contact_id": int(self.contact_ids[i]), "occurred_at": at,
                          "stress_level": int(rng.choice(5, p=(.1, .25, .3, .2, .15)) + 1),
                          "boundary_crossed": bool(rng.random() < 0.2),
-                         "coping": W.COPING[int(rng.integers(len(W.COPING)))],
+                         "coping": words.COPING[int(rng.integers(len(words.COPING)))],
                          "debrief_wanted": bool(rng.random() < 0.3),
                          "created_at": at, "updated_at": at})
         self.insert(WellbeingCheckin.__table__, rows, "wellbeing")

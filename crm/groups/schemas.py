@@ -10,7 +10,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from crm.api.common import VersionedSchema
+from crm.api.common import UTCDateTime, VersionedSchema
 from crm.groups.models import CommunityGroup, GroupRelation
 from crm.groups.services import SORTS
 from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAGES, STANCES
@@ -42,7 +42,7 @@ class GroupSchema(ma.Schema):
     contact_interval_days = ma.fields.Int(attribute="group.contact_interval_days", dump_only=True)
     beats = ma.fields.List(ma.fields.Str(), attribute="beat_codes", dump_only=True,
                            metadata={"description": "Beat codes"})
-    last_contact_at = ma.fields.DateTime(allow_none=True, dump_only=True)
+    last_contact_at = UTCDateTime(allow_none=True, dump_only=True)
     days_since_contact = ma.fields.Int(attribute="days_since", allow_none=True, dump_only=True,
                                        metadata={"description": "null: never contacted"})
     stay_in_touch = ma.fields.Str(attribute="status", dump_only=True, metadata={
@@ -52,8 +52,8 @@ class GroupSchema(ma.Schema):
     version_id = ma.fields.Int(attribute="group.version_id", dump_only=True, metadata={
         "description": "Send it back on update; a different current version means someone "
                        "else saved first (409)."})
-    created_at = ma.fields.DateTime(attribute="group.created_at", dump_only=True)
-    updated_at = ma.fields.DateTime(attribute="group.updated_at", dump_only=True)
+    created_at = UTCDateTime(attribute="group.created_at", dump_only=True)
+    updated_at = UTCDateTime(attribute="group.updated_at", dump_only=True)
 
 
 class GroupInputSchema(ma.Schema):

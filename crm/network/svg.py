@@ -274,6 +274,7 @@ class DrawnNode:
     y: float
     r: float
     members: int
+    anchor: str = "middle"  # text-anchor of a label under the node, so it stays in the box
 
 
 @dataclass(frozen=True)
@@ -309,7 +310,8 @@ _RELATION_ORDER = {"overlapping": 0, "allied": 1, "competing": 2}
 def draw_network(members: Mapping[int, int], overlaps: Iterable[tuple[int, int, int]],
                  relations: Iterable[tuple[int, int, str]] = (), *, width: float = 1000,
                  height: float = 700, r_min: float = 4, r_max: float = 22,
-                 w_min: float = 1, w_max: float = 8, seed: int = 0) -> NetworkDrawing:
+                 w_min: float = 1, w_max: float = 8, label_room: float = 18,
+                 seed: int = 0) -> NetworkDrawing:
     """Lay out groups and their links with a seeded spring layout, in SVG units.
 
     Parameters
@@ -323,7 +325,7 @@ def draw_network(members: Mapping[int, int], overlaps: Iterable[tuple[int, int, 
         Declared relations ("allied", "competing", "overlapping"), drawn on top of
         the overlap edges.
     width, height : float, optional
-        Size of the drawing; nodes are kept a radius away from every border.
+        Size of the drawing; node centres stay ``r_max + label_room`` from the borders.
     seed : int, optional
         Seed of :func:`networkx.spring_layout`: the same input gives the same picture.
 
@@ -341,7 +343,7 @@ def draw_network(members: Mapping[int, int], overlaps: Iterable[tuple[int, int, 
 
     Examples
     --------
-    >>> d = draw_network({1: 4, 2: 9}, [(1, 2, 3)], [(1, 2, "competing")], width=100, height=100)
+    >>> d = draw_network({1: 4, 2: 9}, [(1, 2, 3)], [(1, 2, "competing")], width=200, height=200)
     >>> [e.kind for e in d.edges], [n.r for n in d.nodes]
     (['overlap', 'competing'], [16.0, 22.0])
     """
@@ -356,11 +358,13 @@ def draw_network(members: Mapping[int, int], overlaps: Iterable[tuple[int, int, 
         if not g.has_edge(a, b):
             g.add_edge(a, b, weight=1)
 
+    # The margin leaves room for a label under a node at the border.
     pos = _fit(nx.spring_layout(g, seed=seed, weight="weight") if len(g) > 1
-               else {n: (0.0, 0.0) for n in g}, width, height, r_max + 2)
+               else {n: (0.0, 0.0) for n in g}, width, height, r_max + label_room)
     vmax = max(members.values(), default=0)
     nodes = tuple(DrawnNode(n, pos[n][0], pos[n][1],
-                            round(sqrt_scale(members[n], vmax, r_min, r_max), 1), int(members[n]))
+                            round(sqrt_scale(members[n], vmax, r_min, r_max), 1), int(members[n]),
+                            _anchor(pos[n][0], width))
                   for n in sorted(members))
     smin = min((s for *_, s in ov), default=0)
     smax = max((s for *_, s in ov), default=0)
@@ -369,6 +373,14 @@ def draw_network(members: Mapping[int, int], overlaps: Iterable[tuple[int, int, 
              for a, b, s in sorted(ov, key=lambda e: (e[2], e[0], e[1]))]
     edges += [DrawnEdge(a, b, *pos[a], *pos[b], kind=t, width=2.5) for a, b, t in rels]
     return NetworkDrawing(width=width, height=height, nodes=nodes, edges=tuple(edges))
+
+
+def _anchor(x: float, width: float) -> str:
+    if x < width * 0.2:
+        return "start"
+    if x > width * 0.8:
+        return "end"
+    return "middle"
 
 
 def _fit(pos: Mapping, width: float, height: float, margin: float) -> dict:

@@ -138,14 +138,19 @@ class SearchHit:
 def _name_patterns(query: str) -> list[tuple[list[str], int]]:
     """LIKE patterns (lower case) and weights that survive a typo in the query words.
 
-    Per word: its start as a word start (first three letters: 4, first letter: 2), then each
-    letter pair or the same pair swapped (1), so "jhon" still shares "oh" with "john".
+    Per word: a name word starting with it (6), with its first three letters (4) or its first
+    letter (2), then each letter pair or the same pair swapped (1), so "jhon" still shares
+    "oh" with "john". The name starting with the first word adds 3.
     """
     out: list[tuple[list[str], int]] = []
     seen: set[str] = set()
-    for word in normalise_name(query).split()[:4]:
+    words = normalise_name(query).split()[:4]
+    if words:
+        out.append(([f"{_like_escape(words[0])}%"], 3))  # the name starts with the first word
+    for word in words:
         word = _like_escape(word)
-        if len(word) >= 3:
+        out.append(([f"{word}%", f"% {word}%"], 6))  # a whole word starts with it
+        if len(word) > 3:
             out.append(([f"{word[:3]}%", f"% {word[:3]}%"], 4))
         out.append(([f"{word[0]}%", f"% {word[0]}%"], 2))
         for i in range(len(word) - 1):
@@ -161,52 +166,70 @@ def search_stakeholders(user: User, query: str, *, limit: int = 10,
                         group_id: int | None = None) -> list[SearchHit]:
     """Find stakeholders the user may see by name, phone or email, tolerant of typos.
 
-    SQL does the cheap part: the scope, then candidates whose name contains the query or
-    some of its letter pairs (ranked by how many), or whose phone digits / email contain it.
-    Python ranks at most `SEARCH_CANDIDATES` of them with `name_similarity`.
+    SQL does the cheap part in one pass over the user's scope: it scores each name by the
+    query's word starts and letter pairs (`_name_patterns`) and keeps the best
+    `SEARCH_CANDIDATES` (id and name only); phone digits and email are matched as substrings.
+    Python then ranks those candidates with `name_similarity` and loads the top `limit`.
     """
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    base = sa.select(Stakeholder).where(stakeholder_scope(user), active_condition())
+    conditions = [stakeholder_scope(user), active_condition()]
     if group_id is not None:
-        base = base.where(Stakeholder.id.in_(
+        conditions.append(Stakeholder.id.in_(
             sa.select(Membership.stakeholder_id).where(Membership.group_id == group_id)))
     digits = phone_digits(query)
-    hits: dict[int, SearchHit] = {}
+    letters = re.sub(r"[^A-Za-z]", "", normalise_name(query))
+    found: dict[int, tuple[float, str, str]] = {}  # id -> (score, matched, name)
 
     if len(digits) >= 3 and len(digits) >= len(query.replace(" ", "")) - 2:
-        for s in db.session.scalars(base.where(
-                _digits_sql(Stakeholder.phone).like(f"%{digits}%")).limit(SEARCH_CANDIDATES)):
-            hits[s.id] = SearchHit(s, 1.0, "phone")
+        for sid, name in db.session.execute(
+                sa.select(Stakeholder.id, Stakeholder.name).where(
+                    *conditions, _digits_sql(Stakeholder.phone).like(f"%{digits}%"))
+                .order_by(Stakeholder.name).limit(SEARCH_CANDIDATES)):
+            found[sid] = (1.0, "phone", name)
     if "@" in query or ("." in query and " " not in query):
         like = f"%{_like_escape(query.lower())}%"
-        for s in db.session.scalars(base.where(
-                sa.func.lower(Stakeholder.email).like(like, escape="\\")).limit(SEARCH_CANDIDATES)):
-            hits.setdefault(s.id, SearchHit(s, 0.99, "email"))
+        for sid, name in db.session.execute(
+                sa.select(Stakeholder.id, Stakeholder.name).where(
+                    *conditions, sa.func.lower(Stakeholder.email).like(like, escape="\\"))
+                .order_by(Stakeholder.name).limit(SEARCH_CANDIDATES)):
+            found.setdefault(sid, (0.99, "email", name))
 
-    patterns = _name_patterns(query)
+    patterns = _name_patterns(query) if letters else []
     if patterns:
-        name = sa.func.lower(Stakeholder.name)
-        score = sa.case((name.like(f"%{_like_escape(query.lower())}%", escape="\\"), 100),
-                        else_=0)
+        # Lower-case each name once (OFFSET 0 keeps PostgreSQL from inlining lower() into
+        # every LIKE; SQLite's LIKE ignores ASCII case already), then score it.
+        inner = sa.select(Stakeholder.id, Stakeholder.name,
+                          sa.func.lower(Stakeholder.name).label("ln")).where(*conditions)
+        if db.session.get_bind().dialect.name == "postgresql":
+            inner = inner.offset(0)
+        inner = inner.subquery("candidates")
+
+        def like(pattern):
+            return inner.c.ln.like(pattern, escape="\\")
+
+        score = sa.case((like(f"%{_like_escape(query.lower())}%"), 100), else_=0)
         for likes, weight in patterns:
-            score = score + sa.case(
-                (sa.or_(*(name.like(p, escape="\\") for p in likes)), weight), else_=0)
+            score = score + sa.case((sa.or_(*(like(p) for p in likes)), weight), else_=0)
+        # ORDER BY the score with a LIMIT: one evaluation per row and a top-N sort.
         rows = db.session.execute(
-            base.add_columns(score.label("score")).where(score >= 3)
-            .order_by(sa.desc("score"), Stakeholder.name).limit(SEARCH_CANDIDATES)).all()
-        for s, _ in rows:
-            if s.id in hits:
+            sa.select(inner.c.id, inner.c.name, score.label("score"))
+            .order_by(sa.desc("score"), inner.c.name).limit(SEARCH_CANDIDATES)).all()
+        for sid, name, points in rows:
+            if points < 3 or sid in found:
                 continue
-            sim = name_similarity(query, s.name)
+            sim = name_similarity(query, name)
             if sim >= 0.55:
-                hits[s.id] = SearchHit(s, sim, "name")
-    ranked = sorted(hits.values(), key=lambda h: (-h.score, h.stakeholder.name))[:limit]
-    groups = groups_of(user, [h.stakeholder.id for h in ranked])
-    for h in ranked:
-        h.groups = groups.get(h.stakeholder.id, [])
-    return ranked
+                found[sid] = (sim, "name", name)
+    best = sorted(found.items(), key=lambda kv: (-kv[1][0], kv[1][2], kv[0]))[:limit]
+    if not best:
+        return []
+    people = {s.id: s for s in db.session.scalars(
+        sa.select(Stakeholder).where(Stakeholder.id.in_([sid for sid, _ in best])))}
+    groups = groups_of(user, list(people))
+    return [SearchHit(people[sid], score, matched, groups.get(sid, []))
+            for sid, (score, matched, _) in best]
 
 
 # ---- duplicates -----------------------------------------------------------------------------
