@@ -24,6 +24,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from crm.audit.services import record_event
+from crm.network.services import bump_versions
 from crm.beats.services import beat_adjacency, load_geography, neighbourhood_names
 from crm.db import utcnow
 from crm.demo import words
@@ -135,6 +136,8 @@ def seed_demo(size: str = "small", city: str = "chicago", seed: int = 0,
     seeder.run()
     report.counts = dict(seeder.counts)
     report.logins = seeder.logins
+    # Core inserts bypass the ORM's change tracking: tell the analytics cache explicitly.
+    bump_versions("network", "contacts")
     record_event(None, "demo.seed", object_type="demo",
                  detail={"size": size, "city": city, "seed": seed, "counts": report.counts})
     report.elapsed = time.perf_counter() - started
