@@ -226,6 +226,13 @@
     sendStatus.scrollIntoView({block: "center"});
   }
 
+  function showPage(html, url) {
+    document.open();
+    document.write(html);
+    document.close();
+    if (url) { window.history.replaceState(null, "", url); }
+  }
+
   form.addEventListener("submit", function (ev) {
     if (!window.fetch || !window.FormData) { return; }  // plain form post still works
     ev.preventDefault();
@@ -239,8 +246,8 @@
       var path = new URL(response.url, window.location.href).pathname;
       if (response.ok && response.redirected && /\/contacts\/\d+$/.test(path)) {
         clearDraft();
-        window.location.assign(response.url);
-        return null;
+        // fetch followed the redirect already (and took the "saved" message): show that page.
+        return response.text().then(function (html) { showPage(html, response.url); });
       }
       if (response.redirected && /\/login$/.test(path)) {
         notSent("Not sent \u2014 your session ended. Your entry is kept: sign in, then tap Send again.");
@@ -248,11 +255,7 @@
         return null;
       }
       // The server answered with the form and its messages (422) or an error page: show it.
-      return response.text().then(function (html) {
-        document.open();
-        document.write(html);
-        document.close();
-      });
+      return response.text().then(function (html) { showPage(html, null); });
     }).catch(function () {
       notSent(NOT_SENT);
     });

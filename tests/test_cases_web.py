@@ -12,6 +12,14 @@ from crm.models import GroupRelation, ProblemCase
 from tests.conftest import csrf_token_from
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """Cheap argon2 parameters for these tests' users (sign-in itself is tested elsewhere)."""
+    from argon2 import PasswordHasher
+    monkeypatch.setattr("crm.users.services._hasher",
+                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def setup(make):
     beat, other = make.beat("0111"), make.beat("0999")
@@ -283,3 +291,39 @@ def test_openapi_documents_the_cases_endpoints(client):
               "/api/v1/cases/{case_id}/measures/{measure_id}/values", "/api/v1/cases/figures"):
         assert p in paths, p
     assert "422" in paths["/api/v1/cases/{case_id}/transitions"]["post"]["responses"]
+
+
+def test_every_edit_page_renders_with_the_version_it_started_from(setup, auth, client):
+    auth.login("unit1")
+    for section in ("details", "analysis", "response", "assessment"):
+        r = client.get(f"/cases/{setup.case_id}/edit/{section}")
+        assert r.status_code == 200, section
+        assert 'name="version_id"' in r.get_data(as_text=True)
+    assert client.get(f"/cases/{setup.case_id}/edit/nonsense").status_code == 404
+
+
+def test_the_owner_officer_updates_an_overdue_action_from_the_edit_page(setup, auth, client):
+    case = db.session.get(ProblemCase, setup.case_id)
+    a = svc.add_action(setup.unit, case, description="Check the streetlights", owner_kind="officer",
+                       owner_user_id=setup.officer.id, due_on=date.today() - timedelta(days=3))
+    db.session.commit()
+    action_id, version = a.id, a.version_id
+    auth.login("jdoe")
+    url = f"/cases/{setup.case_id}/actions/{action_id}/edit"
+    page = client.get(url)
+    assert page.status_code == 200
+    token = csrf_token_from(page.get_data(as_text=True))
+    r = client.post(url, data={"csrf_token": token, "version_id": version,
+                               "description": "Check the streetlights", "status": "done",
+                               "outcome": "Two lamps fixed",
+                               "due_on": (date.today() - timedelta(days=3)).isoformat()})
+    assert r.status_code == 303
+    # The same stale form again: 409 with both versions, nothing overwritten.
+    r = client.post(url, data={"csrf_token": token, "version_id": version,
+                               "description": "Check the streetlights", "status": "dropped",
+                               "outcome": "", "due_on": ""})
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert "Saved now" in html and "dropped" in html and "done" in html
+    assert "Check the streetlights" not in client.get("/").get_data(as_text=True).split(
+        "Overdue case actions")[1].split("</section>")[0]

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from crm.contacts import services
 from crm.extensions import db
-from crm.models import (AuditEvent, Contact, ContactGroup, ContactOfficer, ContactStakeholder,
-                        RelationshipStageChange, Stakeholder)
+from crm.models import (AuditEvent, Contact, RelationshipStageChange, Stakeholder)
 from tests.conftest import csrf_token_from
 
 
@@ -117,8 +116,8 @@ def test_bad_input_keeps_everything_typed_and_names_the_field(beat_world, auth, 
     assert 'value="not-an-email"' in html
     assert "New person: email: is not an email address" in html
     assert "Follow up on: is needed for a follow-up note" in html
-    assert 'name="stakeholder_ids" value="%d"' % person.id in html and "Ana Lopez" in html
-    assert re.search(r'value="%d"\s+checked' % group.id, html)
+    assert f'name="stakeholder_ids" value="{person.id}"' in html and "Ana Lopez" in html
+    assert re.search(rf'value="{group.id}"\s+checked', html)
     assert re.search(r'value="boundary_setting"\s+checked', html)
     assert f'value="{fields["idempotency_key"]}"' in html
     assert 'data-has-errors="1"' in html

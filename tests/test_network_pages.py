@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditEvent, GroupRelation, User
-from crm.network import services, views
+from crm.network import services, svg, views
 from crm.vocab import ROLES
 
 
@@ -22,6 +22,8 @@ def fresh_caches():
     services.cache.clear()
     views._beat_map.cache_clear()
     views._network_picture.cache_clear()
+    views._intro_inputs.cache_clear()
+    views._introductions_for.cache_clear()
     yield
     services.cache.clear()
 
@@ -43,7 +45,7 @@ def _beat(make, code, district, lon):
 
 
 def _map_svg(html: str) -> str:
-    m = re.search(r'<svg class="beat-map".*?</svg>', html, re.S)
+    m = re.search(r"<svg class=\"beat-map.*?</svg>", html, re.S)
     assert m, "no beat map on the page"
     return m.group(0)
 
@@ -352,10 +354,11 @@ def test_my_beat_suggests_an_introduction_chain_starting_with_the_officer(intro_
     assert re.sub(r"\s+", " ", text).strip().startswith(
         "You → Sam Bridge → Allotment Society → Pat Link → Quiet Mosque")
     assert "starts with you" in text
-    # Showing a name is reading personal data: audited.
-    reads = db.session.scalars(sa.select(AuditEvent.object_id).where(
+    # Showing names is reading personal data: audited, naming whose names were shown.
+    reads = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "stakeholder.read")).all()
-    assert str(intro_world["s"].id) in reads
+    assert [e.detail["ids"] for e in reads] == [sorted([intro_world["s"].id, intro_world["p"].id])]
+    assert reads[0].actor_username == "jdoe"
 
 
 def test_my_beat_names_only_people_the_viewer_may_see(intro_world, make, auth, client):
@@ -386,3 +389,61 @@ def test_supervisors_pick_a_beat_of_their_district(intro_world, make, auth, clie
     html = client.get("/analytics/my-beat?beat=0111").get_data(as_text=True)
     assert "Quiet Mosque" in html and '<li class="chain">' in html
     assert client.get("/analytics/my-beat?beat=0999").status_code == 404
+
+
+def test_an_officer_also_sees_their_own_best_chain_when_colleagues_have_shorter_ones(
+        intro_world, make, auth, client):
+    w = intro_world
+    w["p"].stage = "working_relationship"
+    for name in ("amy", "bob", "cat"):  # each knows Pat, a member of the target: 2 hops
+        make.contact(make.user(name, beats=[w["beat"]]), stakeholders=[w["p"]], occurred_at=_ago(2))
+    make.commit()
+    auth.login("jdoe")
+    html = client.get("/analytics/my-beat").get_data(as_text=True)
+    assert html.count('<li class="chain">') == 3
+    mine = re.search(r'<li class="chain mine">(.*?)</li>', html, re.S)
+    assert mine and "Sam Bridge" in mine.group(1)
+
+
+# ---------------------------------------------------------------- drawing helpers (no database)
+
+def test_beat_outlines_keep_their_shape_at_the_citys_latitude():
+    """A square of 0.01° at 60° N is half as wide as it is tall on the ground."""
+    m = svg.project_beats({"a": _square(10.0, 59.995)}, width=1000, max_height=1000, pad=0)
+    assert m.height == 1000 and m.width == pytest.approx(500, abs=0.2)
+    xs = [float(v) for v in re.findall(r"[ML]([\d.]+) ", m.paths["a"])]
+    assert m.paths["a"].startswith("M0 1000L") and m.paths["a"].endswith("Z")
+    assert xs[0] == 0 and max(xs) == pytest.approx(500, abs=0.2)
+
+
+def test_multipolygons_become_one_path_and_unusable_geometries_are_listed():
+    multi = {"type": "MultiPolygon", "coordinates": [_square(0, 0)["coordinates"],
+                                                     _square(0.02, 0)["coordinates"]]}
+    m = svg.project_beats({"multi": multi, "none": None,
+                           "point": {"type": "Point", "coordinates": [0, 0]},
+                           "broken": {"type": "Polygon", "coordinates": [[["x", 1]]]}})
+    assert m.paths["multi"].count("M") == 2 and m.paths["multi"].count("Z") == 2
+    assert set(m.missing) == {"none", "point", "broken"}
+
+
+def test_network_layout_is_repeatable_and_stays_inside_the_picture():
+    members = {i: i % 7 for i in range(1, 61)}
+    overlaps = [(i, i + 1, 2 + i % 3) for i in range(1, 40)]  # a chain, then 20 loners
+    first = svg.draw_network(members, overlaps, [(1, 5, "competing")])
+    assert first == svg.draw_network(members, overlaps, [(1, 5, "competing")])
+    for n in first.nodes:
+        assert n.r <= n.x <= first.width - n.r and n.r <= n.y <= first.height - n.r
+    # The loners do not crush the connected groups into a corner.
+    chain = [n for n in first.nodes if n.id <= 40]
+    assert max(n.x for n in chain) - min(n.x for n in chain) > first.width / 4
+    assert [e.kind for e in first.edges][-1] == "competing"
+
+
+def test_a_few_hundred_groups_lay_out_in_well_under_a_second_or_two():
+    import time
+
+    members = {i: (i * 7) % 50 for i in range(300)}
+    overlaps = [(i, (i * 13 + k) % 300, 2 + k) for i in range(300) for k in (1, 2, 3)]
+    started = time.perf_counter()
+    svg.draw_network(members, overlaps)
+    assert time.perf_counter() - started < 3  # ~0.4 s on a laptop; generous for CI

@@ -2,7 +2,7 @@
 
 import marshmallow as ma
 
-from crm.api.common import VersionedSchema
+from crm.api.common import UTCDateTime, VersionedSchema
 from crm.vocab import (ACTION_STATUSES, CASE_STAGES, IDEA_STATUSES, OWNER_KINDS,
                        PARTICIPANT_KINDS, PARTICIPANT_ROLES)
 
@@ -128,7 +128,7 @@ class MeasureSchema(VersionedSchema):
 
 class EventSchema(ma.Schema):
     id = ma.fields.Int()
-    at = ma.fields.DateTime()
+    at = UTCDateTime()
     actor = ma.fields.Function(lambda e: e.actor.username if e.actor else None, allow_none=True)
     action = ma.fields.Str()
     summary = ma.fields.Str()
@@ -193,8 +193,8 @@ class CaseSchema(VersionedSchema):
     lead = ma.fields.Function(lambda c: c.lead.display_name if c.lead else None, dump_only=True)
     beats = ma.fields.List(ma.fields.Nested(BeatRefSchema), dump_only=True)
     opened_on = ma.fields.Date(dump_only=True)
-    closed_at = ma.fields.DateTime(dump_only=True, allow_none=True)
-    stage_entered_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    closed_at = UTCDateTime(dump_only=True, allow_none=True)
+    stage_entered_at = UTCDateTime(dump_only=True, allow_none=True)
 
 
 class CaseDetailSchema(CaseSchema):

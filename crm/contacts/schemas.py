@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import date
 
 import marshmallow as ma
 
-from crm.api.common import VersionedSchema
+from crm.api.common import UTCDateTime, VersionedSchema
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES
 
 OneOf = ma.validate.OneOf
@@ -15,7 +15,7 @@ Length = ma.validate.Length
 
 class ContactSchema(VersionedSchema):
     id = ma.fields.Int(dump_only=True)
-    occurred_at = ma.fields.DateTime(dump_only=True)
+    occurred_at = UTCDateTime(dump_only=True)
     beat_id = ma.fields.Int(dump_only=True, allow_none=True)
     beat = ma.fields.Function(lambda c: c.beat.code if c.beat else None, dump_only=True,
                               allow_none=True)
@@ -29,7 +29,7 @@ class ContactSchema(VersionedSchema):
     note = ma.fields.Str(dump_only=True)
     follow_up_on = ma.fields.Date(dump_only=True, allow_none=True)
     follow_up_note = ma.fields.Str(dump_only=True)
-    follow_up_done_at = ma.fields.DateTime(dump_only=True, allow_none=True)
+    follow_up_done_at = UTCDateTime(dump_only=True, allow_none=True)
     follow_up_done_by_id = ma.fields.Int(dump_only=True, allow_none=True)
     logged_by_id = ma.fields.Int(dump_only=True)
     idempotency_key = ma.fields.Str(dump_only=True, allow_none=True)
@@ -54,8 +54,8 @@ class ContactCreateSchema(ma.Schema):
     idempotency_key = ma.fields.Str(validate=Length(min=8, max=64), metadata={
         "description": "Made by the client once per contact (a UUID). Sending the same key "
                        "again returns the first contact (200) instead of creating another."})
-    occurred_at = ma.fields.NaiveDateTime(timezone=UTC, metadata={
-        "description": "Defaults to now; stored as UTC."})
+    occurred_at = UTCDateTime(metadata={
+        "description": "Defaults to now; without a zone it is taken as UTC."})
     beat_id = ma.fields.Int(allow_none=True, metadata={
         "description": "Defaults to the officer's first current beat."})
     place = ma.fields.Str(load_default="", validate=Length(max=200))
@@ -118,8 +118,8 @@ class FollowUpSchema(ma.Schema):
     follow_up_note = ma.fields.Str(dump_only=True)
     status = ma.fields.Function(_status, dump_only=True, metadata={
         "enum": ["overdue", "today", "upcoming", "done"]})
-    follow_up_done_at = ma.fields.DateTime(dump_only=True, allow_none=True)
-    occurred_at = ma.fields.DateTime(dump_only=True)
+    follow_up_done_at = UTCDateTime(dump_only=True, allow_none=True)
+    occurred_at = UTCDateTime(dump_only=True)
     beat = ma.fields.Function(lambda c: c.beat.code if c.beat else None, dump_only=True,
                               allow_none=True)
     groups = ma.fields.Function(

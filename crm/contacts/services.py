@@ -9,7 +9,7 @@ a double tap or a resent form return the first contact instead of writing a seco
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import abort
@@ -138,7 +138,7 @@ def _validate(actor: User, data: dict) -> _Plan:
             errors["occurred_at"] = "is not a date and time"
             occurred_at = now
     if occurred_at.tzinfo is not None:
-        occurred_at = occurred_at.astimezone(tz=None).replace(tzinfo=None)
+        occurred_at = occurred_at.astimezone(UTC).replace(tzinfo=None)
     if occurred_at > now + FUTURE_TOLERANCE:
         errors["occurred_at"] = "is in the future"
     channel = data.get("channel") or "foot_patrol"

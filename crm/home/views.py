@@ -9,6 +9,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 
 from crm.cases.services import overdue_actions_for, overdue_actions_in_scope
+from crm.access import scoped
 from crm.extensions import db
 from crm.home import services
 from crm.models import CommunityGroup, Contact, ProblemCase, Stakeholder, User
@@ -36,7 +37,7 @@ def index():
             follow_ups=services.follow_ups_due(beat_ids=beat_ids, today=today))
     if user.role == "unit":
         open_cases = db.session.scalars(
-            sa.select(ProblemCase).where(ProblemCase.stage != "closed")
+            scoped(ProblemCase, user).where(ProblemCase.stage != "closed")
             .order_by(ProblemCase.opened_on.desc()).limit(50)).all()
         return render_template(
             "home/unit.html", today=today, open_cases=open_cases,

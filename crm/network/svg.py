@@ -20,7 +20,7 @@ __all__ = [
     "BeatMap", "project_beats", "geometry_rings",
     "coverage_class", "COVERAGE_STEPS",
     "sqrt_scale", "linear_scale", "Segment", "stacked_segments",
-    "DrawnNode", "DrawnEdge", "NetworkDrawing", "draw_network",
+    "DrawnNode", "DrawnEdge", "NetworkDrawing", "draw_network", "pack_layout",
 ]
 
 
@@ -309,10 +309,10 @@ _RELATION_ORDER = {"overlapping": 0, "allied": 1, "competing": 2}
 
 def draw_network(members: Mapping[int, int], overlaps: Iterable[tuple[int, int, int]],
                  relations: Iterable[tuple[int, int, str]] = (), *, width: float = 1000,
-                 height: float = 700, r_min: float = 4, r_max: float = 22,
+                 max_height: float = 800, r_min: float = 4, r_max: float = 22,
                  w_min: float = 1, w_max: float = 8, label_room: float = 18,
-                 seed: int = 0) -> NetworkDrawing:
-    """Lay out groups and their links with a seeded spring layout, in SVG units.
+                 max_unit: float = 110, seed: int = 0) -> NetworkDrawing:
+    """Lay out groups and their links with seeded spring layouts, in SVG units.
 
     Parameters
     ----------
@@ -324,55 +324,135 @@ def draw_network(members: Mapping[int, int], overlaps: Iterable[tuple[int, int, 
     relations : iterable of (group_a, group_b, type)
         Declared relations ("allied", "competing", "overlapping"), drawn on top of
         the overlap edges.
-    width, height : float, optional
-        Size of the drawing; node centres stay ``r_max + label_room`` from the borders.
+    width, max_height : float, optional
+        The drawing is ``width`` wide and as tall as its layout needs, at most
+        ``max_height``; node centres stay ``r_max + label_room`` from the borders.
+    max_unit : float, optional
+        Largest distance between neighbouring nodes, so a handful of groups is not
+        blown up to fill the page.
     seed : int, optional
         Seed of :func:`networkx.spring_layout`: the same input gives the same picture.
 
     Returns
     -------
     NetworkDrawing
-        Nodes sorted by id; overlap edges first, then relations (overlapping, allied,
-        competing), so the relation styles stay visible.
+        Nodes sorted by id; overlap edges first (thinnest first), then relations
+        (overlapping, allied, competing), so the relation styles stay visible.
 
     Notes
     -----
-    The layout runs on the nodes given with the overlap edges weighted by shared
-    members; a relation between two groups without overlap pulls with weight 1, so
-    related groups sit near each other. Positions are rescaled to fill the box.
+    See :func:`pack_layout`: each connected component gets its own spring layout and
+    the components are packed side by side, so isolated groups cannot squeeze the
+    rest into a corner. Layout weights are ``sqrt(shared / max shared)``; a relation
+    between groups without overlap pulls with weight 0.5.
 
     Examples
     --------
-    >>> d = draw_network({1: 4, 2: 9}, [(1, 2, 3)], [(1, 2, "competing")], width=200, height=200)
+    >>> d = draw_network({1: 4, 2: 9}, [(1, 2, 3)], [(1, 2, "competing")])
     >>> [e.kind for e in d.edges], [n.r for n in d.nodes]
     (['overlap', 'competing'], [16.0, 22.0])
     """
     g = nx.Graph()
     g.add_nodes_from(sorted(members))
     ov = [(a, b, int(s)) for a, b, s in overlaps if a in members and b in members and a != b]
-    g.add_weighted_edges_from(ov)
+    smin = min((s for *_, s in ov), default=0)
+    smax = max((s for *_, s in ov), default=0)
+    g.add_weighted_edges_from((a, b, math.sqrt(s / smax)) for a, b, s in ov)
     rels = sorted({(min(a, b), max(a, b), t) for a, b, t in relations
                    if a in members and b in members and a != b},
                   key=lambda r: (_RELATION_ORDER.get(r[2], 9), r[0], r[1]))
     for a, b, _t in rels:
         if not g.has_edge(a, b):
-            g.add_edge(a, b, weight=1)
+            g.add_edge(a, b, weight=0.5)
 
-    # The margin leaves room for a label under a node at the border.
-    pos = _fit(nx.spring_layout(g, seed=seed, weight="weight") if len(g) > 1
-               else {n: (0.0, 0.0) for n in g}, width, height, r_max + label_room)
+    unit_pos, (uw, uh) = pack_layout(g, seed=seed)
+    margin = r_max + label_room
+    scale = min((width - 2 * margin) / uw, (max_height - 2 * margin) / uh, max_unit) if g else 1
+    height = round(uh * scale + 2 * margin, 1)
+    dx = (width - uw * scale) / 2
+    pos = {n: (round(dx + x * scale, 1), round(margin + y * scale, 1))
+           for n, (x, y) in unit_pos.items()}
     vmax = max(members.values(), default=0)
     nodes = tuple(DrawnNode(n, pos[n][0], pos[n][1],
                             round(sqrt_scale(members[n], vmax, r_min, r_max), 1), int(members[n]),
                             _anchor(pos[n][0], width))
                   for n in sorted(members))
-    smin = min((s for *_, s in ov), default=0)
-    smax = max((s for *_, s in ov), default=0)
     edges = [DrawnEdge(a, b, *pos[a], *pos[b], kind="overlap", shared=s,
                        width=round(linear_scale(s, smin, smax, w_min, w_max), 1))
              for a, b, s in sorted(ov, key=lambda e: (e[2], e[0], e[1]))]
     edges += [DrawnEdge(a, b, *pos[a], *pos[b], kind=t, width=2.5) for a, b, t in rels]
     return NetworkDrawing(width=width, height=height, nodes=nodes, edges=tuple(edges))
+
+
+def pack_layout(g: nx.Graph, *, seed: int = 0, weight: str = "weight",
+                aspect: float = 0.6) -> tuple[dict, tuple[float, float]]:
+    """Spring-lay out each connected component and pack the components on shelves.
+
+    Parameters
+    ----------
+    g : networkx.Graph
+    seed : int, optional
+        Seed of every :func:`networkx.spring_layout` call.
+    weight : str, optional
+        Edge attribute used as attraction.
+    aspect : float, optional
+        Wanted height / width of the packed picture.
+
+    Returns
+    -------
+    (positions, (width, height))
+        ``node -> (x, y)`` in layout units (about one unit between neighbouring
+        nodes; y grows downwards) and the size of the packed picture.
+
+    Notes
+    -----
+    A component of ``n`` nodes gets a square of side ``sqrt(n) + 1`` (1 for an
+    isolated node), so its area grows with its size. Squares are placed largest
+    first, left to right, on shelves of a width chosen for ``aspect``; isolated nodes
+    come last and line up as a grid. One spring layout on a disconnected graph would
+    push the isolated nodes to the rim and crush everything else into the middle.
+
+    Examples
+    --------
+    >>> pos, size = pack_layout(nx.Graph([(1, 2)]))
+    >>> size, pos[1], pos[2]
+    ((2.414, 2.414), (0.5, 1.207), (1.914, 1.207))
+    """
+    comps = sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: (-len(c), c[0]))
+    boxes = []
+    for comp in comps:
+        n = len(comp)
+        if n == 1:
+            boxes.append(({comp[0]: (0.5, 0.5)}, 1.0))
+            continue
+        inner = math.sqrt(n)
+        if n == 2:
+            local = {comp[0]: (0.0, 0.5), comp[1]: (1.0, 0.5)}
+        else:
+            raw = nx.spring_layout(g.subgraph(comp), seed=seed, weight=weight)
+            xs = [float(p[0]) for p in raw.values()]
+            ys = [float(p[1]) for p in raw.values()]
+            span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+            ox = min(xs) - (span - (max(xs) - min(xs))) / 2
+            oy = min(ys) - (span - (max(ys) - min(ys))) / 2
+            local = {k: ((float(p[0]) - ox) / span, (float(p[1]) - oy) / span)
+                     for k, p in raw.items()}
+        boxes.append(({k: (0.5 + x * inner, 0.5 + y * inner) for k, (x, y) in local.items()},
+                      inner + 1))
+    if not boxes:
+        return {}, (1.0, 1.0)
+    area = sum(side * side for _, side in boxes)
+    row = max(math.sqrt(area / aspect), max(side for _, side in boxes))
+    pos, x, y, shelf, width = {}, 0.0, 0.0, 0.0, 0.0
+    for local, side in boxes:
+        if x > 0 and x + side > row + 1e-9:
+            x, y, shelf = 0.0, y + shelf, 0.0
+        for k, (lx, ly) in local.items():
+            pos[k] = (round(x + lx, 3), round(y + ly, 3))
+        x += side
+        shelf = max(shelf, side)
+        width = max(width, x)
+    return pos, (round(width, 3), round(y + shelf, 3))
 
 
 def _anchor(x: float, width: float) -> str:
@@ -381,20 +461,3 @@ def _anchor(x: float, width: float) -> str:
     if x > width * 0.8:
         return "end"
     return "middle"
-
-
-def _fit(pos: Mapping, width: float, height: float, margin: float) -> dict:
-    """Rescale layout positions to fill the box, keeping ``margin`` from the borders."""
-    if not pos:
-        return {}
-    xs = [float(p[0]) for p in pos.values()]
-    ys = [float(p[1]) for p in pos.values()]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-
-    def axis(v, lo, hi, size):
-        if hi - lo < 1e-12:
-            return round(size / 2, 1)
-        return round(margin + (size - 2 * margin) * (v - lo) / (hi - lo), 1)
-
-    return {n: (axis(float(p[0]), x0, x1, width), axis(float(p[1]), y0, y1, height))
-            for n, p in pos.items()}

@@ -51,3 +51,15 @@ def register(group) -> None:
         db.session.commit()
         click.echo(f"disabled {len(users)} account(s)" +
                    (": " + ", ".join(u.username for u in users) if users else ""))
+
+
+def register_retention(group) -> None:
+    @group.command("retention-refresh")
+    def retention_refresh_cmd():
+        """Set review dates (3 years after the last activity) so past-due records enter review."""
+        from crm.extensions import db
+        from crm.privacy.services import refresh_review_dates
+
+        n = refresh_review_dates(None)
+        db.session.commit()
+        click.echo(f"review dates refreshed on {n} stakeholder record(s)")

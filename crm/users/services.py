@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -120,8 +121,10 @@ def authenticate(username: str, password: str, *, ip: str = "") -> SignInResult:
     now = utcnow()
     if user is None:
         _verify(_DUMMY_HASH, password)
+        # The typed name may be a mistyped password or someone's email: keep a fingerprint only.
+        fingerprint = hashlib.sha256(username.encode()).hexdigest()[:12]
         record_event(None, "auth.login", object_type="users", outcome="failure", ip=ip,
-                     detail={"username": username[:80], "reason": "unknown user"})
+                     detail={"username_sha256": fingerprint, "reason": "unknown user"})
         return SignInResult(None, GENERIC_FAILURE)
     if user.locked_until and user.locked_until > now:
         _verify(_DUMMY_HASH, password)
