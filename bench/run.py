@@ -124,7 +124,7 @@ def peak_mb(fn) -> float:
 
 def bench_analytics(app, kind: str) -> list[dict]:
     import analytics
-    from crm.network.services import (NAMES, compute, group_contact_facts_query,
+    from crm.network.services import (NAMES, _fetch_raw, compute, group_contact_facts_query,
                                       load_membership_arrays)
 
     rows = []
@@ -141,9 +141,9 @@ def bench_analytics(app, kind: str) -> list[dict]:
 
         bounds = {
             "overlap": timed(bare_product)[0],
-            "hard-to-engage": timed(lambda: db.session.execute(
-                group_contact_facts_query(datetime.combine(date.today(), datetime.max.time()))
-            ).all())[0],
+            # The bare facts query through the DBAPI cursor: the fastest way to get them.
+            "hard-to-engage": timed(lambda: _fetch_raw(
+                group_contact_facts_query(datetime.combine(date.today(), datetime.max.time()))))[0],
         }
         # overlap is also measured as the pure function on the same arrays: that is what
         # the bound describes; the refresh from the database is reported beside it.

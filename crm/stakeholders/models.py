@@ -21,6 +21,8 @@ class Stakeholder(Versioned, db.Model):
         enum_check("stage", STAGES),
         sa.Index("ix_stakeholders_review_on", "review_on"),
         sa.Index("ix_stakeholders_name", "name"),
+        # Introductions start from the few people in a working relationship.
+        sa.Index("ix_stakeholders_stage", "stage"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
