@@ -6,7 +6,8 @@ Roles decide what kind of thing a user may do; assignments decide which records:
   whom they contacted; contacts they took part in or in their beats.
 - supervisor: the same for every beat of their district.
 - unit: the groups they are assigned (GroupAssignment) and the groups of the cases they lead
-  or take part in; stakeholders of those groups; cases they lead or take part in.
+  or take part in; stakeholders of those groups; contacts with their assigned groups;
+  cases they lead or take part in.
 - admin: everything except well-being check-ins.
 - analyst: no record pages; pseudonymised exports only.
 
@@ -23,7 +24,7 @@ from flask import abort
 
 from crm.extensions import db
 from crm.models import (Beat, BeatAssignment, CaseParticipant, CommunityGroup, Contact,
-                        ContactOfficer, ContactStakeholder, GroupAssignment, Membership,
+                        ContactGroup, ContactOfficer, ContactStakeholder, GroupAssignment, Membership,
                         ProblemCase, Stakeholder, User, case_beats, group_beats)
 
 NOTHING = sa.false()
@@ -100,6 +101,11 @@ def contact_scope(user: User) -> sa.ColumnElement[bool]:
     if user.role in ("officer", "supervisor"):
         return sa.or_(took_part, Contact.logged_by_id == user.id,
                       Contact.beat_id.in_(beat_ids_select(user)))
+    if user.role == "unit":
+        # Contacts with the groups they look after: their follow-ups are the unit's to do.
+        assigned = sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(
+            sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id)))
+        return sa.or_(took_part, Contact.logged_by_id == user.id, Contact.id.in_(assigned))
     return sa.or_(took_part, Contact.logged_by_id == user.id)
 
 

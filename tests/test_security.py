@@ -262,3 +262,17 @@ def test_login_is_rate_limited_per_ip(storage):
         client = app.test_client()
         codes = [Auth(client).login("nobody", "wrong password here").status_code for _ in range(4)]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
+
+
+def test_audit_trail_never_keeps_secrets_or_personal_values(make):
+    ev = record_event(None, "stakeholder.update", detail={
+        "before": {"name": "Jane Citizen", "phone": "555-0100", "stage": "rapport"},
+        "after": {"name": "Jane Q Citizen", "phone": "555-0199", "stage": "working_relationship"},
+        "password": "hunter2hunter2", "items": [{"note": "saw her at church"}]})
+    make.commit()
+    stored = str(db.session.get(AuditEvent, ev.id).detail)
+    for secret in ("Jane", "555-01", "hunter2", "church"):
+        assert secret not in stored
+    # What changed stays visible, and non-personal values are kept.
+    assert ev.detail["after"]["stage"] == "working_relationship"
+    assert ev.detail["before"]["name"] == "[redacted]"

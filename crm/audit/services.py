@@ -19,12 +19,23 @@ from crm.db import utcnow
 from crm.extensions import db
 
 GENESIS = "0" * 64
-# Never let these reach the trail, whatever a caller passes in `detail`.
+# Never let these reach the trail, whatever a caller passes in `detail`: secrets, and the
+# values of personal or free-text fields. The trail is append-only and cannot be erased, so
+# it records THAT such a field changed (the key stays), never what it said.
 SECRET_KEYS = {"password", "password_hash", "token", "token_hash", "totp_secret", "csrf_token"}
+PERSONAL_KEYS = {"name", "phone", "email", "language", "external_id", "note", "follow_up_note",
+                 "consent_method", "consent_purpose", "text", "coping", "decline_reason",
+                 "outcome", "display_name"}
 
 
-def _scrub(detail: dict) -> dict:
-    return {k: ("[redacted]" if k in SECRET_KEYS else v) for k, v in detail.items()}
+def _scrub(value, key: str | None = None):
+    if key in SECRET_KEYS or key in PERSONAL_KEYS:
+        return "[redacted]" if value not in (None, "") else value
+    if isinstance(value, dict):
+        return {k: _scrub(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
 
 
 def _digest(ev: AuditEvent) -> str:

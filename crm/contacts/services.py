@@ -404,18 +404,9 @@ def delete_contact(actor: User, c: Contact, *, ip: str = "") -> None:
 # ---- reading ----------------------------------------------------------------------------------
 
 
-def _assigned_group_contacts(user: User) -> sa.Select:
-    return sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(
-        sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id)))
-
-
 def contact_condition(user: User) -> sa.ColumnElement[bool]:
-    """`crm.access.contact_scope`, plus, for the community policing unit, the contacts with
-    the groups they are assigned (whose follow-ups are theirs to do)."""
-    cond = contact_scope(user)
-    if user.role == "unit":
-        cond = sa.or_(cond, Contact.id.in_(_assigned_group_contacts(user)))
-    return cond
+    """Which contacts the user may see: the one rule in `crm.access.contact_scope`."""
+    return contact_scope(user)
 
 
 def get_contact_or_404(user: User, contact_id: int) -> Contact:
@@ -486,7 +477,9 @@ def mine_condition(user: User) -> sa.ColumnElement[bool]:
                   Contact.id.in_(sa.select(ContactOfficer.contact_id)
                                  .where(ContactOfficer.user_id == user.id)))
     if user.role == "unit":
-        cond = sa.or_(cond, Contact.id.in_(_assigned_group_contacts(user)))
+        assigned = sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(
+            sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id)))
+        cond = sa.or_(cond, Contact.id.in_(assigned))
     return cond
 
 

@@ -433,15 +433,12 @@ def update_stakeholder(actor: User, s: Stakeholder, data: dict, *, version_id: i
     return s
 
 
-def erase_stakeholder(actor: User, s: Stakeholder, *, ip: str = "") -> Stakeholder:
-    """Blank the personal fields and memberships; the row stays so contacts keep their count."""
-    _blank(s, "[erased]")
-    s.erased_at = utcnow()
-    memberships = len(s.memberships)
-    s.memberships.clear()
-    db.session.flush()
-    record_event(actor, "stakeholder.erase", s, ip=ip, detail={"memberships_removed": memberships})
-    return s
+def erase_stakeholder(actor: User, s: Stakeholder, *, reason: str = "erased through the API",
+                      ip: str = "") -> Stakeholder:
+    """Erase a person everywhere; one implementation, in `crm.privacy.services`."""
+    from crm.privacy.services import erase_stakeholder as erase
+
+    return erase(actor, s, reason, ip=ip)
 
 
 def _blank(s: Stakeholder, name: str) -> None:

@@ -1,11 +1,13 @@
 import marshmallow as ma
 
+from crm.api.common import UTCDateTime
+
 
 class CheckinSchema(ma.Schema):
     """One of the caller's own check-ins; nobody else can read it."""
 
     id = ma.fields.Int(dump_only=True)
-    occurred_at = ma.fields.DateTime(load_default=None, allow_none=True, metadata={
+    occurred_at = UTCDateTime(load_default=None, allow_none=True, metadata={
         "description": "When the hard contact happened (naive UTC); default now."})
     stress_level = ma.fields.Int(required=True, validate=ma.validate.Range(1, 5), metadata={
         "description": "1 (calm) to 5 (very stressed)"})
@@ -15,7 +17,7 @@ class CheckinSchema(ma.Schema):
     debrief_wanted = ma.fields.Bool(load_default=False)
     contact_id = ma.fields.Int(load_default=None, allow_none=True, metadata={
         "description": "Optional: a contact the caller took part in"})
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = UTCDateTime(dump_only=True)
 
 
 class AggregateQuerySchema(ma.Schema):
