@@ -255,12 +255,19 @@ def test_login_is_rate_limited_per_ip(storage):
             redis.Redis.from_url(storage).flushdb()
         except redis.exceptions.ConnectionError:
             pytest.skip("no Redis on 127.0.0.1:6379")
+    from crm.extensions import limiter
     app = create_app(make_config("sqlite", RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage,
                                  LOGIN_RATE_LIMIT="3 per minute"))
-    with app.app_context():
-        db.create_all()
-        client = app.test_client()
-        codes = [Auth(client).login("nobody", "wrong password here").status_code for _ in range(4)]
+    try:
+        with app.app_context():
+            db.create_all()
+            client = app.test_client()
+            codes = [Auth(client).login("nobody", "wrong password here").status_code
+                     for _ in range(4)]
+    finally:
+        # Flask-Limiter keeps `enabled` on its module-level singleton: give the other
+        # tests' apps back the disabled limiter their config asks for.
+        limiter.enabled = False
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
 
 

@@ -28,13 +28,17 @@ PERSONAL_KEYS = {"name", "phone", "email", "language", "external_id", "note", "f
                  "outcome", "display_name"}
 
 
-def _scrub(value, key: str | None = None):
-    if key in SECRET_KEYS or key in PERSONAL_KEYS:
+# Records about organisations and staff, whose names are not a community member's data.
+NAMED_NON_PERSONAL = {"community_groups", "beats", "districts", "users", "group_relations"}
+
+
+def _scrub(value, key: str | None = None, hidden: frozenset | set = PERSONAL_KEYS):
+    if key in SECRET_KEYS or key in hidden:
         return "[redacted]" if value not in (None, "") else value
     if isinstance(value, dict):
-        return {k: _scrub(v, k) for k, v in value.items()}
+        return {k: _scrub(v, k, hidden) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_scrub(v) for v in value]
+        return [_scrub(v, None, hidden) for v in value]
     return value
 
 
@@ -61,7 +65,9 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
         at=utcnow(), actor_id=getattr(actor, "id", None),
         actor_username=getattr(actor, "username", "") or "", ip=ip or "", action=action,
         object_type=object_type or "", object_id=str(object_id if object_id is not None else ""),
-        outcome=outcome, detail=_scrub(detail or {}), prev_hash=last or GENESIS,
+        outcome=outcome, prev_hash=last or GENESIS,
+        detail=_scrub(detail or {}, None, PERSONAL_KEYS - {"name", "display_name", "language"}
+                      if object_type in NAMED_NON_PERSONAL else PERSONAL_KEYS),
     )
     ev.hash = _digest(ev)
     db.session.add(ev)
