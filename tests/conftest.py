@@ -221,3 +221,15 @@ def make(app):
 @pytest.fixture
 def today():
     return date.today()
+
+
+@pytest.fixture
+def openapi_doc(app, make):
+    """The OpenAPI document as a signed-in client sees it (anonymous callers get 401)."""
+    from crm.api.auth import issue_token
+    user = make.user("openapi-reader")
+    _, token = issue_token(user, user, "docs")
+    make.commit()
+    r = app.test_client().get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
+    return r.get_json()

@@ -62,7 +62,11 @@ def test_unknown_id_is_404_json(make, auth, client):
     assert r.status_code == 404 and r.get_json()["code"] == 404
 
 
-def test_openapi_document_describes_the_endpoints(client):
+def test_openapi_document_describes_the_endpoints(make, auth, client):
+    assert client.get("/api/v1/openapi.json").status_code == 401
+    make.user("jdoe")
+    make.commit()
+    auth.login("jdoe")
     r = client.get("/api/v1/openapi.json")
     assert r.status_code == 200
     doc = r.get_json()

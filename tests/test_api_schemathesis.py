@@ -40,7 +40,8 @@ def api_schema():
                  follow_up_on=datetime.utcnow().date())
     _, TOKEN["admin"] = issue_token(admin, admin, "schemathesis")
     db.session.commit()
-    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    yield schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app,
+                                         headers={"Authorization": f"Bearer {TOKEN['admin']}"})
     db.session.remove()
     ctx.pop()
 

@@ -360,9 +360,10 @@ def test_does_an_export_into_an_empty_database_restore_the_records(world, make):
     assert {kind: export_csv(None, kind) for kind in KINDS} == exports
 
 
-def test_is_every_import_and_export_audited(world):
+def test_is_every_import_and_export_audited(world, make):
+    boss = make.user(username="boss", role="admin")
     import_csv(None, "beats", FILES["beats"])
-    export_csv(world["officer"], "stakeholders")
+    export_csv(boss, "stakeholders")
 
     events = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action.in_(["csv.import", "csv.export"])).order_by(AuditEvent.id)).all()
@@ -371,7 +372,15 @@ def test_is_every_import_and_export_audited(world):
     assert events[0].detail == {"kind": "beats", "created": 1, "updated": 1, "unchanged": 0,
                                 "districts_created": 1}
     assert events[1].detail["rows"] == 2 and events[1].detail["personal_data"] is True
-    assert events[1].actor_username == "olsen"
+    assert events[1].actor_username == "boss"
+
+
+def test_does_a_web_export_hold_only_what_the_user_may_see(world, make):
+    """An officer's export lists members of their beat's groups only."""
+    make.membership(world["ann"], world["groups"]["Tenants of Elm"])
+    make.commit()
+    text = export_csv(world["officer"], "stakeholders")
+    assert "Ann Lee" in text and "Bob Ray" not in text
 
 
 def test_are_lookups_set_based_for_a_large_file(world, make):

@@ -699,22 +699,31 @@ def _failed(report: ImportReport) -> ImportReport:
 
 # ---- export -------------------------------------------------------------------------------
 
-def _export_rows(kind: str) -> Iterable[list]:
+def _export_rows(kind: str, actor=None) -> Iterable[list]:
+    """Rows of `kind`; for a signed-in user only what crm.access lets them see (the CLI,
+    run by whoever operates the server, has no actor and exports everything)."""
+    from crm.access import contact_scope, group_scope, stakeholder_scope
+
+    def scope(fn):
+        return fn(actor) if actor is not None else sa.true()
+
     s = db.session
     if kind == "beats":
         for b in s.scalars(sa.select(Beat).options(selectinload(Beat.district)).order_by(Beat.code)):
             yield [b.code, b.name, b.district.code if b.district else ""]
     elif kind == "groups":
-        for g in s.scalars(sa.select(CommunityGroup).options(selectinload(CommunityGroup.beats))
+        for g in s.scalars(sa.select(CommunityGroup).where(scope(group_scope))
+                           .options(selectinload(CommunityGroup.beats))
                            .order_by(CommunityGroup.name)):
             yield [g.name, g.kind, LIST_SEPARATOR.join(b.code for b in g.beats), g.stance,
                    "" if g.size_estimate is None else g.size_estimate, g.description]
     elif kind == "stakeholders":
-        for p in s.scalars(_live_stakeholders().order_by(Stakeholder.id)):
+        for p in s.scalars(_live_stakeholders().where(scope(stakeholder_scope))
+                           .order_by(Stakeholder.id)):
             yield [p.external_id or "", p.name, p.phone or "", p.email or "", p.language or "",
                    p.consent_status]
     elif kind == "memberships":
-        live = _live_stakeholders().subquery()
+        live = _live_stakeholders().where(scope(stakeholder_scope)).subquery()
         for m in s.scalars(sa.select(Membership).join(live, live.c.id == Membership.stakeholder_id)
                            .options(selectinload(Membership.stakeholder),
                                     selectinload(Membership.group)).order_by(Membership.id)):
@@ -725,7 +734,7 @@ def _export_rows(kind: str) -> Iterable[list]:
                 .order_by(GroupRelation.id)):
             yield [rel.group_a.name, rel.group_b.name, rel.type, rel.issue]
     elif kind == "contacts":
-        for c in s.scalars(sa.select(Contact).options(
+        for c in s.scalars(sa.select(Contact).where(scope(contact_scope)).options(
                 selectinload(Contact.logged_by),
                 selectinload(Contact.group_links).selectinload(ContactGroup.group),
                 selectinload(Contact.stakeholder_links).selectinload(ContactStakeholder.stakeholder))
@@ -749,7 +758,7 @@ def export_csv(actor, kind: str, *, ip: str = "") -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS[kind])
     n = 0
-    for row in _export_rows(kind):
+    for row in _export_rows(kind, actor):
         writer.writerow(row)
         n += 1
     record_event(actor, "csv.export", object_type=kind, ip=ip,

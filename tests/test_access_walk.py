@@ -1,0 +1,186 @@
+"""Need-to-know, proven by walking every route in the URL map.
+
+Two worlds: district 1 (beat 0111) and district 2 (beat 0211), each with a group, a member,
+a contact, a relation, a case with an action, idea, measure and participant, and a well-being
+check-in. Users of world 1 ask for world 2's records by id, through every page and API route,
+and must get a refusal (403/404) that shows none of world 2's personal data. Anonymous callers
+are refused everywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from crm.extensions import db
+from crm.models import (CaseAction, CaseIdea, CaseMeasure, CaseParticipant, GroupAssignment,
+                        GroupRelation, ProblemCase, WellbeingCheckin)
+from tests.conftest import csrf_token_from
+
+PUBLIC = {"static", "auth.login", "auth.second_factor", "api_docs.asset"}
+SECRET_MARKERS = ("Zed Hidden", "555-0299", "zed@hidden.example", "secret meeting note",
+                  "private coping words")
+
+
+def _world(make, n: int, secret: bool):
+    d = make.district(f"0{n}")
+    beat = make.beat(f"0{n}11", d)
+    officer = make.user(f"officer{n}", beats=[beat])
+    g1 = make.group(f"World {n} Tenants", beats=[beat])
+    g2 = make.group(f"World {n} Bar Owners", beats=[beat])
+    person = make.stakeholder("Zed Hidden" if secret else f"Person {n}",
+                              phone="555-0299" if secret else None,
+                              email="zed@hidden.example" if secret else None)
+    membership = make.membership(person, g1)
+    contact = make.contact(officer, groups=[g1], stakeholders=[person], beat=beat,
+                           note="secret meeting note" if secret else "fine",
+                           follow_up_on=date.today())
+    relation = GroupRelation(group_a_id=g1.id, group_b_id=g2.id, type="competing", issue="noise")
+    case = ProblemCase(title=f"World {n} case", lead_id=officer.id)
+    case.beats = [beat]
+    db.session.add_all([relation, case])
+    db.session.flush()
+    participant = CaseParticipant(case_id=case.id, kind="group", role="co_producer", group_id=g1.id)
+    action = CaseAction(case_id=case.id, description="Fix the light", owner_kind="officer",
+                        owner_user_id=officer.id, due_on=date.today() + timedelta(days=3))
+    idea = CaseIdea(case_id=case.id, text="More lights", proposed_by_group_id=g1.id)
+    measure = CaseMeasure(case_id=case.id, name="Calls for service", baseline_value=10)
+    checkin = WellbeingCheckin(officer_id=officer.id, occurred_at=datetime.utcnow(),
+                               stress_level=4, coping="private coping words" if secret else "")
+    db.session.add_all([participant, action, idea, measure, checkin])
+    db.session.flush()
+    return {"district": d, "beat": beat, "officer": officer, "group": g1, "stakeholder": person,
+            "membership": membership, "contact": contact, "relation": relation, "case": case,
+            "participant": participant, "action": action, "idea": idea, "measure": measure,
+            "checkin": checkin}
+
+
+@pytest.fixture
+def worlds(make):
+    w1 = _world(make, 1, secret=False)
+    w2 = _world(make, 2, secret=True)
+    make.user("sarge1", role="supervisor", district=w1["district"])
+    unit = make.user("unit1", role="unit")
+    db.session.add(GroupAssignment(user_id=unit.id, group_id=w1["group"].id))
+    make.user("analyst1", role="analyst")
+    make.user("admin1", role="admin")
+    make.commit()
+    return w1, w2
+
+
+def _values(world) -> dict:
+    return {"case_id": world["case"].id, "contact_id": world["contact"].id,
+            "stakeholder_id": world["stakeholder"].id, "group_id": world["group"].id,
+            "relation_id": world["relation"].id, "membership_id": world["membership"].id,
+            "checkin_id": world["checkin"].id, "action_id": world["action"].id,
+            "idea_id": world["idea"].id, "measure_id": world["measure"].id,
+            "participant_id": world["participant"].id, "beat_id": world["beat"].id,
+            "user_id": world["officer"].id, "section": "details", "kind": "stakeholders",
+            "filename": "swagger-ui.css"}
+
+
+def _routes(app):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint in PUBLIC:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _url(rule, values) -> str:
+    path = rule.rule
+    for arg in rule.arguments:
+        path = path.replace(f"<int:{arg}>", str(values[arg])).replace(f"<{arg}>", str(values[arg]))
+        path = path.replace(f"<path:{arg}>", str(values[arg]))
+    return path
+
+
+def test_every_route_refuses_anonymous_callers(app, worlds, client):
+    values = _values(worlds[0])
+    checked = 0
+    for rule, method in _routes(app):
+        r = client.open(_url(rule, values), method=method)
+        refused = r.status_code in (401, 400, 405) or (
+            r.status_code in (302, 303) and "/login" in r.headers.get("Location", ""))
+        assert refused, f"{method} {rule.rule} answered {r.status_code} to an anonymous caller"
+        checked += 1
+    assert checked > 100, "the walk should cover the whole application"
+
+
+# (user, whether the user has any business with world 1 at all)
+ROLES = ["officer1", "sarge1", "unit1", "analyst1"]
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_no_role_reaches_a_record_outside_its_scope(app, worlds, auth, client, username):
+    """World-1 users ask for world-2 ids on every route: 403 or 404, and no personal data."""
+    auth.login(username)
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    values = _values(worlds[1])
+    leaks = []
+    for rule, method in _routes(app):
+        if not rule.arguments - {"section", "kind", "filename"}:
+            continue  # lists are checked below
+        if rule.endpoint.startswith("admin_users.") or "beat_id" in rule.arguments:
+            continue  # admin-only (403 for these roles, checked elsewhere) / beats are public
+        def call(url):
+            if method == "GET":
+                return client.get(url)
+            return client.open(url, method=method, data={"csrf_token": token},
+                               headers={"X-CSRFToken": token})
+
+        r = call(_url(rule, values))
+        body = r.get_data(as_text=True)
+        if any(m in body for m in SECRET_MARKERS):
+            leaks.append(f"{method} {rule.rule} -> {r.status_code} showing personal data")
+        elif r.status_code not in (403, 404):
+            # An answer that does not depend on the record (an API body rejected by its
+            # schema before any lookup) tells nothing: it must equal the answer for an id
+            # that does not exist at all.
+            ghost = call(_url(rule, {**values, **{k: 987654321 for k in rule.arguments
+                                                  if k.endswith("_id")}}))
+            if (ghost.status_code, ghost.get_json(silent=True)) != (r.status_code,
+                                                                     r.get_json(silent=True)):
+                leaks.append(f"{method} {rule.rule} -> {r.status_code}")
+    assert not leaks, f"{username} reached world-2 records:\n" + "\n".join(leaks)
+
+
+@pytest.mark.parametrize("username", ROLES + ["admin1"])
+def test_lists_and_searches_show_nothing_outside_scope(app, worlds, auth, client, username):
+    """Every list, search and export a role can open, with no id in it, shows no world-2
+    personal data (the admin may see people, but never someone else's well-being check-in)."""
+    auth.login(username)
+    markers = SECRET_MARKERS if username != "admin1" else ("private coping words",)
+    leaks = []
+    for rule, method in _routes(app):
+        if method != "GET" or rule.arguments - {"kind"}:
+            continue
+        url = _url(rule, {"kind": "stakeholders"})
+        # Queries that would find world 2's person, without echoing a whole marker back.
+        for query in ("", "?q=Zed", "?q=Hidd&beat=0211", "?q=555-0299"[:7]):
+            body = client.get(url + query).get_data(as_text=True)
+            found = [m for m in markers if m in body]
+            if found:
+                leaks.append(f"GET {url}{query}: {found}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_admin_reads_records_everywhere_but_no_check_ins(app, worlds, auth, client):
+    auth.login("admin1")
+    w2 = worlds[1]
+    assert client.get(f"/stakeholders/{w2['stakeholder'].id}").status_code == 200
+    assert client.get(f"/contacts/{w2['contact'].id}").status_code == 200
+    assert client.get(f"/wellbeing/{w2['checkin'].id}").status_code == 404
+    assert client.get(f"/api/v1/wellbeing/{w2['checkin'].id}").status_code == 404
+
+
+def test_each_role_reaches_its_own_world(app, worlds, auth, client):
+    """The walk above is not vacuous: the same pages open for the people entitled to them."""
+    w1 = worlds[0]
+    auth.login("officer1")
+    assert client.get(f"/stakeholders/{w1['stakeholder'].id}").status_code == 200
+    assert client.get(f"/groups/{w1['group'].id}").status_code == 200
+    assert client.get(f"/contacts/{w1['contact'].id}").status_code == 200
+    assert client.get(f"/cases/{w1['case'].id}").status_code == 200
+    assert client.get(f"/wellbeing/{w1['checkin'].id}").status_code == 200
