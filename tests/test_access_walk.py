@@ -124,7 +124,7 @@ def test_no_role_reaches_a_record_outside_its_scope(app, worlds, auth, client, u
             continue  # lists are checked below
         if rule.endpoint.startswith("admin_users.") or "beat_id" in rule.arguments:
             continue  # admin-only (403 for these roles, checked elsewhere) / beats are public
-        def call(url):
+        def call(url, method=method):
             if method == "GET":
                 return client.get(url)
             return client.open(url, method=method, data={"csrf_token": token},
