@@ -18,6 +18,18 @@ from crm import create_app
 from crm.extensions import db
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashing():
+    """Still argon2id, with the smallest cost: the suite hashes hundreds of passwords."""
+    from argon2 import PasswordHasher
+
+    import crm.users.services as users
+    original = users._hasher
+    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    users._hasher = original
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
 

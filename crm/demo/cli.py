@@ -43,6 +43,8 @@ def _print_logins(logins) -> None:
     if not logins:
         return
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    click.echo("  (admin: the first sign-in asks you to set up an authenticator app, "
+               "because admins need a second factor)")
     officers = [lg for lg in logins if lg.role == "officer"]
     hidden = officers[MAX_OFFICERS_LISTED:]
     shown = [lg for lg in logins if lg not in hidden]
