@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
+from crm.audit.services import record_event
 from crm.access import get_visible_or_404, stakeholder_scope
 from crm.contacts.services import contacts_query
 from crm.errors import ConflictError, ValidationError
@@ -91,9 +92,17 @@ def index():
         people = list(db.session.scalars(base.order_by(Stakeholder.name, Stakeholder.id)
                                          .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
         memberships = services.groups_of(actor, [s.id for s in people])
+    _audit_names_shown(actor, [s.id for s in people], q)
     return render_template("stakeholders/index.html", people=people, memberships=memberships,
                            q=q, group_id=group_id, groups=groups, page=page, total=total,
                            page_size=PAGE_SIZE)
+
+
+def _audit_names_shown(actor, ids: list[int], query: str) -> None:
+    """Names are personal data too: one event per list or search, naming the ids shown."""
+    if ids:
+        record_event(actor, "stakeholder.list", object_type="stakeholders", ip=_ip(),
+                     detail={"ids": ids, "query_length": len(query)})
 
 
 @bp.route("/search")
@@ -102,6 +111,7 @@ def search():
     """JSON for the contact form: names and visible groups only, never phone or email."""
     hits = services.search_stakeholders(_actor(), request.args.get("q", ""),
                                         limit=min(request.args.get("limit", 8, type=int), 20))
+    _audit_names_shown(_actor(), [h.stakeholder.id for h in hits], request.args.get("q", ""))
     return jsonify([{"id": h.stakeholder.id, "name": h.stakeholder.name,
                      "stage": h.stakeholder.stage, "matched": h.matched,
                      "score": round(h.score, 2), "groups": h.groups} for h in hits])
