@@ -1253,7 +1253,8 @@ class _Seeder:
                       GroupRelation, Contact, RelationshipStageChange, ProblemCase,
                       CaseParticipant, CaseIdea, CaseAction, CaseMeasure, CaseMeasureValue,
                       CaseEvent, WellbeingCheckin):
+            # Table names come from our own models, never from input.
             name = table.__tablename__
-            db.session.execute(sa.text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
-                f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)"))
+            sql = (f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608
+                   f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)")  # nosec B608
+            db.session.execute(sa.text(sql))
