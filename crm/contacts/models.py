@@ -25,8 +25,11 @@ class Contact(Versioned, db.Model):
         enum_check("stage_after", STAGES),
         sa.Index("ix_contacts_beat_id_occurred_at", "beat_id", "occurred_at"),
         sa.Index("ix_contacts_occurred_at", "occurred_at"),
-        # Follow-ups due: only rows that have one are indexed on PostgreSQL; SQLite indexes all.
-        sa.Index("ix_contacts_follow_up_on", "follow_up_on"),
+        # Open follow-ups only (a small share of all contacts): "due soon" lists probe this.
+        # A plain follow_up_on index would tempt PostgreSQL into scanning done ones too.
+        sa.Index("ix_contacts_open_follow_ups", "follow_up_on", "id",
+                 sqlite_where=sa.text("follow_up_on IS NOT NULL AND follow_up_done_at IS NULL"),
+                 postgresql_where=sa.text("follow_up_on IS NOT NULL AND follow_up_done_at IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -63,17 +63,22 @@ def follow_ups_due(*, officer_ids: list[int] | None = None, beat_ids: list[int] 
                    today: date | None = None, horizon_days: int = 7) -> list[Contact]:
     """Open follow-ups due within the horizon (overdue included), earliest first."""
     today = today or date.today()
+    open_due = sa.and_(Contact.follow_up_on.is_not(None), Contact.follow_up_done_at.is_(None),
+                       Contact.follow_up_on <= today + timedelta(days=horizon_days))
     q = (sa.select(Contact)
-         .where(Contact.follow_up_on.is_not(None), Contact.follow_up_done_at.is_(None),
-                Contact.follow_up_on <= today + timedelta(days=horizon_days))
          .options(selectinload(Contact.group_links).joinedload(ContactGroup.group))
          .order_by(Contact.follow_up_on, Contact.id).limit(100))
     if officer_ids is not None:
-        # A UNION of two indexed lookups; an OR of the two would scan every contact.
+        # Start from the officer's own contacts (two indexed lookups, each already narrowed to
+        # open follow-ups); scanning every open follow-up in the city would be far slower.
         theirs = sa.union(
-            sa.select(ContactOfficer.contact_id).where(ContactOfficer.user_id.in_(officer_ids)),
-            sa.select(Contact.id).where(Contact.logged_by_id.in_(officer_ids)))
+            sa.select(Contact.id).where(Contact.logged_by_id.in_(officer_ids), open_due),
+            sa.select(ContactOfficer.contact_id)
+            .join(Contact, Contact.id == ContactOfficer.contact_id)
+            .where(ContactOfficer.user_id.in_(officer_ids), open_due))
         q = q.where(Contact.id.in_(theirs))
+    else:
+        q = q.where(open_due)
     if beat_ids is not None:
         q = q.where(Contact.beat_id.in_(beat_ids))
     return list(db.session.scalars(q))
