@@ -18,9 +18,11 @@ finds nothing (404) rather than someone else's record.
 from __future__ import annotations
 
 from datetime import date
+from functools import wraps
 
 import sqlalchemy as sa
 from flask import abort
+from flask_login import current_user, login_required
 
 from crm.extensions import db
 from crm.models import (Beat, BeatAssignment, CaseParticipant, CommunityGroup, Contact,
@@ -137,3 +139,20 @@ def get_visible_or_404(model, ident: int, user: User):
     if obj is None:
         abort(404)
     return obj
+
+
+def roles_required(*roles: str):
+    """View decorator: sign-in required, then one of `roles` (403 otherwise).
+
+    Roles say what kind of thing a user may do; which records they reach is the scope
+    functions' business, applied in the view's query.
+    """
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator

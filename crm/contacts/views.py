@@ -7,7 +7,6 @@ boundary in crm.web commits (2xx/3xx) or rolls back (4xx), so a refused form wri
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 from urllib.parse import urlsplit
 from uuid import uuid4
 
@@ -24,20 +23,9 @@ from crm.extensions import db
 from crm.models import CommunityGroup, Contact, RelationshipStageChange, Stakeholder
 from crm.stakeholders.services import groups_of, visible_group_ids
 from crm.vocab import TECHNIQUES
+from crm.access import roles_required
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _actor():

@@ -7,29 +7,17 @@ answered with 422, so everything it touched is rolled back.
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from crm.csvio.forms import ImportForm
 from crm.csvio.services import COLUMNS, KINDS, export_csv, import_csv
+from crm.access import roles_required
 
 bp = Blueprint("csvio", __name__, url_prefix="/data")
 
 ALLOWED_ROLES = ("unit", "admin")
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 @bp.route("/import", methods=["GET", "POST"])

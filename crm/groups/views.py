@@ -8,12 +8,11 @@ supervisors and admins change; analysts get 403.
 
 from __future__ import annotations
 
-from functools import wraps
 from math import ceil
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from wtforms import SelectChoice
 
 from crm.access import get_visible_or_404, group_scope, stakeholder_scope
@@ -26,6 +25,7 @@ from crm.groups.forms import (EndForm, GroupFilterForm, GroupForm, MembershipEdi
 from crm.groups.models import CommunityGroup, GroupRelation
 from crm.stakeholders.models import Membership, Stakeholder
 from crm.vocab import label
+from crm.access import roles_required
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
@@ -39,18 +39,6 @@ GROUP_LABELS = {"name": "Name", "kind": "Kind", "stance": "Stance", "stage": "St
 RELATION_LABELS = {"type": "Relation", "issue": "Issue at stake", "starts_on": "Since",
                    "ends_on": "Ended on"}
 MEMBERSHIP_LABELS = {"role": "Role", "starts_on": "Since", "ends_on": "Ended on"}
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _me():

@@ -18,12 +18,12 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache, wraps
+from functools import lru_cache
 
 import numpy as np
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
@@ -36,6 +36,7 @@ from crm.models import Beat, CommunityGroup, District, Stakeholder, User, group_
 from crm.network import svg
 from crm.network.services import (compute, current_versions, load_membership_arrays,
                                   load_officer_links, load_relations)
+from crm.access import roles_required
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 
@@ -54,18 +55,6 @@ FACTION_COLOURS = 8
 CSV_TABLES = ("beats", "officers", "hard-to-engage")
 COVERAGE_LEGEND = [("cov-none", "no groups"), ("cov-0", "0–19 %"), ("cov-1", "20–39 %"),
                    ("cov-2", "40–59 %"), ("cov-3", "60–79 %"), ("cov-4", "80–100 %")]
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _me() -> User:

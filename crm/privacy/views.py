@@ -8,11 +8,10 @@ user's scope is a 404.
 from __future__ import annotations
 
 import json
-from functools import wraps
 
 from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
                    url_for)
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from crm.access import get_visible_or_404, stakeholder_scope
 from crm.audit.services import record_event
@@ -21,23 +20,12 @@ from crm.models import Stakeholder
 from crm.privacy import services
 from crm.privacy.forms import ConsentForm, EraseForm, KeepForm
 from crm.vocab import label
+from crm.access import roles_required
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
 REVIEW_ROLES = ("supervisor", "admin")      # the retention queue, keep, erase, export
 CONSENT_ROLES = ("officer", "unit", "supervisor", "admin")
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _me():

@@ -4,11 +4,10 @@ a person's page (audited read), create with the duplicate check, edit, merge."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import wraps
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
@@ -20,23 +19,12 @@ from crm.extensions import db
 from crm.models import CommunityGroup, Membership, RelationshipStageChange, Stakeholder, User
 from crm.stakeholders import services
 from crm.stakeholders.forms import EditStakeholderForm, MergeForm, NewStakeholderForm
+from crm.access import roles_required
 
 bp = Blueprint("stakeholders", __name__, url_prefix="/stakeholders")
 
 PAGE_SIZE = 50
 RETENTION_DEFAULT = timedelta(days=730)
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _actor() -> User:

@@ -6,31 +6,19 @@ so any other user, whatever their role, gets a 404 for it.
 
 from __future__ import annotations
 
-from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.wellbeing import services
 from crm.wellbeing.forms import CheckinForm
+from crm.access import roles_required
 
 bp = Blueprint("wellbeing", __name__, url_prefix="/wellbeing")
 
 WINDOWS = (7, 30, 90, 365)
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
-            return view(*args, **kwargs)
-        return wrapped
-    return decorator
 
 
 def _me():
