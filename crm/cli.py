@@ -51,12 +51,14 @@ def register_cli(app: Flask) -> None:
     from crm.csvio.cli import register as register_csv
     from crm.demo.cli import register as register_demo
     from crm.network.cli import register as register_analytics
+    from crm.network.cli import register_outcomes
     from crm.ops.cli import register as register_ops
     from crm.ops.cli import register_retention
 
     register_csv(crm_cli)
     register_demo(crm_cli)
     register_analytics(crm_cli)
+    register_outcomes(crm_cli)
     register_ops(crm_cli)
     register_retention(crm_cli)
     crm_cli.add_command(audit_cli)

@@ -51,3 +51,20 @@ def register(group) -> None:
                     click.echo(f"  {json.dumps(item, sort_keys=True)[:160]}")
             else:
                 click.echo(f"{key}: {value}")
+
+
+def register_outcomes(group) -> None:
+    @group.command("export-outcomes")
+    @click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]))
+    @click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]))
+    def export_outcomes_cmd(date_from, date_to):
+        """Pseudonymised monthly outcome measures per officer and group, as CSV on stdout."""
+        from flask import current_app
+
+        from crm.extensions import db
+        from crm.network.outcomes import export_outcomes
+
+        click.echo(export_outcomes(None, current_app.config["SECRET_KEY"],
+                                   date_from=date_from.date() if date_from else None,
+                                   date_to=date_to.date() if date_to else None), nl=False)
+        db.session.commit()

@@ -560,3 +560,24 @@ def my_beat():
     return render_template("network/my_beat.html", flags=flags, intros=intros,
                            intro_groups=INTRO_GROUPS, shown=[b for b in beats if b.id in beat_ids],
                            **ctx)
+
+
+@bp.route("/outcomes.csv")
+@roles_required("analyst", "admin")
+def outcomes_csv():
+    """Pseudonymised monthly outcome measures per officer and group (program evaluation)."""
+    from flask import current_app
+
+    from crm.network.outcomes import export_outcomes
+
+    def day(name):
+        raw = request.args.get(name, "")
+        try:
+            return date.fromisoformat(raw) if raw else None
+        except ValueError:
+            abort(422, description=f"{name}: use the form YYYY-MM-DD")
+
+    text = export_outcomes(current_user._get_current_object(), current_app.config["SECRET_KEY"],
+                           date_from=day("from"), date_to=day("to"), ip=request.remote_addr or "")
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": "attachment; filename=outcomes-pseudonymised.csv"})
