@@ -283,3 +283,38 @@ def test_audit_trail_never_keeps_secrets_or_personal_values(make):
     # What changed stays visible, and non-personal values are kept.
     assert ev.detail["after"]["stage"] == "working_relationship"
     assert ev.detail["before"]["name"] == "[redacted]"
+
+
+@pytest.mark.parametrize("kind", ["sqlite"] + (["postgresql"] if __import__("os").environ.get("TEST_DATABASE_URL") else []))
+def test_concurrent_requests_never_fork_the_audit_chain(kind, tmp_path):
+    """Four writers at once: every event still links to the one before it."""
+    import threading
+
+    from crm import create_app
+    from crm.audit.services import verify_chain
+    extra = ({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'chain.db'}",
+              "SQLALCHEMY_ENGINE_OPTIONS": {}} if kind == "sqlite" else {})
+    app = create_app(make_config(kind, **extra))
+    with app.app_context():
+        if kind == "sqlite":
+            db.create_all()
+        db.session.execute(sa.delete(AuditEvent))
+        db.session.commit()
+
+    def writer(n):
+        with app.app_context():
+            for i in range(10):
+                record_event(None, f"test.concurrent.{n}.{i}")
+                db.session.commit()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with app.app_context():
+        report = verify_chain()
+        assert report.ok and report.checked == 40
+        db.session.execute(sa.delete(AuditEvent))
+        db.session.commit()
+        db.engine.dispose()

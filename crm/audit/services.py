@@ -51,6 +51,17 @@ def _digest(ev: AuditEvent) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _lock_chain() -> None:
+    """Serialise appends to the chain until this transaction commits, so two requests never
+    link to the same predecessor (a fork `verify_chain` would report as tampering)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
+    elif dialect == "sqlite":
+        # A no-op write takes SQLite's write lock now rather than at the INSERT below.
+        db.session.execute(sa.text("UPDATE data_versions SET version = version WHERE 0"))
+
+
 def record_event(actor, action: str, obj=None, *, outcome: str = "success",
                  detail: dict | None = None, ip: str = "", object_type: str | None = None,
                  object_id: str | int | None = None) -> AuditEvent:
@@ -58,6 +69,7 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
     if obj is not None:
         object_type = object_type or type(obj).__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", "")
+    _lock_chain()
     last = db.session.execute(
         sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     ).scalar()

@@ -4,8 +4,8 @@ Every analytic is reached through `compute(name, ...)`, which the CLI (`flask cr
 the API (`/api/v1/analytics/<name>`) and the pages share, so all three give the same document.
 Loaders read whole tables in a few set-based queries (no per-row queries). Results are cached
 per process and keyed by the `DataVersion` counters of the inputs they depend on, which every
-ORM change bumps in its own transaction (see `bump_on_flush`); bulk writers that bypass the
-ORM (seeding, CSV import) call `bump_versions()` themselves.
+committed ORM change bumps (see `bump_after_commit`); bulk writers that bypass the ORM
+(seeding) call `bump_versions()` themselves.
 """
 
 from __future__ import annotations
@@ -57,19 +57,35 @@ def bump_versions(*names: str) -> None:
 
 
 @event.listens_for(Session, "after_flush")
-def bump_on_flush(session, _flush_context):
-    touched = set()
+def note_changes(session, _flush_context):
+    """Remember which input families this transaction touched; bumped once it commits."""
+    touched = session.info.setdefault("crm_touched", set())
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, _NETWORK_MODELS):
             touched.add("network")
         elif isinstance(obj, _CONTACT_MODELS):
             touched.add("contacts")
-    for name in sorted(touched):
-        # Core statements: they do not re-enter the ORM flush.
-        conn = session.connection()
-        if not conn.execute(sa.update(DataVersion).where(DataVersion.name == name)
-                            .values(version=DataVersion.version + 1)).rowcount:
-            conn.execute(sa.insert(DataVersion).values(name=name, version=1))
+
+
+@event.listens_for(Session, "after_commit")
+def bump_after_commit(session):
+    """Bump in a short transaction of its own after the commit, so requests that log contacts
+    never queue on the counter row. A reader that slips in between caches fresher data under
+    the old version, which the bump then retires: never stale."""
+    touched = session.info.pop("crm_touched", None)
+    if not touched:
+        return
+    engine = session.get_bind()
+    with engine.begin() as conn:
+        for name in sorted(touched):
+            if not conn.execute(sa.update(DataVersion).where(DataVersion.name == name)
+                                .values(version=DataVersion.version + 1)).rowcount:
+                conn.execute(sa.insert(DataVersion).values(name=name, version=1))
+
+
+@event.listens_for(Session, "after_rollback")
+def forget_changes(session):
+    session.info.pop("crm_touched", None)
 
 
 def current_versions(names: tuple[str, ...]) -> tuple[int, ...]:
