@@ -72,6 +72,8 @@ def bump_after_commit(session):
     """Bump in a short transaction of its own after the commit, so requests that log contacts
     never queue on the counter row. A reader that slips in between caches fresher data under
     the old version, which the bump then retires: never stale."""
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released; the real commit is still to come
     touched = session.info.pop("crm_touched", None)
     if not touched:
         return
@@ -85,7 +87,8 @@ def bump_after_commit(session):
 
 @event.listens_for(Session, "after_rollback")
 def forget_changes(session):
-    session.info.pop("crm_touched", None)
+    if not session.in_nested_transaction():
+        session.info.pop("crm_touched", None)
 
 
 def current_versions(names: tuple[str, ...]) -> tuple[int, ...]:
