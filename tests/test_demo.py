@@ -195,3 +195,16 @@ def test_new_rows_after_the_seed_get_fresh_ids(seeded, make):
     g = make.group(name="A group created after the seed")
     db.session.commit()
     assert g.id > 40
+
+
+def test_demo_unit_members_look_after_groups_hard_ones_first(app):
+    from crm.demo.services import seed_demo
+    from crm.models import CommunityGroup, GroupAssignment
+    seed_demo("small", "chicago", seed=0)
+    rows = db.session.execute(sa.select(GroupAssignment.user_id, CommunityGroup.stance)
+                              .join(CommunityGroup, CommunityGroup.id == GroupAssignment.group_id)).all()
+    assert len({u for u, _ in rows}) == 2
+    stances = [s for _, s in rows]
+    wary = db.session.scalar(sa.select(sa.func.count()).select_from(CommunityGroup)
+                             .where(CommunityGroup.stance.in_(("wary", "hostile"))))
+    assert sum(s in ("wary", "hostile") for s in stances) == min(wary, len(stances))

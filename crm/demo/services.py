@@ -29,7 +29,7 @@ from crm.beats.services import beat_adjacency, load_geography, neighbourhood_nam
 from crm.db import utcnow
 from crm.demo import words
 from crm.extensions import db
-from crm.models import (BeatAssignment, CaseAction, CaseEvent, CaseIdea, CaseMeasure,
+from crm.models import (BeatAssignment, CaseAction, CaseEvent, CaseIdea, CaseMeasure, GroupAssignment,
                         CaseMeasureValue, CaseParticipant, CommunityGroup, Contact, ContactGroup,
                         ContactOfficer, ContactStakeholder, GroupRelation, Membership,
                         ProblemCase, RelationshipStageChange, Stakeholder, User,
@@ -755,8 +755,23 @@ class _Seeder:
         self.insert(CommunityGroup.__table__, group_rows, "groups")
         self.insert(group_beats, [{"group_id": int(gid[g]), "beat_id": int(self.beat_ids[b])}
                                   for g, b in zip(self.gb_g, self.gb_b, strict=True)], "groups")
+        self.assign_unit_groups(gid)
         self.insert_stakeholders(ns)
         self.insert_memberships()
+
+    def assign_unit_groups(self, gid) -> None:
+        """Each unit member looks after a share of the groups, the wary and hostile first:
+        the ones a community policing unit exists to reach."""
+        if not self.unit_ids:
+            return
+        order = sorted(range(len(gid)),
+                       key=lambda g: (STANCES[self.stance[g]] not in ("hostile", "wary"), g))
+        per_member = max(1, min(40, len(order) // len(self.unit_ids)))
+        rows = [{"user_id": uid, "group_id": int(gid[g]), "created_at": self.now,
+                 "updated_at": self.now}
+                for i, uid in enumerate(self.unit_ids)
+                for g in order[i::len(self.unit_ids)][:per_member]]
+        self.insert(GroupAssignment.__table__, rows, "groups")
 
     def insert_stakeholders(self, ns: int) -> None:
         rng = self.rng
