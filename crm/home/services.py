@@ -59,15 +59,19 @@ def groups_by_days_since_contact(beat_ids: list[int], *, today: date | None = No
             for g, lt in rows]
 
 
+HOME_FOLLOW_UPS = 15  # the home page shows the most pressing; the full list is one tap away
+
+
 def follow_ups_due(*, officer_ids: list[int] | None = None, beat_ids: list[int] | None = None,
-                   today: date | None = None, horizon_days: int = 7) -> list[Contact]:
+                   today: date | None = None, horizon_days: int = 7,
+                   limit: int = HOME_FOLLOW_UPS) -> list[Contact]:
     """Open follow-ups due within the horizon (overdue included), earliest first."""
     today = today or date.today()
     open_due = sa.and_(Contact.follow_up_on.is_not(None), Contact.follow_up_done_at.is_(None),
                        Contact.follow_up_on <= today + timedelta(days=horizon_days))
     q = (sa.select(Contact)
          .options(selectinload(Contact.group_links).joinedload(ContactGroup.group))
-         .order_by(Contact.follow_up_on, Contact.id).limit(100))
+         .order_by(Contact.follow_up_on, Contact.id).limit(limit))
     if officer_ids is not None:
         # Start from the officer's own contacts (two indexed lookups, each already narrowed to
         # open follow-ups); scanning every open follow-up in the city would be far slower.
