@@ -141,6 +141,14 @@ def get_visible_or_404(model, ident: int, user: User):
     return obj
 
 
+def require_role(*roles: str) -> User:
+    """The signed-in user, if their role is one of `roles`; 403 otherwise (API endpoints)."""
+    user = current_user._get_current_object()
+    if not user.has_role(*roles):
+        abort(403, description=f"Your role ({user.role}) may not do this.")
+    return user
+
+
 def roles_required(*roles: str):
     """View decorator: sign-in required, then one of `roles` (403 otherwise).
 
@@ -151,8 +159,7 @@ def roles_required(*roles: str):
         @wraps(view)
         @login_required
         def wrapped(*args, **kwargs):
-            if not current_user.has_role(*roles):
-                abort(403)
+            require_role(*roles)
             return view(*args, **kwargs)
         return wrapped
     return decorator

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, request
-from flask_login import current_user
 from flask_smorest import Blueprint
 
 from crm.api.common import check_version, paginate
@@ -13,15 +12,13 @@ from crm.contacts.schemas import (ContactCreateSchema, ContactQuerySchema, Conta
                                   ContactUpdateSchema)
 from crm.extensions import db
 from crm.models import Beat, Contact
+from crm.access import require_role
 
 blp = Blueprint("contacts_api", __name__, url_prefix="/api/v1/contacts", description="Contacts")
 
 
 def _actor(*roles: str):
-    user = current_user._get_current_object()
-    if not user.has_role(*(roles or services.LOG_ROLES)):
-        abort(403, description="Your role may not do this.")
-    return user
+    return require_role(*(roles or services.LOG_ROLES))
 
 
 def _contact(contact_id: int, user) -> Contact:

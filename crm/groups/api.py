@@ -7,8 +7,6 @@ analysts get 403 (they work on pseudonymised exports).
 
 from __future__ import annotations
 
-from flask import abort
-from flask_login import current_user
 from flask_smorest import Blueprint
 
 from crm.access import get_visible_or_404
@@ -17,15 +15,9 @@ from crm.groups import services
 from crm.groups.models import CommunityGroup
 from crm.groups.schemas import (GroupCreateSchema, GroupQuerySchema, GroupSchema,
                                 GroupUpdateSchema)
+from crm.access import require_role
 
 blp = Blueprint("groups_api", __name__, url_prefix="/api/v1/groups", description="Groups")
-
-
-def _user(*roles: str):
-    user = current_user._get_current_object()
-    if user.role not in roles:
-        abort(403, description=f"Your role ({user.role}) may not do this.")
-    return user
 
 
 def dump_group(group: CommunityGroup) -> dict:
@@ -46,7 +38,7 @@ def filters_from(args: dict) -> services.GroupFilters:
 @blp.paginate()
 def list_groups(args, pagination_parameters):
     """Visible groups with their last contact and stay-in-touch status."""
-    user = _user(*services.READER_ROLES)
+    user = require_role(*services.READER_ROLES)
     rows, total = services.list_groups(user, filters_from(args), page=pagination_parameters.page,
                                        per_page=pagination_parameters.page_size)
     pagination_parameters.item_count = total
@@ -58,7 +50,7 @@ def list_groups(args, pagination_parameters):
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(403, response="FORBIDDEN")
 def get_group(group_id: int):
-    user = _user(*services.READER_ROLES)
+    user = require_role(*services.READER_ROLES)
     return services.group_row(get_visible_or_404(CommunityGroup, group_id, user))
 
 
@@ -68,7 +60,7 @@ def get_group(group_id: int):
 @blp.alt_response(403, response="FORBIDDEN")
 def create_group(data):
     """Create a group (unit, supervisor, admin). A unit member is assigned to what they create."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     return services.group_row(services.create_group(user, data))
 
 
@@ -81,7 +73,7 @@ def create_group(data):
                   "`current` holds the saved version")
 def update_group(data, group_id: int):
     """Change the fields sent; `version_id` must be the version you read."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     group = get_visible_or_404(CommunityGroup, group_id, user)
     version_id = data.pop("version_id")
     try:
@@ -98,5 +90,5 @@ def update_group(data, group_id: int):
 @blp.alt_response(403, response="FORBIDDEN")
 def delete_group(group_id: int):
     """Delete a group with its memberships and relations (admins only; audited)."""
-    user = _user("admin")
+    user = require_role("admin")
     services.delete_group(user, get_visible_or_404(CommunityGroup, group_id, user))

@@ -11,7 +11,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from flask_login import current_user
 from flask_smorest import Blueprint
 
 from crm.api.common import paginate
@@ -21,6 +20,7 @@ from crm.groups import services
 from crm.groups.schemas import (MembershipCreateSchema, MembershipQuerySchema, MembershipSchema,
                                 MembershipUpdateSchema)
 from crm.stakeholders.models import Membership
+from crm.access import require_role
 
 blp = Blueprint("memberships_api", __name__, url_prefix="/api/v1/memberships", description="Memberships")
 
@@ -45,13 +45,6 @@ def _out(user, items: list[Membership]) -> list[MembershipOut]:
     return [MembershipOut(m, m.stakeholder_id in visible) for m in items]
 
 
-def _user(*roles: str):
-    user = current_user._get_current_object()
-    if user.role not in roles:
-        abort(403, description=f"Your role ({user.role}) may not do this.")
-    return user
-
-
 def _membership_or_404(membership_id: int, user) -> Membership:
     m = db.session.scalar(services.memberships_query(user).where(Membership.id == membership_id))
     if m is None:
@@ -66,7 +59,7 @@ def _membership_or_404(membership_id: int, user) -> Membership:
 @blp.paginate()
 def list_memberships(args, pagination_parameters):
     """Memberships of visible groups, by group or by person."""
-    user = _user(*services.READER_ROLES)
+    user = require_role(*services.READER_ROLES)
     q = services.memberships_query(user).order_by(Membership.id)
     for key in ("group_id", "stakeholder_id", "role"):
         if args.get(key) is not None:
@@ -81,7 +74,7 @@ def list_memberships(args, pagination_parameters):
 @blp.response(200, MembershipSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_membership(membership_id: int):
-    user = _user(*services.READER_ROLES)
+    user = require_role(*services.READER_ROLES)
     return _out(user, [_membership_or_404(membership_id, user)])[0]
 
 
@@ -91,7 +84,7 @@ def get_membership(membership_id: int):
 @blp.alt_response(403, response="FORBIDDEN")
 def create_membership(data):
     """Add a person you can see to a group you can see."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     group = services.visible_group(user, data["group_id"])
     if group is None:
         raise ValidationError({"group_id": "unknown group"})
@@ -108,7 +101,7 @@ def create_membership(data):
 @blp.alt_response(409, response="CONFLICT")
 def update_membership(data, membership_id: int):
     """Change role or dates (ends_on ends it; null reopens it); send the version you read."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     m = _membership_or_404(membership_id, user)
     version_id = data.pop("version_id")
     try:
@@ -125,5 +118,5 @@ def update_membership(data, membership_id: int):
 @blp.alt_response(403, response="FORBIDDEN")
 def delete_membership(membership_id: int):
     """Remove a membership recorded by mistake (set ends_on when someone leaves)."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     services.delete_membership(user, _membership_or_404(membership_id, user))

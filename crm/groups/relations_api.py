@@ -10,7 +10,6 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from flask_login import current_user
 from flask_smorest import Blueprint
 
 from crm.api.common import paginate
@@ -20,15 +19,9 @@ from crm.groups import services
 from crm.groups.models import GroupRelation
 from crm.groups.schemas import (RelationCreateSchema, RelationEndSchema, RelationQuerySchema,
                                 RelationSchema, RelationUpdateSchema)
+from crm.access import require_role
 
 blp = Blueprint("relations_api", __name__, url_prefix="/api/v1/relations", description="Relations")
-
-
-def _user(*roles: str):
-    user = current_user._get_current_object()
-    if user.role not in roles:
-        abort(403, description=f"Your role ({user.role}) may not do this.")
-    return user
 
 
 def _relation_or_404(relation_id: int, user) -> GroupRelation:
@@ -49,7 +42,7 @@ def _conflict_with_current(rel: GroupRelation, e: ConflictError):
 @blp.alt_response(403, response="FORBIDDEN")
 @blp.paginate()
 def list_relations(args, pagination_parameters):
-    user = _user(*services.READER_ROLES)
+    user = require_role(*services.READER_ROLES)
     q = services.relations_query(user).order_by(GroupRelation.id)
     if args.get("group_id") is not None:
         gid = args["group_id"]
@@ -67,7 +60,7 @@ def list_relations(args, pagination_parameters):
 @blp.response(200, RelationSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_relation(relation_id: int):
-    return _relation_or_404(relation_id, _user(*services.READER_ROLES))
+    return _relation_or_404(relation_id, require_role(*services.READER_ROLES))
 
 
 @blp.route("/", methods=["POST"])
@@ -76,7 +69,7 @@ def get_relation(relation_id: int):
 @blp.alt_response(403, response="FORBIDDEN")
 def create_relation(data):
     """Declare a relation between two groups you can both see."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     a = services.visible_group(user, data["group_a_id"])
     b = services.visible_group(user, data["group_b_id"])
     if a is None:
@@ -94,7 +87,7 @@ def create_relation(data):
 @blp.alt_response(409, response="CONFLICT")
 def update_relation(data, relation_id: int):
     """Change type, issue or dates; `version_id` must be the version you read."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     rel = _relation_or_404(relation_id, user)
     version_id = data.pop("version_id")
     try:
@@ -111,7 +104,7 @@ def update_relation(data, relation_id: int):
 @blp.alt_response(409, response="CONFLICT")
 def end_relation(data, relation_id: int):
     """End a relation (it stays in the history)."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     rel = _relation_or_404(relation_id, user)
     try:
         return services.end_relation(user, rel, data["ends_on"], data["version_id"])
@@ -125,5 +118,5 @@ def end_relation(data, relation_id: int):
 @blp.alt_response(403, response="FORBIDDEN")
 def delete_relation(relation_id: int):
     """Remove a relation recorded by mistake."""
-    user = _user(*services.EDITOR_ROLES)
+    user = require_role(*services.EDITOR_ROLES)
     services.delete_relation(user, _relation_or_404(relation_id, user))

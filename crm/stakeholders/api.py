@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, request
-from flask_login import current_user
 from flask_smorest import Blueprint
 
 from crm.access import get_visible_or_404, stakeholder_scope
@@ -15,6 +14,7 @@ from crm.stakeholders import services
 from crm.stakeholders.schemas import (MergeResultSchema, MergeSchema, StakeholderCreateSchema,
                                       StakeholderQuerySchema, StakeholderSchema,
                                       StakeholderSummarySchema, StakeholderUpdateSchema)
+from crm.access import require_role
 
 blp = Blueprint("stakeholders_api", __name__, url_prefix="/api/v1/stakeholders", description="Stakeholders")
 
@@ -22,10 +22,7 @@ MAX_SEARCH = 200
 
 
 def _actor(*roles: str):
-    user = current_user._get_current_object()
-    if not user.has_role(*(roles or services.EDIT_ROLES)):
-        abort(403, description="Your role may not do this.")
-    return user
+    return require_role(*(roles or services.EDIT_ROLES))
 
 
 def _ip() -> str:

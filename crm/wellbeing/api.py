@@ -3,13 +3,13 @@
 Every lookup is by author, so another officer's check-in is a 404 for everyone.
 """
 
-from flask import abort
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from crm.api.common import paginate
 from crm.wellbeing import services
 from crm.wellbeing.schemas import AggregateQuerySchema, AggregateSchema, CheckinSchema
+from crm.access import require_role
 
 blp = Blueprint("wellbeing_api", __name__, url_prefix="/api/v1/wellbeing",
                 description="Officer well-being check-ins (private to their author) and "
@@ -20,18 +20,13 @@ def _me():
     return current_user._get_current_object()
 
 
-def _require(*roles):
-    if not current_user.has_role(*roles):
-        abort(403, description="Your role cannot do this.")
-
-
 @blp.route("/")
 @blp.response(200, CheckinSchema(many=True))
 @blp.alt_response(403, description="Role without check-ins (admin, analyst)")
 @blp.paginate()
 def list_checkins(pagination_parameters):
     """The caller's own check-ins, newest first."""
-    _require(*services.AUTHOR_ROLES)
+    require_role(*services.AUTHOR_ROLES)
     return paginate(services.own_checkins(_me()), pagination_parameters)
 
 
@@ -42,7 +37,7 @@ def list_checkins(pagination_parameters):
 @blp.alt_response(403, description="Role without check-ins (admin, analyst)")
 def create_checkin(data):
     """Record a check-in for the caller."""
-    _require(*services.AUTHOR_ROLES)
+    require_role(*services.AUTHOR_ROLES)
     return services.create_checkin(_me(), **data)
 
 
@@ -69,5 +64,5 @@ def delete_checkin(checkin_id: int):
 @blp.alt_response(403, description="Only supervisors (their district) and admins (everyone)")
 def aggregate(args):
     """Totals over the window, shown only when at least 5 officers contributed."""
-    _require(*services.AGGREGATE_ROLES)
+    require_role(*services.AGGREGATE_ROLES)
     return services.aggregate_checkins(_me(), days=args["days"])
