@@ -1,0 +1,24 @@
+"""Reserved for engagement facts (issue 10 item 1).
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-05 13:00:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
