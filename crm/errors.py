@@ -28,4 +28,18 @@ class ConflictError(DomainError):
 
 
 class NotFoundError(DomainError):
+    """The record does not exist, or the actor may not know it exists (the same answer)."""
+
     status = 404
+
+    def __init__(self, message: str = "Not found, or not yours to see."):
+        super().__init__(message)
+
+
+class ForbiddenError(DomainError):
+    """The actor may see the record but not do this to it."""
+
+    status = 403
+
+    def __init__(self, message: str = "You may not do this."):
+        super().__init__(message)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from crm.errors import ConflictError, DomainError, ValidationError
@@ -19,15 +20,6 @@ def register_request_hooks(app: Flask) -> None:
     register_session_timeouts(app)
 
     @app.after_request
-    def commit_once_per_request(response):
-        """The one commit of a request: services only flush. Anything 4xx/5xx rolls back."""
-        if response.status_code < 400 and not g.get("rollback_only"):
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return response
-
-    @app.after_request
     def security_headers(response):
         h = response.headers
         h.setdefault("X-Content-Type-Options", "nosniff")
@@ -35,12 +27,32 @@ def register_request_hooks(app: Flask) -> None:
         h.setdefault("Referrer-Policy", "same-origin")
         h.setdefault("Content-Security-Policy",
                      "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                     "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+                     "script-src 'self'; frame-ancestors 'none'; form-action 'self'; "
+                     "base-uri 'none'")
         if not app.debug and not app.testing:
             h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # Pages and API answers may carry personal data: never keep them in a cache.
         if request.endpoint not in ("static", "api_docs.asset"):
             h["Cache-Control"] = "no-store"
+        return response
+
+    @app.after_request
+    def commit_once_per_request(response):
+        """The one commit of a request: services only flush. Anything 4xx/5xx rolls back.
+
+        Registered after `security_headers` so it runs first and a replaced answer gets them.
+
+        A concurrent edit that slipped past every earlier flush loses here: the answer
+        becomes the 409 instead of the success it was about to be (nothing was saved).
+        """
+        if response.status_code >= 400:
+            db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except StaleDataError as e:
+            db.session.rollback()
+            return app.make_response(_conflict_response(e))
         return response
 
 
@@ -72,6 +84,15 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _conflict_response(e: Exception):
+    """409 for a lost race (StaleDataError: someone committed between our check and UPDATE)."""
+    from crm.web.forms import STALE_MESSAGE
+
+    if _wants_json():
+        return jsonify(code=409, status="ConflictError", message=STALE_MESSAGE, current={}), 409
+    return render_template("error.html", code=409, message=STALE_MESSAGE), 409
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e):
@@ -93,6 +114,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):
         """Services refuse with a DomainError; the API gets JSON, pages a readable message."""
+        db.session.rollback()  # the refused work may have left a failed flush behind
         body = {"code": e.status, "status": type(e).__name__, "message": str(e)}
         if isinstance(e, ValidationError):
             body["errors"] = {"json": e.errors}
@@ -101,6 +123,12 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return jsonify(body), e.status
         return render_template("error.html", code=e.status, message=str(e)), e.status
+
+    @app.errorhandler(StaleDataError)
+    def lost_race(e: StaleDataError):
+        """Two simultaneous edits: the loser gets the 409, never a 500."""
+        db.session.rollback()
+        return _conflict_response(e)
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception):
