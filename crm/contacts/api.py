@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, request
 from flask_smorest import Blueprint
 
 from crm.api.common import check_version, paginate
 from crm.contacts import services
 from crm.contacts.schemas import (ContactCreateSchema, ContactQuerySchema, ContactSchema,
                                   ContactUpdateSchema)
+from crm.access import get_visible_or_404, require_role
+from crm.errors import ForbiddenError
 from crm.extensions import db
 from crm.models import Beat, Contact
-from crm.access import require_role
+from crm.web.forms import client_ip
 
 blp = Blueprint("contacts_api", __name__, url_prefix="/api/v1/contacts", description="Contacts")
 
@@ -22,7 +23,7 @@ def _actor(*roles: str):
 
 
 def _contact(contact_id: int, user) -> Contact:
-    return services.get_contact_or_404(user, contact_id)
+    return get_visible_or_404(Contact, contact_id, user)
 
 
 @blp.route("/")
@@ -52,7 +53,7 @@ def create_contact(data):
     """Log a contact. Send an `idempotency_key`: a retry then never makes a second one."""
     user = _actor()
     key = data.pop("idempotency_key", None)
-    contact, created = services.log_contact(user, data, key, ip=request.remote_addr or "")
+    contact, created = services.log_contact(user, data, key, ip=client_ip())
     return contact, (201 if created else 200)
 
 
@@ -72,11 +73,11 @@ def update_contact(data, contact_id: int):
     user = _actor()
     contact = _contact(contact_id, user)
     if not services.can_edit(user, contact):
-        abort(403, description="Only the contact's officers, supervisors and administrators edit it.")
+        raise ForbiddenError("Only the contact's officers, supervisors and administrators edit it.")
     version = data.pop("version_id")
     check_version(contact, version, ContactSchema().dump)
     return services.update_contact(user, contact, data, version_id=version,
-                                   ip=request.remote_addr or "")
+                                   ip=client_ip())
 
 
 @blp.route("/<int:contact_id>", methods=["DELETE"])
@@ -84,4 +85,4 @@ def update_contact(data, contact_id: int):
 def delete_contact(contact_id: int):
     """Delete a contact (administrators only; recorded in the audit trail)."""
     user = _actor("admin")
-    services.delete_contact(user, _contact(contact_id, user), ip=request.remote_addr or "")
+    services.delete_contact(user, _contact(contact_id, user), ip=client_ip())

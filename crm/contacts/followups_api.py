@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, request
-from flask_login import current_user
+from flask import abort
 from flask_smorest import Blueprint
 
+from crm.access import get_visible_or_404, require_role
 from crm.api.common import paginate
 from crm.contacts import services
 from crm.contacts.schemas import FollowUpQuerySchema, FollowUpSchema
+from crm.models import Contact
+from crm.web.forms import client_ip
 
 blp = Blueprint("followups_api", __name__, url_prefix="/api/v1/follow-ups", description="Follow-ups")
 
 
 def _actor():
-    user = current_user._get_current_object()
-    if not user.has_role(*services.LOG_ROLES):
-        abort(403, description="Your role has no follow-ups.")
-    return user
+    return require_role(*services.LOG_ROLES)
 
 
 @blp.route("/")
@@ -47,5 +46,5 @@ def list_follow_ups(args, pagination_parameters):
 def mark_done(contact_id: int):
     """Mark the contact's follow-up done (a second call changes nothing)."""
     user = _actor()
-    contact = services.get_contact_or_404(user, contact_id)
-    return services.mark_follow_up_done(user, contact, ip=request.remote_addr or "")
+    contact = get_visible_or_404(Contact, contact_id, user)
+    return services.mark_follow_up_done(user, contact, ip=client_ip())

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -408,14 +407,6 @@ def contact_condition(user: User) -> sa.ColumnElement[bool]:
     """Which contacts the user may see: the one rule in `crm.access.contact_scope`."""
     return contact_scope(user)
 
-
-def get_contact_or_404(user: User, contact_id: int) -> Contact:
-    """One contact the user may see; anything else is a 404."""
-    c = db.session.scalar(sa.select(Contact).where(Contact.id == contact_id,
-                                                   contact_condition(user)))
-    if c is None:
-        abort(404)
-    return c
 
 CONTACT_LOADS = (selectinload(Contact.group_links).joinedload(ContactGroup.group),
                  selectinload(Contact.stakeholder_links).joinedload(ContactStakeholder.stakeholder),

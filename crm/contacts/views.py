@@ -12,40 +12,20 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from crm.access import stakeholder_scope
+from crm.access import get_visible_or_404, roles_required, stakeholder_scope
 from crm.contacts import services
 from crm.contacts.forms import ContactEditForm, ContactForm, DoneForm
 from crm.db import utcnow
-from crm.errors import ConflictError, ValidationError
+from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CommunityGroup, Contact, RelationshipStageChange, Stakeholder
 from crm.stakeholders.services import groups_of, visible_group_ids
 from crm.vocab import TECHNIQUES
-from crm.access import roles_required
+from crm.web.forms import apply_errors, client_ip, current_actor, versioned_edit
 
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
-
-
-def _actor():
-    return current_user._get_current_object()
-
-
-def _ip() -> str:
-    return request.remote_addr or ""
-
-
-def attach_errors(form, errors: dict[str, list[str]]) -> list[str]:
-    """Put service errors on the form's fields; returns those that belong to no field."""
-    loose = []
-    for key, messages in errors.items():
-        field = getattr(form, key, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + list(messages)
-        else:
-            loose.extend(f"{key.replace('_', ' ').capitalize()}: {m}" for m in messages)
-    return loose
 
 
 def _safe_next(target: str | None, default: str) -> str:
@@ -58,7 +38,7 @@ def _safe_next(target: str | None, default: str) -> str:
 # ---- log a contact ----------------------------------------------------------------------------
 
 
-def _render_new(form: ContactForm, actor, status: int, loose=()):
+def _render_new(form: ContactForm, actor, status: int):
     beats = services.beat_choices(actor)
     groups = services.offered_groups(actor)
     chosen_group_ids = [g for g in (form.group_ids.data or []) if isinstance(g, int)]
@@ -78,14 +58,14 @@ def _render_new(form: ContactForm, actor, status: int, loose=()):
     return render_template(
         "contacts/new.html", form=form, beats=beats, groups=groups, chosen=chosen,
         chosen_group_ids=set(chosen_group_ids), co_officers=services.co_officer_choices(actor),
-        techniques=TECHNIQUES, note_warning=services.NOTE_WARNING, loose_errors=list(loose),
+        techniques=TECHNIQUES, note_warning=services.NOTE_WARNING,
         has_errors=status >= 400), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*services.LOG_ROLES)
 def new():
-    actor = _actor()
+    actor = current_actor()
     form = ContactForm()
     if request.method == "GET":
         form.idempotency_key.data = uuid4().hex
@@ -97,9 +77,10 @@ def new():
         return _render_new(form, actor, 422)
     try:
         contact, created = services.log_contact(actor, form.service_data(),
-                                                form.idempotency_key.data, ip=_ip())
+                                                form.idempotency_key.data, ip=client_ip())
     except ValidationError as e:
-        return _render_new(form, actor, 422, attach_errors(form, e.errors))
+        apply_errors(form, e)
+        return _render_new(form, actor, 422)
     flash("Contact saved." if created else "Already saved: this is the contact you sent.",
           "info")
     return redirect(url_for(".detail", contact_id=contact.id), 303)
@@ -109,15 +90,16 @@ def new():
 
 
 def _visible_contact(contact_id: int) -> Contact:
-    if not current_user.has_role(*services.LOG_ROLES):
+    user = current_actor()
+    if not user.has_role(*services.LOG_ROLES):
         abort(404)
-    return services.get_contact_or_404(_actor(), contact_id)
+    return get_visible_or_404(Contact, contact_id, user)
 
 
 @bp.route("/<int:contact_id>")
 @login_required
 def detail(contact_id: int):
-    actor = _actor()
+    actor = current_actor()
     c = _visible_contact(contact_id)
     visible = services.visible_stakeholder_ids(actor, [link.stakeholder_id
                                                        for link in c.stakeholder_links])
@@ -128,30 +110,27 @@ def detail(contact_id: int):
                            done_form=DoneForm())
 
 
+CONTACT_LABELS = {"place": "Place", "purpose": "Purpose", "note": "Note",
+                  "follow_up_on": "Follow up on", "follow_up_note": "Follow-up note"}
+
+
 @bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(contact_id: int):
-    actor = _actor()
+    actor = current_actor()
     c = _visible_contact(contact_id)
     if not services.can_edit(actor, c):
         abort(403)
-    form = ContactEditForm(obj=c if request.method == "GET" else None)
-    if request.method == "GET":
-        return render_template("contacts/edit.html", form=form, c=c, current=None)
-    if not form.validate():
-        return render_template("contacts/edit.html", form=form, c=c, current=None), 422
-    try:
-        services.update_contact(actor, c, form.service_data(), version_id=form.version_id.data,
-                                ip=_ip())
-    except ConflictError as e:
-        return render_template("contacts/edit.html", form=form, c=c, current=e.current,
-                               conflict=str(e)), 409
-    except ValidationError as e:
-        loose = attach_errors(form, e.errors)
-        return render_template("contacts/edit.html", form=form, c=c, current=None,
-                               loose_errors=loose), 422
-    flash("Contact updated.", "info")
-    return redirect(url_for(".detail", contact_id=c.id), 303)
+    return versioned_edit(
+        ContactEditForm(), c, typed=lambda form: form.service_data(),
+        save=lambda c, values, version: services.update_contact(
+            actor, c, values, version_id=version, ip=client_ip()),
+        reload=lambda: _visible_contact(contact_id), snapshot=services.snapshot,
+        labels=CONTACT_LABELS,
+        render=lambda c, form, conflict: render_template("contacts/edit.html", form=form, c=c,
+                                                         conflict=conflict),
+        done=lambda c: redirect(url_for(".detail", contact_id=c.id), 303),
+        saved_message="Contact updated.")
 
 
 # ---- follow-ups -------------------------------------------------------------------------------
@@ -160,7 +139,7 @@ def edit(contact_id: int):
 @bp.route("/follow-ups")
 @roles_required(*services.LOG_ROLES)
 def follow_ups():
-    actor = _actor()
+    actor = current_actor()
     code = (request.args.get("beat") or "").strip()
     beat = None
     if code:
@@ -181,7 +160,7 @@ def follow_up_done(contact_id: int):
     if not form.validate():
         abort(400)
     try:
-        services.mark_follow_up_done(_actor(), c, ip=_ip())
+        services.mark_follow_up_done(current_actor(), c, ip=client_ip())
     except ValidationError as e:
         flash("; ".join(m for msgs in e.errors.values() for m in msgs), "error")
         return redirect(url_for(".detail", contact_id=c.id), 303)

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import abort
 
 from crm.audit.services import record_event
 from crm.db import utcnow
-from crm.errors import ValidationError
+from crm.errors import NotFoundError, ValidationError
 from crm.extensions import db
 from crm.models import Beat, BeatAssignment, Contact, ContactOfficer, User, WellbeingCheckin
 
@@ -38,7 +37,7 @@ def get_own_checkin_or_404(user: User, checkin_id: int) -> WellbeingCheckin:
     obj = db.session.scalar(sa.select(WellbeingCheckin).where(
         WellbeingCheckin.id == checkin_id, WellbeingCheckin.officer_id == user.id))
     if obj is None:
-        abort(404)
+        raise NotFoundError("No such check-in among yours.")
     return obj
 
 
@@ -82,7 +81,7 @@ def create_checkin(actor: User, *, stress_level: int | None, boundary_crossed: b
 def delete_checkin(actor: User, checkin: WellbeingCheckin) -> None:
     """The author removes one of their own check-ins."""
     if checkin.officer_id != actor.id:
-        abort(404)
+        raise NotFoundError("No such check-in among yours.")
     checkin_id = checkin.id
     db.session.delete(checkin)
     db.session.flush()
