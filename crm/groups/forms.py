@@ -17,16 +17,6 @@ def choices(values, blank: str | None = None, labels: dict | None = None) -> lis
     return ([SelectChoice("", blank)] + out) if blank is not None else out
 
 
-def apply_errors(form: FlaskForm, errors: dict[str, list[str]]) -> None:
-    """Attach service errors to the form fields they name; the rest go to `form.form_errors`."""
-    for name, messages in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + list(messages)
-        else:
-            form.form_errors.extend(f"{label(name)}: {m}" for m in messages)
-
-
 class GroupFilterForm(FlaskForm):
     """The list's filters, read from the query string (a GET form: no CSRF)."""
 
@@ -113,10 +103,3 @@ class MembershipEditForm(FlaskForm):
     starts_on = DateField("Since", validators=[Optional()])
     ends_on = DateField("Ended on (leave empty while current)", validators=[Optional()])
     version_id = HiddenField()
-
-
-def version_of(form) -> int | None:
-    try:
-        return int(form.version_id.data)
-    except (TypeError, ValueError):
-        return None

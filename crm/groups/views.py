@@ -8,24 +8,23 @@ supervisors and admins change; analysts get 403.
 
 from __future__ import annotations
 
-from math import ceil
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
-from crm.access import get_visible_or_404, group_scope, stakeholder_scope
+from crm.access import get_visible_or_404, group_scope, roles_required, stakeholder_scope
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups import services
 from crm.groups.forms import (EndForm, GroupFilterForm, GroupForm, MembershipEditForm,
-                              MembershipForm, RelationEditForm, RelationForm, apply_errors,
-                              version_of)
+                              MembershipForm, RelationEditForm, RelationForm)
 from crm.groups.models import CommunityGroup, GroupRelation
 from crm.stakeholders.models import Membership, Stakeholder
 from crm.vocab import label
-from crm.access import roles_required
+from crm.web.forms import (STALE_MESSAGE, apply_errors, conflict_context, current_actor,
+                           version_of, versioned_edit)
+from crm.web.paging import Page, page_arg
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
 
@@ -39,27 +38,6 @@ GROUP_LABELS = {"name": "Name", "kind": "Kind", "stance": "Stance", "stage": "St
 RELATION_LABELS = {"type": "Relation", "issue": "Issue at stake", "starts_on": "Since",
                    "ends_on": "Ended on"}
 MEMBERSHIP_LABELS = {"role": "Role", "starts_on": "Since", "ends_on": "Ended on"}
-
-
-def _me():
-    return current_user._get_current_object()
-
-
-def _show(value) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, list | tuple):
-        return ", ".join(str(v) for v in value) or "—"
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
-def conflict_rows(labels: dict, yours: dict, saved: dict) -> list[dict]:
-    """Field by field: what the user typed and what is saved now (both shown on a 409 page)."""
-    return [{"field": text, "yours": _show(yours.get(key)), "saved": _show(saved.get(key)),
-             "differs": _show(yours.get(key)) != _show(saved.get(key))}
-            for key, text in labels.items() if key in yours or key in saved]
 
 
 # ---- list -------------------------------------------------------------------------------
@@ -79,12 +57,12 @@ def index():
         stage=val("stage"), min_days=val("min_days"), never=bool(val("never")),
         q=(val("q") or "").strip() or None, sort=form.sort_value(),
         desc=form.order.data == "desc")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    rows, total = services.list_groups(_me(), filters, page=page, per_page=PER_PAGE)
+    page = page_arg()
+    rows, total = services.list_groups(current_actor(), filters, page=page, per_page=PER_PAGE)
     args = {k: v for k, v in request.args.items() if k != "page" and v not in ("", None)}
-    return render_template("groups/index.html", form=form, rows=rows, total=total, page=page,
-                           pages=max(ceil(total / PER_PAGE), 1), args=args, filters=filters,
-                           can_edit=services.can_edit(_me()))
+    return render_template("groups/index.html", form=form, rows=rows, total=total, args=args,
+                           pagination=Page(rows, total, page, PER_PAGE), filters=filters,
+                           can_edit=services.can_edit(current_actor()))
 
 
 # ---- group page -------------------------------------------------------------------------
@@ -94,7 +72,7 @@ def _relation_form(group: CommunityGroup, formdata=None) -> RelationForm:
     form.group_b_id.choices = [SelectChoice(0, "Choose a group")] + [
         SelectChoice(gid, name) for gid, name in db.session.execute(
             sa.select(CommunityGroup.id, CommunityGroup.name)
-            .where(group_scope(_me()), CommunityGroup.id != group.id)
+            .where(group_scope(current_actor()), CommunityGroup.id != group.id)
             .order_by(CommunityGroup.name).limit(CHOICE_LIMIT))]
     form.group_b_id.validate_choice = False  # the service checks the group is visible
     return form
@@ -105,19 +83,19 @@ def _candidate_members(group: CommunityGroup) -> list[tuple[int, str]]:
     already = sa.select(Membership.stakeholder_id).where(Membership.group_id == group.id)
     return [tuple(r) for r in db.session.execute(
         sa.select(Stakeholder.id, Stakeholder.name)
-        .where(stakeholder_scope(_me()), Stakeholder.erased_at.is_(None),
+        .where(stakeholder_scope(current_actor()), Stakeholder.erased_at.is_(None),
                Stakeholder.merged_into_id.is_(None), Stakeholder.id.not_in(already))
         .order_by(Stakeholder.name, Stakeholder.id).limit(CHOICE_LIMIT))]
 
 
 def _render_show(group: CommunityGroup, *, relation_form=None, member_form=None, status=200):
-    user = _me()
+    user = current_actor()
+    timeline_page = page_arg("timeline")
     page = services.group_page(user, group, timeline_size=TIMELINE_SIZE,
-                               timeline_page=max(request.args.get("timeline", 1, type=int) or 1, 1))
+                               timeline_page=timeline_page)
     editable = services.can_edit(user)
     ctx = {"group": group, "page": page, "row": page.row, "can_edit": editable,
-           "timeline_page": max(request.args.get("timeline", 1, type=int) or 1, 1),
-           "timeline_pages": max(ceil(page.timeline_total / TIMELINE_SIZE), 1)}
+           "timeline": Page(page.timeline, page.timeline_total, timeline_page, TIMELINE_SIZE)}
     if editable:
         ctx["relation_form"] = relation_form or _relation_form(group)
         ctx["member_form"] = member_form or MembershipForm(formdata=None)
@@ -129,7 +107,7 @@ def _render_show(group: CommunityGroup, *, relation_form=None, member_form=None,
 @bp.route("/<int:group_id>")
 @roles_required(*services.READER_ROLES)
 def show(group_id: int):
-    return _render_show(get_visible_or_404(CommunityGroup, group_id, _me()))
+    return _render_show(get_visible_or_404(CommunityGroup, group_id, current_actor()))
 
 
 # ---- create and edit --------------------------------------------------------------------
@@ -140,9 +118,9 @@ def new():
     form = GroupForm()
     if form.validate_on_submit():
         try:
-            group = services.create_group(_me(), form.data_for_service())
+            group = services.create_group(current_actor(), form.data_for_service())
         except ValidationError as e:
-            apply_errors(form, e.errors)
+            apply_errors(form, e)
         else:
             flash(f"Group “{group.name}” created.", "success")
             return redirect(url_for("groups.show", group_id=group.id), 303)
@@ -150,45 +128,36 @@ def new():
     return render_template("groups/group_form.html", form=form, group=None), status
 
 
+def _typed_group(yours: dict) -> dict:
+    """The typed values as the conflict table shows them (lists split like the saved ones)."""
+    return {**yours, **{k: services.split_list(yours[k]) for k in ("languages", "channels", "beats")}}
+
+
+def _fill_group(form: GroupForm, group: CommunityGroup) -> None:
+    form.fill_from(services.group_snapshot(group))
+
+
 @bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
 @roles_required(*services.EDITOR_ROLES)
 def edit(group_id: int):
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
-    form = GroupForm()
-    conflict = None
-    if not form.is_submitted():
-        form.fill_from(services.group_snapshot(group))
-        form.version_id.data = group.version_id
-    elif form.validate_on_submit():
-        yours = form.data_for_service()
-        try:
-            services.update_group(_me(), group, yours, version_of(form))
-        except ValidationError as e:
-            apply_errors(form, e.errors)
-        except ConflictError as e:
-            db.session.rollback()
-            group = get_visible_or_404(CommunityGroup, group_id, _me())
-            saved = services.group_snapshot(group)
-            typed = {**yours, "languages": services.split_list(yours["languages"]),
-                     "channels": services.split_list(yours["channels"]),
-                     "beats": services.split_list(yours["beats"])}
-            conflict = {"message": str(e), "version_id": group.version_id,
-                        "rows": conflict_rows(GROUP_LABELS, typed, saved)}
-            form.version_id.data = group.version_id  # saving again now overwrites, knowingly
-            return render_template("groups/group_form.html", form=form, group=group,
-                                   conflict=conflict), 409
-        else:
-            flash("Group saved.", "success")
-            return redirect(url_for("groups.show", group_id=group.id), 303)
-    status = 422 if form.is_submitted() else 200
-    return render_template("groups/group_form.html", form=form, group=group,
-                           conflict=conflict), status
+    def load():
+        return get_visible_or_404(CommunityGroup, group_id, current_actor())
+
+    return versioned_edit(
+        GroupForm(), load(), fill=_fill_group, typed=lambda form: form.data_for_service(),
+        save=lambda group, values, version: services.update_group(current_actor(), group,
+                                                                   values, version),
+        reload=load, snapshot=services.group_snapshot, labels=GROUP_LABELS, shown=_typed_group,
+        render=lambda group, form, conflict: render_template(
+            "groups/group_form.html", form=form, group=group, conflict=conflict),
+        done=lambda group: redirect(url_for("groups.show", group_id=group.id), 303),
+        saved_message="Group saved.")
 
 
 # ---- relations --------------------------------------------------------------------------
 
 def _relation_of(group: CommunityGroup, relation_id: int) -> GroupRelation:
-    rel = db.session.scalar(services.relations_query(_me()).where(
+    rel = db.session.scalar(services.relations_query(current_actor()).where(
         GroupRelation.id == relation_id,
         sa.or_(GroupRelation.group_a_id == group.id, GroupRelation.group_b_id == group.id)))
     if rel is None:
@@ -199,15 +168,15 @@ def _relation_of(group: CommunityGroup, relation_id: int) -> GroupRelation:
 @bp.route("/<int:group_id>/relations", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def declare_relation(group_id: int):
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
+    group = get_visible_or_404(CommunityGroup, group_id, current_actor())
     form = _relation_form(group, request.form)
     if form.validate():
-        other = services.visible_group(_me(), form.group_b_id.data or None)
+        other = services.visible_group(current_actor(), form.group_b_id.data or None)
         try:
-            rel = services.declare_relation(_me(), group, other, form.type.data, form.issue.data,
+            rel = services.declare_relation(current_actor(), group, other, form.type.data, form.issue.data,
                                             form.starts_on.data)
         except ValidationError as e:
-            apply_errors(form, e.errors)
+            apply_errors(form, e)
         else:
             flash(f"Relation with {rel.other(group.id).name} recorded.", "success")
             return redirect(url_for("groups.show", group_id=group.id, _anchor="relations"), 303)
@@ -219,60 +188,70 @@ def _render_relation(group, rel, form, *, conflict=None, status=200):
                            other=rel.other(group.id), conflict=conflict), status
 
 
-def _relation_conflict(group_id: int, relation_id: int, e: ConflictError, yours: dict, form):
-    db.session.rollback()
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
-    rel = _relation_of(group, relation_id)
-    saved = services.relation_snapshot(rel)
-    conflict = {"message": str(e), "version_id": rel.version_id,
-                "rows": conflict_rows(RELATION_LABELS, yours, saved),
-                "reload_url": url_for("groups.edit_relation", group_id=group.id,
-                                      relation_id=rel.id)}
-    form.version_id.data = rel.version_id
-    return _render_relation(group, rel, form, conflict=conflict, status=409)
+def _load_relation(group_id: int, relation_id: int) -> tuple[CommunityGroup, GroupRelation]:
+    group = get_visible_or_404(CommunityGroup, group_id, current_actor())
+    return group, _relation_of(group, relation_id)
+
+
+def _relation_values(form) -> dict:
+    return {"type": form.type.data, "issue": form.issue.data or "",
+            "starts_on": form.starts_on.data, "ends_on": form.ends_on.data}
 
 
 @bp.route("/<int:group_id>/relations/<int:relation_id>/edit", methods=["GET", "POST"])
 @roles_required(*services.EDITOR_ROLES)
 def edit_relation(group_id: int, relation_id: int):
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
-    rel = _relation_of(group, relation_id)
-    form = RelationEditForm()
-    if not form.is_submitted():
-        form = RelationEditForm(obj=rel)
-        form.version_id.data = rel.version_id
-        return _render_relation(group, rel, form)
-    if form.validate():
-        yours = {"type": form.type.data, "issue": form.issue.data or "",
-                 "starts_on": form.starts_on.data, "ends_on": form.ends_on.data}
-        try:
-            services.update_relation(_me(), rel, yours, version_of(form))
-        except ValidationError as e:
-            apply_errors(form, e.errors)
-        except ConflictError as e:
-            return _relation_conflict(group_id, relation_id, e, yours, form)
-        else:
-            flash(f"Relation with {rel.other(group.id).name} saved.", "success")
-            return redirect(url_for("groups.show", group_id=group.id, _anchor="relations"), 303)
-    return _render_relation(group, rel, form, status=422)
+    group, rel = _load_relation(group_id, relation_id)
+
+    def done(rel):
+        flash(f"Relation with {rel.other(group.id).name} saved.", "success")
+        return redirect(url_for("groups.show", group_id=group.id, _anchor="relations"), 303)
+
+    return versioned_edit(
+        RelationEditForm(), rel, typed=_relation_values,
+        save=lambda rel, values, version: services.update_relation(current_actor(), rel,
+                                                                    values, version),
+        reload=lambda: _load_relation(group_id, relation_id)[1],
+        snapshot=services.relation_snapshot, labels=RELATION_LABELS,
+        render=lambda rel, form, conflict: _render_relation(group, rel, form,
+                                                            conflict=conflict)[0],
+        done=done)
+
+
+def _end_conflict(e: Exception, load, snapshot, labels: dict, ends_on, form, render,
+                  reload_url: str):
+    """A one-button end refused as stale: the 409 shows the end date beside the saved values."""
+    db.session.rollback()
+    group, obj = load()
+    yours = {**snapshot(obj), "ends_on": ends_on or "today"}
+    message = str(e) if isinstance(e, ConflictError) and str(e) else STALE_MESSAGE
+    form.process(formdata=None, obj=obj)
+    form.version_id.data = obj.version_id
+    conflict = conflict_context(message, version_id=obj.version_id, labels=labels, yours=yours,
+                                saved=snapshot(obj), reload_url=reload_url)
+    return render(group, obj, form, conflict=conflict, status=409)
 
 
 @bp.route("/<int:group_id>/relations/<int:relation_id>/end", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def end_relation(group_id: int, relation_id: int):
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
+    group = get_visible_or_404(CommunityGroup, group_id, current_actor())
     rel = _relation_of(group, relation_id)
     end = EndForm()
     form = RelationEditForm(formdata=None, obj=rel)
     form.version_id.data = rel.version_id
     if end.validate():
         try:
-            services.end_relation(_me(), rel, end.ends_on.data, version_of(end))
+            services.end_relation(current_actor(), rel, end.ends_on.data, version_of(end))
+            db.session.flush()
         except ValidationError as e:
-            apply_errors(form, e.errors)
-        except ConflictError as e:
-            yours = {**services.relation_snapshot(rel), "ends_on": end.ends_on.data or "today"}
-            return _relation_conflict(group_id, relation_id, e, yours, form)
+            apply_errors(form, e)
+        except (ConflictError, StaleDataError) as e:
+            return _end_conflict(e, lambda: _load_relation(group_id, relation_id),
+                                 services.relation_snapshot, RELATION_LABELS, end.ends_on.data,
+                                 form, _render_relation,
+                                 url_for("groups.edit_relation", group_id=group_id,
+                                         relation_id=relation_id))
         else:
             flash(f"Relation with {rel.other(group.id).name} ended.", "success")
             return redirect(url_for("groups.show", group_id=group.id, _anchor="relations"), 303)
@@ -292,21 +271,21 @@ def _membership_of(group: CommunityGroup, membership_id: int) -> Membership:
 
 
 def _member_name(m: Membership) -> str:
-    visible = services.visible_stakeholder_ids(_me(), [m.stakeholder_id])
+    visible = services.visible_stakeholder_ids(current_actor(), [m.stakeholder_id])
     return services.MemberRow(m, m.stakeholder_id in visible).display_name
 
 
 @bp.route("/<int:group_id>/memberships", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def add_member(group_id: int):
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
+    group = get_visible_or_404(CommunityGroup, group_id, current_actor())
     form = MembershipForm()
     if form.validate():
-        person = services.visible_stakeholder(_me(), form.stakeholder_id.data)
+        person = services.visible_stakeholder(current_actor(), form.stakeholder_id.data)
         try:
-            m = services.add_membership(_me(), person, group, form.role.data, form.starts_on.data)
+            m = services.add_membership(current_actor(), person, group, form.role.data, form.starts_on.data)
         except ValidationError as e:
-            apply_errors(form, e.errors)
+            apply_errors(form, e)
         else:
             flash(f"{_member_name(m)} added as {label(m.role).lower()}.", "success")
             return redirect(url_for("groups.show", group_id=group.id, _anchor="members"), 303)
@@ -318,59 +297,53 @@ def _render_membership(group, m, form, *, conflict=None, status=200):
                            name=_member_name(m), conflict=conflict), status
 
 
-def _membership_conflict(group_id, membership_id, e, yours, form):
-    db.session.rollback()
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
-    m = _membership_of(group, membership_id)
-    conflict = {"message": str(e), "version_id": m.version_id,
-                "rows": conflict_rows(MEMBERSHIP_LABELS, yours, services.membership_snapshot(m)),
-                "reload_url": url_for("groups.edit_member", group_id=group.id,
-                                      membership_id=m.id)}
-    form.version_id.data = m.version_id
-    return _render_membership(group, m, form, conflict=conflict, status=409)
+def _load_membership(group_id: int, membership_id: int) -> tuple[CommunityGroup, Membership]:
+    group = get_visible_or_404(CommunityGroup, group_id, current_actor())
+    return group, _membership_of(group, membership_id)
 
 
 @bp.route("/<int:group_id>/memberships/<int:membership_id>/edit", methods=["GET", "POST"])
 @roles_required(*services.EDITOR_ROLES)
 def edit_member(group_id: int, membership_id: int):
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
-    m = _membership_of(group, membership_id)
-    form = MembershipEditForm()
-    if not form.is_submitted():
-        form = MembershipEditForm(obj=m)
-        form.version_id.data = m.version_id
-        return _render_membership(group, m, form)
-    if form.validate():
-        yours = {"role": form.role.data, "starts_on": form.starts_on.data,
-                 "ends_on": form.ends_on.data}
-        try:
-            services.update_membership(_me(), m, yours, version_of(form))
-        except ValidationError as e:
-            apply_errors(form, e.errors)
-        except ConflictError as e:
-            return _membership_conflict(group_id, membership_id, e, yours, form)
-        else:
-            flash("Membership saved.", "success")
-            return redirect(url_for("groups.show", group_id=group.id, _anchor="members"), 303)
-    return _render_membership(group, m, form, status=422)
+    group, m = _load_membership(group_id, membership_id)
+
+    def done(m):
+        flash("Membership saved.", "success")
+        return redirect(url_for("groups.show", group_id=group.id, _anchor="members"), 303)
+
+    return versioned_edit(
+        MembershipEditForm(), m,
+        typed=lambda form: {"role": form.role.data, "starts_on": form.starts_on.data,
+                            "ends_on": form.ends_on.data},
+        save=lambda m, values, version: services.update_membership(current_actor(), m, values,
+                                                                    version),
+        reload=lambda: _load_membership(group_id, membership_id)[1],
+        snapshot=services.membership_snapshot, labels=MEMBERSHIP_LABELS,
+        render=lambda m, form, conflict: _render_membership(group, m, form,
+                                                            conflict=conflict)[0],
+        done=done)
 
 
 @bp.route("/<int:group_id>/memberships/<int:membership_id>/end", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def end_member(group_id: int, membership_id: int):
-    group = get_visible_or_404(CommunityGroup, group_id, _me())
+    group = get_visible_or_404(CommunityGroup, group_id, current_actor())
     m = _membership_of(group, membership_id)
     end = EndForm()
     form = MembershipEditForm(formdata=None, obj=m)
     form.version_id.data = m.version_id
     if end.validate():
         try:
-            services.end_membership(_me(), m, end.ends_on.data, version_of(end))
+            services.end_membership(current_actor(), m, end.ends_on.data, version_of(end))
+            db.session.flush()
         except ValidationError as e:
-            apply_errors(form, e.errors)
-        except ConflictError as e:
-            yours = {**services.membership_snapshot(m), "ends_on": end.ends_on.data or "today"}
-            return _membership_conflict(group_id, membership_id, e, yours, form)
+            apply_errors(form, e)
+        except (ConflictError, StaleDataError) as e:
+            return _end_conflict(e, lambda: _load_membership(group_id, membership_id),
+                                 services.membership_snapshot, MEMBERSHIP_LABELS,
+                                 end.ends_on.data, form, _render_membership,
+                                 url_for("groups.edit_member", group_id=group_id,
+                                         membership_id=membership_id))
         else:
             flash(f"{_member_name(m)} is no longer a member.", "success")
             return redirect(url_for("groups.show", group_id=group.id, _anchor="members"), 303)

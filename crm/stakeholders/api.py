@@ -4,17 +4,17 @@ check, update (versioned), erase (administrators) and merge (unit, supervisors, 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort
 from flask_smorest import Blueprint
 
-from crm.access import get_visible_or_404, stakeholder_scope
+from crm.access import get_visible_or_404, require_role, stakeholder_scope
 from crm.api.common import check_version, paginate
 from crm.models import Membership, Stakeholder
 from crm.stakeholders import services
 from crm.stakeholders.schemas import (MergeResultSchema, MergeSchema, StakeholderCreateSchema,
                                       StakeholderQuerySchema, StakeholderSchema,
                                       StakeholderSummarySchema, StakeholderUpdateSchema)
-from crm.access import require_role
+from crm.web.forms import client_ip
 
 blp = Blueprint("stakeholders_api", __name__, url_prefix="/api/v1/stakeholders", description="Stakeholders")
 
@@ -23,10 +23,6 @@ MAX_SEARCH = 200
 
 def _actor(*roles: str):
     return require_role(*(roles or services.EDIT_ROLES))
-
-
-def _ip() -> str:
-    return request.remote_addr or ""
 
 
 def _visible(stakeholder_id: int, user) -> Stakeholder:
@@ -67,7 +63,7 @@ def create_stakeholder(data):
     group_id, role = data.pop("group_id", None), data.pop("role")
     allow = data.pop("allow_duplicate")
     return services.create_stakeholder(user, data, allow_duplicate=allow, group_id=group_id,
-                                       role=role, ip=_ip())
+                                       role=role, ip=client_ip())
 
 
 @blp.route("/<int:stakeholder_id>")
@@ -77,7 +73,7 @@ def get_stakeholder(stakeholder_id: int):
     """One person with their personal fields; the read is recorded in the audit trail."""
     user = _actor()
     s = _visible(stakeholder_id, user)
-    return services.read_stakeholder(user, s, ip=_ip())
+    return services.read_stakeholder(user, s, ip=client_ip())
 
 
 @blp.route("/<int:stakeholder_id>", methods=["PATCH"])
@@ -91,7 +87,7 @@ def update_stakeholder(data, stakeholder_id: int):
         abort(404)
     version = data.pop("version_id")
     check_version(s, version, StakeholderSchema().dump)
-    return services.update_stakeholder(user, s, data, version_id=version, ip=_ip())
+    return services.update_stakeholder(user, s, data, version_id=version, ip=client_ip())
 
 
 @blp.route("/<int:stakeholder_id>", methods=["DELETE"])
@@ -100,7 +96,7 @@ def delete_stakeholder(stakeholder_id: int):
     """Erase a person (administrators): personal fields and memberships are blanked, the row
     stays so contacts keep their counts."""
     user = _actor("admin")
-    services.erase_stakeholder(user, _visible(stakeholder_id, user), ip=_ip())
+    services.erase_stakeholder(user, _visible(stakeholder_id, user), ip=client_ip())
 
 
 @blp.route("/<int:stakeholder_id>/merge", methods=["POST"])
@@ -111,4 +107,4 @@ def merge_stakeholder(data, stakeholder_id: int):
     user = _actor(*services.MERGE_ROLES)
     source = _visible(stakeholder_id, user)
     target = _visible(data["into_id"], user)
-    return services.merge_stakeholders(user, source, target, ip=_ip())
+    return services.merge_stakeholders(user, source, target, ip=client_ip())

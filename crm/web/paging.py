@@ -50,8 +50,8 @@ class Page(Pagination):
     """Items of one page that a service fetched and counted itself."""
 
     def __init__(self, items: list, total: int, page: int, per_page: int):
-        self._query_args = {"items": list(items), "total": total}
-        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False)
+        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False,
+                         items=list(items), total=total)
 
     def _query_items(self) -> list:
         return self._query_args["items"]
