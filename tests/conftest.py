@@ -4,8 +4,10 @@ set), a clean database per test, a client with a login helper, and record factor
 from __future__ import annotations
 
 import contextvars
+import functools
 import os
 import re
+import sys
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -20,16 +22,34 @@ from crm.extensions import db
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _cheap_password_hashing():
-    """Still argon2id, with the smallest cost: the suite hashes hundreds of passwords."""
-    from argon2 import PasswordHasher
+def clear_analytics_caches() -> None:
+    """Empty every per-process cache of computed documents and layouts.
 
-    import crm.users.services as users
-    original = users._hasher
-    users._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    They are keyed by the data-version counters, which restart at 0 when the next test's
+    database is wiped, so without this a document cached by one test answers the next one.
+    Found by walking the loaded `crm` modules, so a cache added later is cleared too.
+    """
+    for name, module in list(sys.modules.items()):
+        if not (name == "crm" or name.startswith("crm.")) or module is None:
+            continue
+        for obj in list(vars(module).values()):
+            kind = type(obj)  # never the object itself: modules hold proxies such as `request`
+            if kind is _LRU_WRAPPER and obj.__module__ == name:
+                obj.cache_clear()
+            elif kind.__module__ == name and hasattr(kind, "get_or_compute"):
+                obj.clear()  # crm.network.services.cache
+
+
+_LRU_WRAPPER = type(functools.lru_cache(lambda: None))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_analytics_caches():
+    clear_analytics_caches()
     yield
-    users._hasher = original
+    clear_analytics_caches()
+
+
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
 
