@@ -12,6 +12,10 @@ def verify_cmd():
     report = verify_chain()
     if report.ok:
         click.echo(f"audit trail intact: {report.checked} events verified")
+    elif report.missing_tail:
+        click.echo(f"audit trail TAMPERED: {report.missing_tail} "
+                   f"(after {report.checked} intact events)", err=True)
+        raise SystemExit(1)
     else:
         click.echo(f"audit trail TAMPERED: event {report.broken_at} does not match "
                    f"(after {report.checked} intact events)", err=True)

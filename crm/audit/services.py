@@ -1,7 +1,10 @@
 """Writing and verifying the audit trail.
 
 Each event's hash covers its own fields and the previous event's hash, so editing or
-deleting any row breaks the chain from there on (`flask crm audit verify`).
+deleting any row breaks the chain from there on (`flask crm audit verify`). Deleting the
+newest rows leaves a shorter chain that is still consistent, so the head (latest id and
+hash) is also anchored outside the table, in `instance/audit-anchor.json` and, when
+`REDIS_URL` is set, in Redis (`crm.audit.anchor`); verify compares the two.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from crm.audit import anchor
 from crm.audit.models import AuditEvent
 from crm.db import utcnow
 from crm.extensions import db
@@ -25,7 +29,14 @@ GENESIS = "0" * 64
 SECRET_KEYS = {"password", "password_hash", "token", "token_hash", "totp_secret", "csrf_token"}
 PERSONAL_KEYS = {"name", "phone", "email", "language", "external_id", "note", "follow_up_note",
                  "consent_method", "consent_purpose", "text", "coping", "decline_reason",
-                 "outcome", "display_name"}
+                 "outcome", "display_name",
+                 # Free text that can name a community member (case titles and statements,
+                 # SARA fields, action descriptions, timeline summaries): an erasure cannot
+                 # reach into the trail, so it never holds them.
+                 "title", "problem_statement", "place", "place_managers", "victim_target",
+                 "guardians", "offender", "handlers", "analysis", "response_plan",
+                 "assessment", "community_verdict", "description", "summary", "purpose",
+                 "issue", "agency", "owner_agency", "query", "q"}
 
 
 # Records about organisations and staff, whose names are not a community member's data.
@@ -53,19 +64,28 @@ def _digest(ev: AuditEvent) -> str:
 
 def _lock_chain() -> None:
     """Serialise appends to the chain until this transaction commits, so two requests never
-    link to the same predecessor (a fork `verify_chain` would report as tampering)."""
+    link to the same predecessor (a fork `verify_chain` would report as tampering).
+
+    PostgreSQL: a transaction-scoped advisory lock of the chain's own. SQLite: a no-op write
+    to the audit table itself takes the database's (exclusive) write lock now rather than at
+    the INSERT below; nothing outside the trail is touched.
+    """
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         db.session.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
     elif dialect == "sqlite":
-        # A no-op write takes SQLite's write lock now rather than at the INSERT below.
-        db.session.execute(sa.text("UPDATE data_versions SET version = version WHERE 0"))
+        db.session.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
 
 
 def record_event(actor, action: str, obj=None, *, outcome: str = "success",
                  detail: dict | None = None, ip: str = "", object_type: str | None = None,
-                 object_id: str | int | None = None) -> AuditEvent:
-    """Append one audit event for `actor` (a User or None for the system) and flush it."""
+                 object_id: str | int | None = None,
+                 free_text: tuple[str, ...] = ()) -> AuditEvent:
+    """Append one audit event for `actor` (a User or None for the system) and flush it.
+
+    `free_text` names further keys of `detail` that hold typed text for this event (say a
+    case's stage-change "reason"): the trail records that they were given, not what they say.
+    """
     if obj is not None:
         object_type = object_type or type(obj).__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", "")
@@ -78,12 +98,13 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
         actor_username=getattr(actor, "username", "") or "", ip=ip or "", action=action,
         object_type=object_type or "", object_id=str(object_id if object_id is not None else ""),
         outcome=outcome, prev_hash=last or GENESIS,
-        detail=_scrub(detail or {}, None, PERSONAL_KEYS - {"name", "display_name", "language"}
-                      if object_type in NAMED_NON_PERSONAL else PERSONAL_KEYS),
+        detail=_scrub(detail or {}, None, (PERSONAL_KEYS - {"name", "display_name", "language"}
+                      if object_type in NAMED_NON_PERSONAL else PERSONAL_KEYS) | set(free_text)),
     )
     ev.hash = _digest(ev)
     db.session.add(ev)
     db.session.flush()
+    anchor.note_append(db.session, ev.id, ev.hash)
     return ev
 
 
@@ -91,26 +112,39 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
 class ChainReport:
     checked: int
     broken_at: int | None  # id of the first event whose hash or link does not match
+    # The anchored head (id, hash) is missing or differs: the newest events were removed.
+    missing_tail: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and self.missing_tail is None
 
 
 def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk the trail in id order and recompute every hash."""
-    prev, checked, last_id = GENESIS, 0, 0
+    """Walk the trail in id order, recompute every hash and meet the anchored head on the way."""
+    head = anchor.read()
+    prev, checked, last_id, head_seen = GENESIS, 0, 0, head is None
     while True:
         rows = db.session.execute(
             sa.select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
         ).scalars().all()
         if not rows:
-            return ChainReport(checked, None)
+            break
         for ev in rows:
             if ev.prev_hash != prev or _digest(ev) != ev.hash:
                 return ChainReport(checked, ev.id)
+            if head is not None and ev.id == head.id:
+                if ev.hash != head.hash:
+                    return ChainReport(checked, ev.id, f"event {ev.id} is not the anchored one")
+                head_seen = True
             prev, checked, last_id = ev.hash, checked + 1, ev.id
         db.session.expunge_all()
+    if not head_seen:
+        # Events after the anchor are fine (written since, or the anchor write lagged a
+        # commit); the anchored event itself gone means the tail was cut.
+        return ChainReport(checked, None, f"the anchored event {head.id} ({head.source}) is "
+                                          f"missing: the trail ends at event {last_id}")
+    return ChainReport(checked, None)
 
 
 class AppendOnlyError(RuntimeError):

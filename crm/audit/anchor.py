@@ -1,0 +1,150 @@
+"""The audit chain's head, kept outside the audit table so a cut tail is noticed.
+
+After each commit that appended events, the newest event's id and hash are written to a
+file (`AUDIT_ANCHOR_FILE`, default `instance/audit-anchor.json`) and, when `REDIS_URL` is
+set, to Redis, so someone who can delete rows in the database must also reach the app
+server's disk (or Redis) to hide it. The head only moves forward (several workers commit in
+any order); `reset` moves it back, for a restore that is itself audited.
+
+Written after the commit, not before: an anchor ahead of the table would be a false alarm
+after a rollback, whereas one that lags a commit (a crash in between) only weakens the
+check for the newest events.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import flask
+from flask import has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+REDIS_KEY = "alliance:audit-anchor:"
+_PENDING = "audit_anchor_pending"
+
+
+@dataclass(frozen=True)
+class Head:
+    id: int
+    hash: str
+    source: str = "file"
+
+
+def _db_key() -> str:
+    """Which database the head belongs to (several may share one instance directory)."""
+    from crm.extensions import db
+
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+def anchor_file() -> Path | None:
+    """Where the head is kept; None (off) under TESTING unless a test sets the path."""
+    if not has_app_context():
+        return None
+    cfg = flask.current_app.config
+    if "AUDIT_ANCHOR_FILE" in cfg:
+        return Path(cfg["AUDIT_ANCHOR_FILE"]) if cfg["AUDIT_ANCHOR_FILE"] else None
+    if cfg.get("TESTING"):
+        return None
+    return Path(cfg.get("INSTANCE_DIR") or flask.current_app.instance_path) / "audit-anchor.json"
+
+
+def _redis():
+    url = flask.current_app.config.get("REDIS_URL") if has_app_context() else None
+    if not url:
+        return None
+    clients = flask.current_app.extensions.setdefault("audit_anchor_redis", {})
+    if url not in clients:
+        import redis
+
+        clients[url] = redis.Redis.from_url(url, socket_timeout=2)
+    return clients[url]
+
+
+# Atomically: move the head forward only (or anywhere when ARGV[3] == "force").
+_LUA_SET = """
+local cur = redis.call('HGET', KEYS[1], 'id')
+if ARGV[3] == 'force' or (not cur) or tonumber(cur) < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'id', ARGV[1], 'hash', ARGV[2])
+end
+return 1
+"""
+
+
+def _write_file(path: Path, key: str, head: Head, force: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        cur = data.get(key)
+        if not force and cur and int(cur["id"]) >= head.id:
+            return
+        data[key] = {"id": head.id, "hash": head.hash}
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # readers see the old or the new head, never half of one
+    finally:
+        os.close(lock)
+
+
+def write(head: Head, *, force: bool = False) -> None:
+    """Record `head` wherever anchors are kept. Failing to anchor never fails the request
+    (its commit is done); it is logged, and verify then reports a lagging anchor at worst."""
+    key = _db_key()
+    path = anchor_file()
+    try:
+        if path is not None:
+            _write_file(path, key, head, force)
+        client = _redis()
+        if client is not None:
+            client.eval(_LUA_SET, 1, REDIS_KEY + key, head.id, head.hash,
+                        "force" if force else "")
+    except Exception:  # noqa: BLE001 - an anchor failure must not break a committed request
+        log.exception("could not write the audit anchor")
+
+
+def read() -> Head | None:
+    """The newest anchored head (file or Redis), or None when no anchor is kept yet."""
+    key = _db_key()
+    heads = []
+    path = anchor_file()
+    if path is not None and path.exists():
+        cur = json.loads(path.read_text() or "{}").get(key)
+        if cur:
+            heads.append(Head(int(cur["id"]), cur["hash"], f"file {path.name}"))
+    client = _redis()
+    if client is not None:
+        cur = client.hgetall(REDIS_KEY + key)
+        if cur:
+            heads.append(Head(int(cur[b"id"]), cur[b"hash"].decode(), "Redis"))
+    return max(heads, key=lambda h: h.id) if heads else None
+
+
+def note_append(session: Session, event_id: int, event_hash: str) -> None:
+    """Remember this transaction's newest event; it is anchored once the commit succeeds."""
+    if anchor_file() is not None or _redis() is not None:
+        session.info[_PENDING] = Head(event_id, event_hash)
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_after_commit(session):
+    head = session.info.pop(_PENDING, None)
+    if head is not None:
+        write(head)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop(_PENDING, None)
