@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -45,6 +45,25 @@ class Versioned(Timestamped):
     @sa.orm.declared_attr.directive
     def __mapper_args__(cls):  # noqa: N805
         return {"version_id_col": cls.version_id}
+
+
+class Dated:
+    """Rows that hold from `starts_on` to `ends_on` (both inclusive; None means open-ended).
+
+    The one definition of "current on a date" for memberships, relations and beat
+    assignments: `Model.current_on(day)` in SQL, `row.is_current_on(day)` in Python.
+    """
+
+    @classmethod
+    def current_on(cls, day: date | None = None) -> sa.ColumnElement[bool]:
+        day = day or date.today()
+        return sa.and_(sa.or_(cls.starts_on.is_(None), cls.starts_on <= day),
+                       sa.or_(cls.ends_on.is_(None), cls.ends_on >= day))
+
+    def is_current_on(self, day: date | None = None) -> bool:
+        day = day or date.today()
+        return ((self.starts_on is None or self.starts_on <= day)
+                and (self.ends_on is None or self.ends_on >= day))
 
 
 def enum_check(column: str, values: tuple[str, ...], name: str | None = None) -> sa.CheckConstraint:

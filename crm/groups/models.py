@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.beats.models import Beat
-from crm.db import Timestamped, Versioned, enum_check
+from crm.db import Dated, Timestamped, Versioned, enum_check
 from crm.extensions import db
 from crm.vocab import GROUP_KINDS, RELATION_TYPES, STAGES, STANCES
 
@@ -53,7 +53,7 @@ class CommunityGroup(Versioned, db.Model):
         return f"<CommunityGroup {self.name!r}>"
 
 
-class GroupRelation(Versioned, db.Model):
+class GroupRelation(Dated, Versioned, db.Model):
     """A declared relation; overlap by shared members is computed, never typed in."""
 
     __tablename__ = "group_relations"
@@ -79,6 +79,7 @@ class GroupRelation(Versioned, db.Model):
 
     @property
     def is_current(self) -> bool:
+        """Not ended (a relation declared to start later still counts: it is on record)."""
         return self.ends_on is None or self.ends_on >= date.today()
 
     def other(self, group_id: int) -> CommunityGroup:

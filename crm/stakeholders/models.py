@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.db import Versioned, enum_check
+from crm.db import Dated, Versioned, enum_check
 from crm.extensions import db
 from crm.groups.models import CommunityGroup
 from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAGES, SUBJECT_CATEGORIES
@@ -48,11 +48,20 @@ class Stakeholder(Versioned, db.Model):
         back_populates="stakeholder", cascade="all, delete-orphan"
     )
 
+    @classmethod
+    def live(cls) -> sa.ColumnElement[bool]:
+        """Still holds personal data: not erased, not merged into another record."""
+        return sa.and_(cls.erased_at.is_(None), cls.merged_into_id.is_(None))
+
+    @property
+    def is_live(self) -> bool:
+        return self.erased_at is None and self.merged_into_id is None
+
     def __repr__(self) -> str:
         return f"<Stakeholder {self.id}>"
 
 
-class Membership(Versioned, db.Model):
+class Membership(Dated, Versioned, db.Model):
     __tablename__ = "memberships"
     __table_args__ = (
         enum_check("role", MEMBERSHIP_ROLES),
