@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
-from flask_login import current_user, login_required
+from flask import Blueprint, render_template, request
 
+from crm.access import roles_required
 from crm.audit.models import AuditEvent
 from crm.audit.services import record_event
 from crm.extensions import db
+from crm.web.forms import client_ip, current_actor
+from crm.web.paging import Page, page_arg
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 PAGE_SIZE = 100
@@ -28,10 +29,8 @@ def _date_arg(name: str):
 
 
 @bp.route("/")
-@login_required
+@roles_required("admin")
 def search():
-    if current_user.role != "admin":
-        abort(403)
     errors = []
     q = sa.select(AuditEvent)
     user = request.args.get("user", "").strip().lower()
@@ -51,13 +50,13 @@ def search():
         q = q.where(AuditEvent.at >= datetime.combine(start, time.min))
     if end:
         q = q.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time.min))
-    page = max(request.args.get("page", 1, type=int), 1)
+    # No count: the trail is long; one event past the page says whether there is another.
+    page = page_arg()
     events = db.session.scalars(q.order_by(AuditEvent.id.desc())
                                 .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
-    record_event(current_user, "audit.search", object_type="audit_events",
-                 detail={k: v for k, v in request.args.items() if k != "page"},
-                 ip=request.remote_addr or "")
-    return render_template("audit/search.html", events=events[:PAGE_SIZE], page=page,
-                           has_next=len(events) > PAGE_SIZE, errors=errors, args=request.args,
-                           query=urlencode({k: v for k, v in request.args.items() if k != "page"})
-                           ), (422 if errors else 200)
+    record_event(current_actor(), "audit.search", object_type="audit_events",
+                 detail={k: v for k, v in request.args.items() if k != "page"}, ip=client_ip())
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("audit/search.html", args=args, errors=errors,
+                           events=Page(events[:PAGE_SIZE], None, page, PAGE_SIZE,
+                                       more=len(events) > PAGE_SIZE)), (422 if errors else 200)

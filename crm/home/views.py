@@ -6,13 +6,14 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import login_required
 
 from crm.cases.services import overdue_actions_for, overdue_actions_in_scope
 from crm.access import scoped
 from crm.extensions import db
 from crm.home import services
 from crm.models import CommunityGroup, Contact, ProblemCase, Stakeholder, User
+from crm.web.forms import current_actor
 
 bp = Blueprint("home", __name__)
 
@@ -20,7 +21,7 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @login_required
 def index():
-    user = current_user._get_current_object()
+    user = current_actor()
     today = date.today()
     if user.role == "officer":
         beat_ids = [b.id for b in user.current_beats()]

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
-                   url_for)
-from flask_login import current_user
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 
-from crm.access import get_visible_or_404, stakeholder_scope
+from crm.access import get_visible_or_404, roles_required, stakeholder_scope
 from crm.audit.services import record_event
 from crm.errors import ConflictError, ValidationError
 from crm.models import Stakeholder
 from crm.privacy import services
 from crm.privacy.forms import ConsentForm, EraseForm, KeepForm
-from crm.vocab import label
-from crm.access import roles_required
+from crm.web.forms import apply_errors, client_ip, current_actor, version_of, versioned_edit
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
@@ -28,39 +25,32 @@ REVIEW_ROLES = ("supervisor", "admin")      # the retention queue, keep, erase, 
 CONSENT_ROLES = ("officer", "unit", "supervisor", "admin")
 
 
-def _me():
-    return current_user._get_current_object()
+def _errors(form, exc: ValidationError | None = None) -> dict[str, list[str]]:
+    """The form's messages for `privacy/_errors.html`, labelled short: {"reason": ["Why keep it: …"]}.
 
-
-def _ip() -> str:
-    return request.remote_addr or ""
-
-
-def _version(form) -> int | None:
-    raw = (form.version_id.data or "").strip()
-    return int(raw) if raw.isdigit() else None
-
-
-def _errors(form, service_errors: dict | None = None) -> dict[str, list[str]]:
-    """Per-field messages, labelled for the page: {"Reason": ["is required"]}."""
+    A service error is first put on its fields (crm.web.forms.apply_errors).
+    """
+    if exc is not None:
+        apply_errors(form, exc)
     out: dict[str, list[str]] = {}
-    for name, msgs in {**form.errors, **(service_errors or {})}.items():
-        field = getattr(form, name, None)
-        title = field.label.text if field is not None and name != "version_id" else label(name)
-        title = title.split(" (")[0]  # "Review again on (default …)" -> "Review again on"
-        out[name] = [f"{title}: {m}" for m in (msgs if isinstance(msgs, list) else [msgs])]
+    for name, field in form._fields.items():
+        title = field.label.text.split(" (")[0]  # "Review again on (default …)" -> "Review again on"
+        if field.errors:
+            out[name] = [f"{title}: {m}" for m in field.errors]
+    if form.form_errors:
+        out["form"] = list(form.form_errors)
     return out
 
 
 # ---- retention review -----------------------------------------------------------------------
 
 def _review_page(failed: dict | None = None, status: int = 200):
-    me = _me()
+    me = current_actor()
     services.refresh_review_dates(me)
     rows = services.review_queue(stakeholder_scope(me))
     if rows:
         record_event(me, "stakeholder.review_queue_view", object_type="stakeholders",
-                     ip=_ip(), detail={"stakeholder_ids": [r.stakeholder.id for r in rows]})
+                     ip=client_ip(), detail={"stakeholder_ids": [r.stakeholder.id for r in rows]})
     return render_template("privacy/review.html", rows=rows, failed=failed or {},
                            keep_form=KeepForm(formdata=None), erase_form=EraseForm(formdata=None),
                            ), status
@@ -75,15 +65,15 @@ def review():
 @bp.route("/stakeholders/<int:stakeholder_id>/keep", methods=["POST"])
 @roles_required(*REVIEW_ROLES)
 def keep(stakeholder_id: int):
-    me = _me()
+    me = current_actor()
     s = get_visible_or_404(Stakeholder, stakeholder_id, me)
     form = KeepForm()
     if form.validate_on_submit():
         try:
             services.keep_stakeholder(me, s, form.reason.data, until=form.until.data,
-                                      version_id=_version(form), ip=_ip())
+                                      version_id=version_of(form), ip=client_ip())
         except ValidationError as e:
-            return _review_page({s.id: ("keep", form, _errors(form, e.errors))}, 422)
+            return _review_page({s.id: ("keep", form, _errors(form, e))}, 422)
         except ConflictError as e:
             form.version_id.data = str(s.version_id)  # a resubmit now means "keep anyway"
             return _review_page({s.id: ("keep", form, {"version_id": [str(e)]})}, 409)
@@ -95,7 +85,7 @@ def keep(stakeholder_id: int):
 @bp.route("/stakeholders/<int:stakeholder_id>/erase", methods=["GET", "POST"])
 @roles_required(*REVIEW_ROLES)
 def erase(stakeholder_id: int):
-    me = _me()
+    me = current_actor()
     s = get_visible_or_404(Stakeholder, stakeholder_id, me)
     from_review = request.form.get("back") == "review"
     form = EraseForm()
@@ -103,7 +93,7 @@ def erase(stakeholder_id: int):
         if s.erased_at is not None:
             abort(404)
         form.version_id.data = str(s.version_id)
-        record_event(me, "stakeholder.read", s, ip=_ip())
+        record_event(me, "stakeholder.read", s, ip=client_ip())
         return render_template("privacy/erase.html", s=s, form=form, errors={})
 
     def again(errors, status):
@@ -114,10 +104,10 @@ def erase(stakeholder_id: int):
     if not form.validate_on_submit():
         return again(_errors(form), 422)
     try:
-        services.erase_stakeholder(me, s, form.reason.data, version_id=_version(form),
-                                   ip=_ip())
+        services.erase_stakeholder(me, s, form.reason.data, version_id=version_of(form),
+                                   ip=client_ip())
     except ValidationError as e:
-        return again(_errors(form, e.errors), 422)
+        return again(_errors(form, e), 422)
     except ConflictError as e:
         form.version_id.data = str(s.version_id)
         return again({"version_id": [str(e)]}, 409)
@@ -130,8 +120,8 @@ def erase(stakeholder_id: int):
 @bp.route("/stakeholders/<int:stakeholder_id>/export.json")
 @roles_required(*REVIEW_ROLES)
 def export_json(stakeholder_id: int):
-    s = get_visible_or_404(Stakeholder, stakeholder_id, _me())
-    data = services.export_subject_access(_me(), s, fmt="json", ip=_ip())
+    s = get_visible_or_404(Stakeholder, stakeholder_id, current_actor())
+    data = services.export_subject_access(current_actor(), s, fmt="json", ip=client_ip())
     return Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json",
                     headers={"Content-Disposition":
                              f'attachment; filename="subject-access-{s.id}.json"',
@@ -141,8 +131,8 @@ def export_json(stakeholder_id: int):
 @bp.route("/stakeholders/<int:stakeholder_id>/export.html")
 @roles_required(*REVIEW_ROLES)
 def export_html(stakeholder_id: int):
-    s = get_visible_or_404(Stakeholder, stakeholder_id, _me())
-    data = services.export_subject_access(_me(), s, fmt="html", ip=_ip())
+    s = get_visible_or_404(Stakeholder, stakeholder_id, current_actor())
+    data = services.export_subject_access(current_actor(), s, fmt="html", ip=client_ip())
     resp = Response(render_template("privacy/export.html", d=data))
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -150,42 +140,42 @@ def export_html(stakeholder_id: int):
 
 # ---- consent --------------------------------------------------------------------------------
 
-def _saved_consent(s: Stakeholder) -> dict:
-    return {"Consent": label(s.consent_status),
-            "Date": s.consent_on.isoformat() if s.consent_on else "—",
-            "How": s.consent_method or "—", "Purpose": s.consent_purpose or "—",
-            "Category": label(s.data_subject_category), "Version": s.version_id}
+CONSENT_LABELS = {"status": "Consent", "consent_on": "Date", "method": "How",
+                  "purpose": "Purpose", "category": "Category"}
+
+
+def _consent_snapshot(s: Stakeholder) -> dict:
+    return {"status": s.consent_status, "consent_on": s.consent_on, "method": s.consent_method,
+            "purpose": s.consent_purpose, "category": s.data_subject_category}
 
 
 @bp.route("/stakeholders/<int:stakeholder_id>/consent", methods=["GET", "POST"])
 @roles_required(*CONSENT_ROLES)
 def consent(stakeholder_id: int):
-    me = _me()
-    s = get_visible_or_404(Stakeholder, stakeholder_id, me)
-    if s.erased_at is not None:
-        abort(404)
-    if request.method == "GET":
-        form = ConsentForm(data={"status": s.consent_status, "consent_on": s.consent_on,
-                                 "method": s.consent_method, "purpose": s.consent_purpose,
-                                 "category": s.data_subject_category,
-                                 "version_id": str(s.version_id)})
-        record_event(me, "stakeholder.read", s, ip=_ip())
-        return render_template("privacy/consent.html", s=s, form=form, errors={})
-    form = ConsentForm()
-    if not form.validate_on_submit():
-        return render_template("privacy/consent.html", s=s, form=form,
-                               errors=_errors(form)), 422
-    try:
-        services.record_consent(me, s, status=form.status.data, consent_on=form.consent_on.data,
-                                method=form.method.data, purpose=form.purpose.data,
-                                category=form.category.data, version_id=_version(form),
-                                ip=_ip())
-    except ValidationError as e:
-        return render_template("privacy/consent.html", s=s, form=form,
-                               errors=_errors(form, e.errors)), 422
-    except ConflictError as e:
-        form.version_id.data = str(s.version_id)
-        return render_template("privacy/consent.html", s=s, form=form, conflict=str(e),
-                               saved=_saved_consent(s), errors={}), 409
-    flash("Consent recorded.", "info")
-    return redirect(url_for("privacy.consent", stakeholder_id=s.id), 303)
+    me = current_actor()
+
+    def load() -> Stakeholder:
+        s = get_visible_or_404(Stakeholder, stakeholder_id, me)
+        if s.erased_at is not None:
+            abort(404)
+        return s
+
+    def fill(form, s):
+        form.process(data=_consent_snapshot(s))
+        record_event(me, "stakeholder.read", s, ip=client_ip())
+
+    def save(s, values, version):
+        services.record_consent(me, s, **values, version_id=version, ip=client_ip())
+
+    def render(s, form, conflict):
+        return render_template("privacy/consent.html", s=s, form=form, conflict=conflict,
+                               errors=_errors(form))
+
+    def done(s):
+        flash("Consent recorded.", "info")
+        return redirect(url_for("privacy.consent", stakeholder_id=s.id), 303)
+
+    return versioned_edit(
+        ConsentForm(), load(), fill=fill,
+        typed=lambda form: {k: form[k].data for k in CONSENT_LABELS}, save=save, reload=load,
+        snapshot=_consent_snapshot, labels=CONSENT_LABELS, render=render, done=done)

@@ -47,14 +47,26 @@ def paginate(select: sa.Select, *, per_page: int, page: int | None = None,
 
 
 class Page(Pagination):
-    """Items of one page that a service fetched and counted itself."""
+    """Items of one page that a service fetched (and counted) itself.
 
-    def __init__(self, items: list, total: int, page: int, per_page: int):
+    `total=None` for lists too long to count on every page (the audit trail): pass
+    `more=True` when a next page exists (fetch one item past the page to know).
+    """
+
+    def __init__(self, items: list, total: int | None, page: int, per_page: int, *,
+                 more: bool = False):
+        self._more = more
         super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False,
                          items=list(items), total=total)
 
     def _query_items(self) -> list:
         return self._query_args["items"]
 
-    def _query_count(self) -> int:
+    def _query_count(self) -> int | None:
         return self._query_args["total"]
+
+    @property
+    def pages(self) -> int:
+        if self.total is None:
+            return self.page + (1 if self._more else 0)
+        return super().pages

@@ -3,21 +3,17 @@
 Every lookup is by author, so another officer's check-in is a 404 for everyone.
 """
 
-from flask_login import current_user
 from flask_smorest import Blueprint
 
+from crm.access import require_role
 from crm.api.common import paginate
+from crm.web.forms import current_actor
 from crm.wellbeing import services
 from crm.wellbeing.schemas import AggregateQuerySchema, AggregateSchema, CheckinSchema
-from crm.access import require_role
 
 blp = Blueprint("wellbeing_api", __name__, url_prefix="/api/v1/wellbeing",
                 description="Officer well-being check-ins (private to their author) and "
                             "aggregates over at least 5 officers")
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 @blp.route("/")
@@ -27,7 +23,7 @@ def _me():
 def list_checkins(pagination_parameters):
     """The caller's own check-ins, newest first."""
     require_role(*services.AUTHOR_ROLES)
-    return paginate(services.own_checkins(_me()), pagination_parameters)
+    return paginate(services.own_checkins(current_actor()), pagination_parameters)
 
 
 @blp.route("/", methods=["POST"])
@@ -38,7 +34,7 @@ def list_checkins(pagination_parameters):
 def create_checkin(data):
     """Record a check-in for the caller."""
     require_role(*services.AUTHOR_ROLES)
-    return services.create_checkin(_me(), **data)
+    return services.create_checkin(current_actor(), **data)
 
 
 @blp.route("/<int:checkin_id>")
@@ -46,7 +42,7 @@ def create_checkin(data):
 @blp.alt_response(404, description="Not one of the caller's check-ins")
 def get_checkin(checkin_id: int):
     """One of the caller's own check-ins."""
-    return services.get_own_checkin_or_404(_me(), checkin_id)
+    return services.get_own_checkin_or_404(current_actor(), checkin_id)
 
 
 @blp.route("/<int:checkin_id>", methods=["DELETE"])
@@ -54,7 +50,7 @@ def get_checkin(checkin_id: int):
 @blp.alt_response(404, description="Not one of the caller's check-ins")
 def delete_checkin(checkin_id: int):
     """Delete one of the caller's own check-ins."""
-    me = _me()
+    me = current_actor()
     services.delete_checkin(me, services.get_own_checkin_or_404(me, checkin_id))
 
 
@@ -65,4 +61,4 @@ def delete_checkin(checkin_id: int):
 def aggregate(args):
     """Totals over the window, shown only when at least 5 officers contributed."""
     require_role(*services.AGGREGATE_ROLES)
-    return services.aggregate_checkins(_me(), days=args["days"])
+    return services.aggregate_checkins(current_actor(), days=args["days"])

@@ -8,39 +8,25 @@ from __future__ import annotations
 
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 
+from crm.access import roles_required
 from crm.errors import ValidationError
 from crm.extensions import db
+from crm.web.forms import apply_errors, current_actor
 from crm.wellbeing import services
 from crm.wellbeing.forms import CheckinForm
-from crm.access import roles_required
 
 bp = Blueprint("wellbeing", __name__, url_prefix="/wellbeing")
 
 WINDOWS = (7, 30, 90, 365)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
-def _errors(form, service_errors: dict | None = None) -> list[str]:
-    out = []
-    for name, msgs in {**form.errors, **(service_errors or {})}.items():
-        field = getattr(form, name, None)
-        title = field.label.text if field is not None else name.replace("_", " ").capitalize()
-        title = title.split(" (")[0].rstrip("?")
-        out += [f"{title}: {m}" for m in (msgs if isinstance(msgs, list) else [msgs])]
-    return out
-
-
 @bp.route("/", methods=["GET", "POST"])
 @roles_required(*services.AUTHOR_ROLES)
 def index():
-    me = _me()
+    me = current_actor()
     form = CheckinForm()
-    errors, status = [], 200
+    status = 200
     if request.method == "GET" and request.args.get("contact", type=int):
         form.contact_id.data = request.args.get("contact", type=int)
     if form.validate_on_submit():
@@ -51,7 +37,8 @@ def index():
                 debrief_wanted=form.debrief_wanted.data, contact_id=form.contact_id.data,
                 occurred_at=form.occurred_at.data)
         except ValidationError as e:
-            errors, status = _errors(form, e.errors), 422
+            apply_errors(form, e)
+            status = 422
         else:
             msg = "Check-in saved. Only you can see it."
             if form.debrief_wanted.data:
@@ -60,23 +47,22 @@ def index():
             flash(msg, "info")
             return redirect(url_for("wellbeing.index"), 303)
     elif form.is_submitted():
-        errors, status = _errors(form), 422
+        status = 422
     checkins = db.session.scalars(services.own_checkins(me).limit(100)).all()
-    return render_template("wellbeing/index.html", form=form, errors=errors,
-                           checkins=checkins), status
+    return render_template("wellbeing/index.html", form=form, checkins=checkins), status
 
 
 @bp.route("/<int:checkin_id>")
 @roles_required(*services.AUTHOR_ROLES, *services.AGGREGATE_ROLES)
 def show(checkin_id: int):
-    checkin = services.get_own_checkin_or_404(_me(), checkin_id)
+    checkin = services.get_own_checkin_or_404(current_actor(), checkin_id)
     return render_template("wellbeing/show.html", c=checkin)
 
 
 @bp.route("/<int:checkin_id>/delete", methods=["POST"])
 @roles_required(*services.AUTHOR_ROLES, *services.AGGREGATE_ROLES)
 def delete(checkin_id: int):
-    me = _me()
+    me = current_actor()
     services.delete_checkin(me, services.get_own_checkin_or_404(me, checkin_id))
     flash("Check-in deleted.", "info")
     return redirect(url_for("wellbeing.index"), 303)
@@ -88,6 +74,6 @@ def aggregate():
     days = request.args.get("days", type=int) or 30
     if days not in WINDOWS:
         days = 30
-    agg = services.aggregate_checkins(_me(), days=days)
+    agg = services.aggregate_checkins(current_actor(), days=days)
     return render_template("wellbeing/aggregate.html", agg=agg, windows=WINDOWS,
                            min_officers=services.MIN_OFFICERS)
