@@ -80,11 +80,7 @@
     if (btn) { btn.closest("li.chip").remove(); saveDraft(); }
   });
 
-  /* ---- search as you type ---- */
-  var timer = null;
-  var lastQuery = "";
-  var seq = 0;
-
+  /* ---- search as you type (static/search.js) ---- */
   function showResults(query, people) {
     results.textContent = "";
     people.forEach(function (p) {
@@ -117,23 +113,12 @@
     results.appendChild(li);
   }
 
-  function search() {
-    var query = searchInput.value.trim();
-    if (query === lastQuery) { return; }
-    lastQuery = query;
-    if (query.length < 2) { results.textContent = ""; return; }
-    var mine = ++seq;
-    fetch(searchUrl + "?q=" + encodeURIComponent(query), {
-      credentials: "same-origin", headers: {"Accept": "application/json"}
-    }).then(function (r) { return r.ok ? r.json() : []; })
-      .then(function (people) { if (mine === seq) { showResults(query, people); } })
-      .catch(function () { if (mine === seq) { results.textContent = ""; } });
-  }
-
-  if (searchInput) {
-    searchInput.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(search, 180);
+  if (searchInput && window.crmSearch) {
+    window.crmSearch(searchInput, searchUrl, {
+      delay: 180,
+      onResults: function (people, query) { showResults(query, people); },
+      onError: function (query) { showResults(query, []); },  // offer "add as new" anyway
+      onClear: function () { results.textContent = ""; }
     });
     searchInput.addEventListener("keydown", function (ev) {
       if (ev.key === "Enter") {  // Enter in the search box must not send the form

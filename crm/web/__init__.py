@@ -16,7 +16,9 @@ from crm.vocab import label
 
 def register_request_hooks(app: Flask) -> None:
     from crm.users.sessions import register_session_timeouts
+    from crm.web.converters import register_input_bounds
 
+    register_input_bounds(app)  # the <id:...> converter and the NUL / out-of-range guards
     register_session_timeouts(app)
 
     @app.after_request
@@ -144,7 +146,10 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from crm.web.nav import nav_links
+
     app.jinja_env.filters["label"] = label
+    app.jinja_env.globals["nav_links"] = nav_links
 
     @app.template_filter("days_ago")
     def days_ago(value) -> str:
