@@ -1,14 +1,138 @@
-"""Pieces every API module uses: pagination, version checks, shared schemas."""
+"""Pieces every API module uses: the blueprint class, input bounds, pagination, version
+checks, shared schemas.
+
+Bounds on input live here, once for every endpoint: each API module makes its blueprint
+with `Blueprint` below, whose argument parser refuses, before any service sees them,
+
+- JSON bodies larger than `MAX_JSON_BYTES` (413) or nested deeper than `MAX_JSON_DEPTH` (400);
+- lists longer than `MAX_LIST_ITEMS`, integers outside PostgreSQL's INTEGER, dates outside
+  `DATE_MIN`..`DATE_MAX`, and text with NUL characters or lone surrogates (422, naming the
+  field), whatever the schema declares.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 
+import flask_smorest
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import abort
+from webargs.flaskparser import FlaskParser
 
 from crm.errors import ConflictError
 from crm.extensions import db
+
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL INTEGER (SQLite holds 64 bits)
+MAX_LIST_ITEMS = 1000
+MAX_JSON_DEPTH = 32
+MAX_JSON_BYTES = 1024 * 1024
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def text_problem(value: str) -> str | None:
+    """Why a text cannot be stored (NUL or a lone surrogate), or None when it can."""
+    if "\x00" in value:
+        return "Must not contain NUL characters."
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Must be valid Unicode text (it contains a lone surrogate)."
+    return None
+
+
+def value_problem(value) -> str | None:
+    """Why a loaded value cannot be stored, or None; containers are checked by `bound_errors`."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if not INT_MIN <= value <= INT_MAX:
+            return f"Must be between {INT_MIN} and {INT_MAX}."
+    elif isinstance(value, str):
+        return text_problem(value)
+    elif isinstance(value, date):  # datetimes too
+        day = value.date() if isinstance(value, datetime) else value
+        if not DATE_MIN <= day <= DATE_MAX:
+            return f"Must be a date from {DATE_MIN} to {DATE_MAX}."
+    elif isinstance(value, (list, tuple, set, frozenset)) and len(value) > MAX_LIST_ITEMS:
+        return f"At most {MAX_LIST_ITEMS} items."
+    return None
+
+
+def bound_errors(data) -> dict:
+    """Messages for every value in `data` (nested dicts and lists) that breaks a bound, keyed
+    like marshmallow's (field name, then list index). Iterative: depth is no risk here."""
+    errors: dict = {}
+    stack = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        problem = value_problem(value)
+        if problem is None and isinstance(value, Mapping):
+            for key, item in value.items():
+                key_problem = text_problem(key) if isinstance(key, str) else None
+                if key_problem:
+                    problem = f"A field name is not valid: {key_problem}"
+                    break
+                stack.append(((*path, key), item))
+        elif problem is None and isinstance(value, (list, tuple)):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+        if problem:
+            node = errors
+            for key in path[:-1]:
+                node = node.setdefault(key, {})
+            node.setdefault(path[-1] if path else "_schema", []).append(problem)
+    return errors
+
+
+def json_depth_exceeds(data, limit: int = MAX_JSON_DEPTH) -> bool:
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict)
+                                                  else value))
+    return False
+
+
+class BoundedParser(FlaskParser):
+    """webargs' Flask parser with the bounds above applied to every schema it loads."""
+
+    def _raw_load_json(self, req):
+        if len(req.get_data(cache=True)) > MAX_JSON_BYTES:
+            abort(413, f"The JSON body is larger than {MAX_JSON_BYTES // 1024} KiB.")
+        try:
+            data = super()._raw_load_json(req)
+        except RecursionError:
+            data = None
+        else:
+            if not json_depth_exceeds(data):
+                return data
+        abort(400, f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep.")
+
+    def _load_location_data(self, *, schema, req, location):
+        data = super()._load_location_data(schema=schema, req=req, location=location)
+        if location == "json":  # before marshmallow walks a million items one by one
+            errors = bound_errors(data)
+            if errors:
+                raise ma.ValidationError(errors)
+        return data
+
+    def _process_location_data(self, location_data, schema, req, location, unknown, validators):
+        data = super()._process_location_data(location_data, schema, req, location, unknown,
+                                              validators)
+        errors = bound_errors(data)  # what the fields made of the input: ints, dates
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """Every API blueprint: flask-smorest's, parsing its arguments within the bounds above."""
+
+    ARGUMENTS_PARSER = BoundedParser()
 
 
 class UTCDateTime(ma.fields.DateTime):
@@ -26,6 +150,8 @@ class UTCDateTime(ma.fields.DateTime):
 
     def _deserialize(self, value, attr, data, **kwargs):
         dt = super()._deserialize(value, attr, data, **kwargs)
+        if not DATE_MIN <= dt.date() <= DATE_MAX:  # also keeps year 1 + offset from overflowing
+            raise ma.ValidationError(f"Must be a time from {DATE_MIN} to {DATE_MAX}.")
         if dt.tzinfo is not None:
             dt = dt.astimezone(UTC).replace(tzinfo=None)
         return dt
