@@ -1,7 +1,7 @@
 """Beats: read-only reference data for every signed-in user."""
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.api.common import paginate
 from crm.beats.models import Beat, District
@@ -25,7 +25,7 @@ def list_beats(args, pagination_parameters):
     return paginate(q, pagination_parameters)
 
 
-@blp.route("/<int:beat_id>")
+@blp.route("/<id:beat_id>")
 @blp.response(200, BeatSchema)
 def get_beat(beat_id: int):
     return db.get_or_404(Beat, beat_id)

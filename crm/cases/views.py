@@ -279,12 +279,12 @@ def figures():
                            sara_stages=SARA_STAGES)
 
 
-@bp.route("/<int:case_id>")
+@bp.route("/<id:case_id>")
 def show(case_id: int):
     return _render_case(_case(case_id))
 
 
-@bp.route("/<int:case_id>/edit/<section>", methods=["GET", "POST"])
+@bp.route("/<id:case_id>/edit/<section>", methods=["GET", "POST"])
 def edit(case_id: int, section: str):
     """Edit one part of the case (details, analysis, response, assessment), version-checked."""
     if section not in F.SECTIONS:
@@ -349,7 +349,7 @@ def _comparison(fields, yours: dict, saved: dict, display: dict | None = None) -
     return {"rows": rows, "version": saved.get("version_id")}
 
 
-@bp.route("/<int:case_id>/move", methods=["POST"])
+@bp.route("/<id:case_id>/move", methods=["POST"])
 def move(case_id: int):
     user = _user()
     case = _case(case_id)
@@ -370,7 +370,7 @@ def move(case_id: int):
     return _done(case, f"Case moved to {label(case.stage).lower()}.", "stage")
 
 
-@bp.route("/<int:case_id>/participants", methods=["POST"])
+@bp.route("/<id:case_id>/participants", methods=["POST"])
 def add_participant(case_id: int):
     case = _case(case_id)
     form = F.ParticipantForm(prefix="p")
@@ -380,7 +380,7 @@ def add_participant(case_id: int):
         agency=form.agency.data), "Participant added.", "who")
 
 
-@bp.route("/<int:case_id>/participants/<int:participant_id>/remove", methods=["POST"])
+@bp.route("/<id:case_id>/participants/<id:participant_id>/remove", methods=["POST"])
 def remove_participant(case_id: int, participant_id: int):
     case = _case(case_id)
     p = _part(CaseParticipant, participant_id, case)
@@ -388,7 +388,7 @@ def remove_participant(case_id: int, participant_id: int):
                 lambda: svc.remove_participant(_user(), case, p), "Participant removed.", "who")
 
 
-@bp.route("/<int:case_id>/contacts", methods=["POST"])
+@bp.route("/<id:case_id>/contacts", methods=["POST"])
 def link_contact(case_id: int):
     case = _case(case_id)
     form = F.ContactLinkForm(prefix="c")
@@ -397,7 +397,7 @@ def link_contact(case_id: int):
                 "Contact linked to the analysis.", "heard")
 
 
-@bp.route("/<int:case_id>/contacts/<int:contact_id>/remove", methods=["POST"])
+@bp.route("/<id:case_id>/contacts/<id:contact_id>/remove", methods=["POST"])
 def unlink_contact(case_id: int, contact_id: int):
     case = _case(case_id)
     return _run(case, "confirm", F.ConfirmForm(),
@@ -405,7 +405,7 @@ def unlink_contact(case_id: int, contact_id: int):
                 "heard")
 
 
-@bp.route("/<int:case_id>/ideas", methods=["POST"])
+@bp.route("/<id:case_id>/ideas", methods=["POST"])
 def add_idea(case_id: int):
     case = _case(case_id)
     form = F.IdeaForm(prefix="idea")
@@ -415,7 +415,7 @@ def add_idea(case_id: int):
         proposed_by_group_id=form.proposed_by_group_id.data), "Idea recorded.", "ideas")
 
 
-@bp.route("/<int:case_id>/ideas/<int:idea_id>", methods=["POST"])
+@bp.route("/<id:case_id>/ideas/<id:idea_id>", methods=["POST"])
 def decide_idea(case_id: int, idea_id: int):
     user = _user()
     case = _case(case_id)
@@ -445,7 +445,7 @@ def decide_idea(case_id: int, idea_id: int):
     return _done(case, msg, "ideas")
 
 
-@bp.route("/<int:case_id>/actions", methods=["POST"])
+@bp.route("/<id:case_id>/actions", methods=["POST"])
 def add_action(case_id: int):
     case = _case(case_id)
     form = F.ActionForm(prefix="action")
@@ -454,7 +454,7 @@ def add_action(case_id: int):
         "Action added.", "actions")
 
 
-@bp.route("/<int:case_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:case_id>/actions/<id:action_id>/edit", methods=["GET", "POST"])
 def edit_action(case_id: int, action_id: int):
     user = _user()
     case = _case(case_id)
@@ -492,7 +492,7 @@ def edit_action(case_id: int, action_id: int):
                            conflict=conflict, full=svc.can_edit(user, case)), status
 
 
-@bp.route("/<int:case_id>/measures", methods=["POST"])
+@bp.route("/<id:case_id>/measures", methods=["POST"])
 def add_measure(case_id: int):
     case = _case(case_id)
     form = F.MeasureForm(prefix="m")
@@ -502,7 +502,7 @@ def add_measure(case_id: int):
         "Measure added.", "measures")
 
 
-@bp.route("/<int:case_id>/measures/<int:measure_id>/values", methods=["POST"])
+@bp.route("/<id:case_id>/measures/<id:measure_id>/values", methods=["POST"])
 def add_measure_value(case_id: int, measure_id: int):
     case = _case(case_id)
     m = _part(CaseMeasure, measure_id, case)

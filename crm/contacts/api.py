@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.api.common import check_version, paginate
 from crm.contacts import services
@@ -57,14 +57,14 @@ def create_contact(data):
     return contact, (201 if created else 200)
 
 
-@blp.route("/<int:contact_id>")
+@blp.route("/<id:contact_id>")
 @blp.response(200, ContactSchema)
 @blp.alt_response(404, description="Unknown, or not yours to see")
 def get_contact(contact_id: int):
     return _contact(contact_id, _actor())
 
 
-@blp.route("/<int:contact_id>", methods=["PATCH"])
+@blp.route("/<id:contact_id>", methods=["PATCH"])
 @blp.arguments(ContactUpdateSchema)
 @blp.response(200, ContactSchema)
 @blp.alt_response(409, description="Someone else saved first; `current` holds their version")
@@ -80,7 +80,7 @@ def update_contact(data, contact_id: int):
                                    ip=client_ip())
 
 
-@blp.route("/<int:contact_id>", methods=["DELETE"])
+@blp.route("/<id:contact_id>", methods=["DELETE"])
 @blp.response(204)
 def delete_contact(contact_id: int):
     """Delete a contact (administrators only; recorded in the audit trail)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.access import get_visible_or_404, require_role
 from crm.api.common import paginate
@@ -39,7 +39,7 @@ def list_follow_ups(args, pagination_parameters):
     return paginate(q, pagination_parameters)
 
 
-@blp.route("/<int:contact_id>/done", methods=["POST"])
+@blp.route("/<id:contact_id>/done", methods=["POST"])
 @blp.response(200, FollowUpSchema)
 @blp.alt_response(404, description="Unknown contact, or not yours to see")
 @blp.alt_response(422, description="The contact has no follow-up")

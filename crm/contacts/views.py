@@ -96,7 +96,7 @@ def _visible_contact(contact_id: int) -> Contact:
     return get_visible_or_404(Contact, contact_id, user)
 
 
-@bp.route("/<int:contact_id>")
+@bp.route("/<id:contact_id>")
 @login_required
 def detail(contact_id: int):
     actor = current_actor()
@@ -114,7 +114,7 @@ CONTACT_LABELS = {"place": "Place", "purpose": "Purpose", "note": "Note",
                   "follow_up_on": "Follow up on", "follow_up_note": "Follow-up note"}
 
 
-@bp.route("/<int:contact_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:contact_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(contact_id: int):
     actor = current_actor()
@@ -152,7 +152,7 @@ def follow_ups():
                            today=date.today(), here=request.full_path.rstrip("?"))
 
 
-@bp.route("/<int:contact_id>/follow-up/done", methods=["POST"])
+@bp.route("/<id:contact_id>/follow-up/done", methods=["POST"])
 @roles_required(*services.LOG_ROLES)
 def follow_up_done(contact_id: int):
     c = _visible_contact(contact_id)

@@ -7,7 +7,7 @@ analysts get 403 (they work on pseudonymised exports).
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.access import get_visible_or_404
 from crm.errors import ConflictError
@@ -45,7 +45,7 @@ def list_groups(args, pagination_parameters):
     return rows
 
 
-@blp.route("/<int:group_id>")
+@blp.route("/<id:group_id>")
 @blp.response(200, GroupSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(403, response="FORBIDDEN")
@@ -64,7 +64,7 @@ def create_group(data):
     return services.group_row(services.create_group(user, data))
 
 
-@blp.route("/<int:group_id>", methods=["PATCH", "PUT"])
+@blp.route("/<id:group_id>", methods=["PATCH", "PUT"])
 @blp.arguments(GroupUpdateSchema)
 @blp.response(200, GroupSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -84,7 +84,7 @@ def update_group(data, group_id: int):
     return services.group_row(group)
 
 
-@blp.route("/<int:group_id>", methods=["DELETE"])
+@blp.route("/<id:group_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(403, response="FORBIDDEN")

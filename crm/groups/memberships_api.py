@@ -11,7 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.api.common import paginate
 from crm.errors import ConflictError, ValidationError
@@ -70,7 +70,7 @@ def list_memberships(args, pagination_parameters):
     return _out(user, paginate(q, pagination_parameters))
 
 
-@blp.route("/<int:membership_id>")
+@blp.route("/<id:membership_id>")
 @blp.response(200, MembershipSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_membership(membership_id: int):
@@ -93,7 +93,7 @@ def create_membership(data):
     return _out(user, [m])[0]
 
 
-@blp.route("/<int:membership_id>", methods=["PATCH", "PUT"])
+@blp.route("/<id:membership_id>", methods=["PATCH", "PUT"])
 @blp.arguments(MembershipUpdateSchema)
 @blp.response(200, MembershipSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -112,7 +112,7 @@ def update_membership(data, membership_id: int):
     return _out(user, [m])[0]
 
 
-@blp.route("/<int:membership_id>", methods=["DELETE"])
+@blp.route("/<id:membership_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(403, response="FORBIDDEN")

@@ -10,7 +10,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.api.common import paginate
 from crm.errors import ConflictError, ValidationError
@@ -56,7 +56,7 @@ def list_relations(args, pagination_parameters):
     return paginate(q, pagination_parameters)
 
 
-@blp.route("/<int:relation_id>")
+@blp.route("/<id:relation_id>")
 @blp.response(200, RelationSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 def get_relation(relation_id: int):
@@ -79,7 +79,7 @@ def create_relation(data):
     return services.declare_relation(user, a, b, data["type"], data["issue"], data["starts_on"])
 
 
-@blp.route("/<int:relation_id>", methods=["PATCH", "PUT"])
+@blp.route("/<id:relation_id>", methods=["PATCH", "PUT"])
 @blp.arguments(RelationUpdateSchema)
 @blp.response(200, RelationSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -96,7 +96,7 @@ def update_relation(data, relation_id: int):
         raise _conflict_with_current(rel, e) from None
 
 
-@blp.route("/<int:relation_id>/end", methods=["POST"])
+@blp.route("/<id:relation_id>/end", methods=["POST"])
 @blp.arguments(RelationEndSchema)
 @blp.response(200, RelationSchema)
 @blp.alt_response(404, response="NOT_FOUND")
@@ -112,7 +112,7 @@ def end_relation(data, relation_id: int):
         raise _conflict_with_current(rel, e) from None
 
 
-@blp.route("/<int:relation_id>", methods=["DELETE"])
+@blp.route("/<id:relation_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(403, response="FORBIDDEN")

@@ -104,7 +104,7 @@ def _render_show(group: CommunityGroup, *, relation_form=None, member_form=None,
     return render_template("groups/show.html", **ctx), status
 
 
-@bp.route("/<int:group_id>")
+@bp.route("/<id:group_id>")
 @roles_required(*services.READER_ROLES)
 def show(group_id: int):
     return _render_show(get_visible_or_404(CommunityGroup, group_id, current_actor()))
@@ -137,7 +137,7 @@ def _fill_group(form: GroupForm, group: CommunityGroup) -> None:
     form.fill_from(services.group_snapshot(group))
 
 
-@bp.route("/<int:group_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:group_id>/edit", methods=["GET", "POST"])
 @roles_required(*services.EDITOR_ROLES)
 def edit(group_id: int):
     def load():
@@ -165,7 +165,7 @@ def _relation_of(group: CommunityGroup, relation_id: int) -> GroupRelation:
     return rel
 
 
-@bp.route("/<int:group_id>/relations", methods=["POST"])
+@bp.route("/<id:group_id>/relations", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def declare_relation(group_id: int):
     group = get_visible_or_404(CommunityGroup, group_id, current_actor())
@@ -198,7 +198,7 @@ def _relation_values(form) -> dict:
             "starts_on": form.starts_on.data, "ends_on": form.ends_on.data}
 
 
-@bp.route("/<int:group_id>/relations/<int:relation_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:group_id>/relations/<id:relation_id>/edit", methods=["GET", "POST"])
 @roles_required(*services.EDITOR_ROLES)
 def edit_relation(group_id: int, relation_id: int):
     group, rel = _load_relation(group_id, relation_id)
@@ -232,7 +232,7 @@ def _end_conflict(e: Exception, load, snapshot, labels: dict, ends_on, form, ren
     return render(group, obj, form, conflict=conflict, status=409)
 
 
-@bp.route("/<int:group_id>/relations/<int:relation_id>/end", methods=["POST"])
+@bp.route("/<id:group_id>/relations/<id:relation_id>/end", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def end_relation(group_id: int, relation_id: int):
     group = get_visible_or_404(CommunityGroup, group_id, current_actor())
@@ -275,7 +275,7 @@ def _member_name(m: Membership) -> str:
     return services.MemberRow(m, m.stakeholder_id in visible).display_name
 
 
-@bp.route("/<int:group_id>/memberships", methods=["POST"])
+@bp.route("/<id:group_id>/memberships", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def add_member(group_id: int):
     group = get_visible_or_404(CommunityGroup, group_id, current_actor())
@@ -302,7 +302,7 @@ def _load_membership(group_id: int, membership_id: int) -> tuple[CommunityGroup,
     return group, _membership_of(group, membership_id)
 
 
-@bp.route("/<int:group_id>/memberships/<int:membership_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:group_id>/memberships/<id:membership_id>/edit", methods=["GET", "POST"])
 @roles_required(*services.EDITOR_ROLES)
 def edit_member(group_id: int, membership_id: int):
     group, m = _load_membership(group_id, membership_id)
@@ -324,7 +324,7 @@ def edit_member(group_id: int, membership_id: int):
         done=done)
 
 
-@bp.route("/<int:group_id>/memberships/<int:membership_id>/end", methods=["POST"])
+@bp.route("/<id:group_id>/memberships/<id:membership_id>/end", methods=["POST"])
 @roles_required(*services.EDITOR_ROLES)
 def end_member(group_id: int, membership_id: int):
     group = get_visible_or_404(CommunityGroup, group_id, current_actor())

@@ -62,7 +62,7 @@ def review():
     return _review_page()
 
 
-@bp.route("/stakeholders/<int:stakeholder_id>/keep", methods=["POST"])
+@bp.route("/stakeholders/<id:stakeholder_id>/keep", methods=["POST"])
 @roles_required(*REVIEW_ROLES)
 def keep(stakeholder_id: int):
     me = current_actor()
@@ -82,7 +82,7 @@ def keep(stakeholder_id: int):
     return _review_page({s.id: ("keep", form, _errors(form))}, 422)
 
 
-@bp.route("/stakeholders/<int:stakeholder_id>/erase", methods=["GET", "POST"])
+@bp.route("/stakeholders/<id:stakeholder_id>/erase", methods=["GET", "POST"])
 @roles_required(*REVIEW_ROLES)
 def erase(stakeholder_id: int):
     me = current_actor()
@@ -117,7 +117,7 @@ def erase(stakeholder_id: int):
 
 # ---- subject access export ------------------------------------------------------------------
 
-@bp.route("/stakeholders/<int:stakeholder_id>/export.json")
+@bp.route("/stakeholders/<id:stakeholder_id>/export.json")
 @roles_required(*REVIEW_ROLES)
 def export_json(stakeholder_id: int):
     s = get_visible_or_404(Stakeholder, stakeholder_id, current_actor())
@@ -128,7 +128,7 @@ def export_json(stakeholder_id: int):
                              "Cache-Control": "no-store"})
 
 
-@bp.route("/stakeholders/<int:stakeholder_id>/export.html")
+@bp.route("/stakeholders/<id:stakeholder_id>/export.html")
 @roles_required(*REVIEW_ROLES)
 def export_html(stakeholder_id: int):
     s = get_visible_or_404(Stakeholder, stakeholder_id, current_actor())
@@ -149,7 +149,7 @@ def _consent_snapshot(s: Stakeholder) -> dict:
             "purpose": s.consent_purpose, "category": s.data_subject_category}
 
 
-@bp.route("/stakeholders/<int:stakeholder_id>/consent", methods=["GET", "POST"])
+@bp.route("/stakeholders/<id:stakeholder_id>/consent", methods=["GET", "POST"])
 @roles_required(*CONSENT_ROLES)
 def consent(stakeholder_id: int):
     me = current_actor()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.access import get_visible_or_404, require_role, stakeholder_scope
 from crm.api.common import check_version, paginate
@@ -66,7 +66,7 @@ def create_stakeholder(data):
                                        role=role, ip=client_ip())
 
 
-@blp.route("/<int:stakeholder_id>")
+@blp.route("/<id:stakeholder_id>")
 @blp.response(200, StakeholderSchema)
 @blp.alt_response(404, description="Unknown, or not yours to see")
 def get_stakeholder(stakeholder_id: int):
@@ -76,7 +76,7 @@ def get_stakeholder(stakeholder_id: int):
     return services.read_stakeholder(user, s, ip=client_ip())
 
 
-@blp.route("/<int:stakeholder_id>", methods=["PATCH"])
+@blp.route("/<id:stakeholder_id>", methods=["PATCH"])
 @blp.arguments(StakeholderUpdateSchema)
 @blp.response(200, StakeholderSchema)
 @blp.alt_response(409, description="Someone else saved first; `current` holds their version")
@@ -90,7 +90,7 @@ def update_stakeholder(data, stakeholder_id: int):
     return services.update_stakeholder(user, s, data, version_id=version, ip=client_ip())
 
 
-@blp.route("/<int:stakeholder_id>", methods=["DELETE"])
+@blp.route("/<id:stakeholder_id>", methods=["DELETE"])
 @blp.response(204)
 def delete_stakeholder(stakeholder_id: int):
     """Erase a person (administrators): personal fields and memberships are blanked, the row
@@ -99,7 +99,7 @@ def delete_stakeholder(stakeholder_id: int):
     services.erase_stakeholder(user, _visible(stakeholder_id, user), ip=client_ip())
 
 
-@blp.route("/<int:stakeholder_id>/merge", methods=["POST"])
+@blp.route("/<id:stakeholder_id>/merge", methods=["POST"])
 @blp.arguments(MergeSchema)
 @blp.response(200, MergeResultSchema)
 def merge_stakeholder(data, stakeholder_id: int):

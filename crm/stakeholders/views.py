@@ -121,7 +121,7 @@ def new():
 # ---- read -------------------------------------------------------------------------------------
 
 
-@bp.route("/<int:stakeholder_id>")
+@bp.route("/<id:stakeholder_id>")
 @roles_required(*services.EDIT_ROLES)
 def detail(stakeholder_id: int):
     actor = current_actor()
@@ -154,7 +154,7 @@ def detail(stakeholder_id: int):
 # ---- edit -------------------------------------------------------------------------------------
 
 
-@bp.route("/<int:stakeholder_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:stakeholder_id>/edit", methods=["GET", "POST"])
 @roles_required(*services.EDIT_ROLES)
 def edit(stakeholder_id: int):
     actor = current_actor()
@@ -186,7 +186,7 @@ def _updated(s: Stakeholder):
 # ---- merge ------------------------------------------------------------------------------------
 
 
-@bp.route("/<int:stakeholder_id>/merge", methods=["POST"])
+@bp.route("/<id:stakeholder_id>/merge", methods=["POST"])
 @roles_required(*services.MERGE_ROLES)
 def merge(stakeholder_id: int):
     actor = current_actor()

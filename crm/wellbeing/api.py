@@ -3,7 +3,7 @@
 Every lookup is by author, so another officer's check-in is a 404 for everyone.
 """
 
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.access import require_role
 from crm.api.common import paginate
@@ -37,7 +37,7 @@ def create_checkin(data):
     return services.create_checkin(current_actor(), **data)
 
 
-@blp.route("/<int:checkin_id>")
+@blp.route("/<id:checkin_id>")
 @blp.response(200, CheckinSchema)
 @blp.alt_response(404, description="Not one of the caller's check-ins")
 def get_checkin(checkin_id: int):
@@ -45,7 +45,7 @@ def get_checkin(checkin_id: int):
     return services.get_own_checkin_or_404(current_actor(), checkin_id)
 
 
-@blp.route("/<int:checkin_id>", methods=["DELETE"])
+@blp.route("/<id:checkin_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(404, description="Not one of the caller's check-ins")
 def delete_checkin(checkin_id: int):

@@ -52,14 +52,14 @@ def index():
     return render_template("wellbeing/index.html", form=form, checkins=checkins), status
 
 
-@bp.route("/<int:checkin_id>")
+@bp.route("/<id:checkin_id>")
 @roles_required(*services.AUTHOR_ROLES, *services.AGGREGATE_ROLES)
 def show(checkin_id: int):
     checkin = services.get_own_checkin_or_404(current_actor(), checkin_id)
     return render_template("wellbeing/show.html", c=checkin)
 
 
-@bp.route("/<int:checkin_id>/delete", methods=["POST"])
+@bp.route("/<id:checkin_id>/delete", methods=["POST"])
 @roles_required(*services.AUTHOR_ROLES, *services.AGGREGATE_ROLES)
 def delete(checkin_id: int):
     me = current_actor()
