@@ -91,7 +91,7 @@ def _routes(app):
 def _url(rule, values) -> str:
     path = rule.rule
     for arg in rule.arguments:
-        path = path.replace(f"<int:{arg}>", str(values[arg])).replace(f"<{arg}>", str(values[arg]))
+        path = path.replace(f"<id:{arg}>", str(values[arg])).replace(f"<{arg}>", str(values[arg]))
         path = path.replace(f"<path:{arg}>", str(values[arg]))
     return path
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, g
 from flask_login import current_user
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.access import get_visible_or_404
 from crm.api.common import paginate
@@ -116,7 +116,7 @@ def figures(args):
     return unit_figures(svc.cases_for_figures(_user(), args.get("member")), now=utcnow())
 
 
-@blp.route("/<int:case_id>")
+@blp.route("/<id:case_id>")
 @blp.response(200, CaseDetailSchema)
 @_alt(404)
 def get_case(case_id: int):
@@ -124,7 +124,7 @@ def get_case(case_id: int):
     return _detail(_case(case_id))
 
 
-@blp.route("/<int:case_id>", methods=["PATCH"])
+@blp.route("/<id:case_id>", methods=["PATCH"])
 @blp.arguments(CaseUpdateSchema)
 @blp.response(200, CaseDetailSchema)
 @_alt(404, 409, 422)
@@ -136,7 +136,7 @@ def update_case(args, case_id: int):
     return _detail(case)
 
 
-@blp.route("/<int:case_id>/transitions", methods=["POST"])
+@blp.route("/<id:case_id>/transitions", methods=["POST"])
 @blp.arguments(TransitionSchema)
 @blp.response(200, CaseDetailSchema)
 @_alt(404, 409, 422)
@@ -148,7 +148,7 @@ def transition(args, case_id: int):
     return _detail(case)
 
 
-@blp.route("/<int:case_id>/participants", methods=["POST"])
+@blp.route("/<id:case_id>/participants", methods=["POST"])
 @blp.arguments(ParticipantSchema)
 @blp.response(201, ParticipantSchema)
 @_alt(404, 422)
@@ -159,7 +159,7 @@ def add_participant(args, case_id: int):
     return p
 
 
-@blp.route("/<int:case_id>/participants/<int:participant_id>", methods=["DELETE"])
+@blp.route("/<id:case_id>/participants/<id:participant_id>", methods=["DELETE"])
 @blp.response(204)
 @_alt(404)
 def remove_participant(case_id: int, participant_id: int):
@@ -167,7 +167,7 @@ def remove_participant(case_id: int, participant_id: int):
     svc.remove_participant(_user(), case, _part(CaseParticipant, participant_id, case))
 
 
-@blp.route("/<int:case_id>/contacts", methods=["POST"])
+@blp.route("/<id:case_id>/contacts", methods=["POST"])
 @blp.arguments(ContactLinkSchema)
 @blp.response(201, ContactLinkSchema)
 @_alt(404, 422)
@@ -177,7 +177,7 @@ def link_contact(args, case_id: int):
     return {"contact_id": contact.id}
 
 
-@blp.route("/<int:case_id>/contacts/<int:contact_id>", methods=["DELETE"])
+@blp.route("/<id:case_id>/contacts/<id:contact_id>", methods=["DELETE"])
 @blp.response(204)
 @_alt(404, 422)
 def unlink_contact(case_id: int, contact_id: int):
@@ -190,7 +190,7 @@ def _idea_out(idea: CaseIdea) -> CaseIdea:
     return idea
 
 
-@blp.route("/<int:case_id>/ideas", methods=["POST"])
+@blp.route("/<id:case_id>/ideas", methods=["POST"])
 @blp.arguments(IdeaSchema)
 @blp.response(201, IdeaSchema)
 @_alt(404, 422)
@@ -199,7 +199,7 @@ def add_idea(args, case_id: int):
     return _idea_out(svc.add_idea(_user(), _case(case_id), **args))
 
 
-@blp.route("/<int:case_id>/ideas/<int:idea_id>", methods=["PATCH"])
+@blp.route("/<id:case_id>/ideas/<id:idea_id>", methods=["PATCH"])
 @blp.arguments(IdeaUpdateSchema)
 @blp.response(200, IdeaSchema)
 @_alt(404, 409, 422)
@@ -216,7 +216,7 @@ def _action_out(a: CaseAction) -> CaseAction:
     return a
 
 
-@blp.route("/<int:case_id>/actions", methods=["POST"])
+@blp.route("/<id:case_id>/actions", methods=["POST"])
 @blp.arguments(ActionSchema)
 @blp.response(201, ActionSchema)
 @_alt(404, 422)
@@ -225,7 +225,7 @@ def add_action(args, case_id: int):
     return _action_out(svc.add_action(_user(), _case(case_id), **args))
 
 
-@blp.route("/<int:case_id>/actions/<int:action_id>", methods=["PATCH"])
+@blp.route("/<id:case_id>/actions/<id:action_id>", methods=["PATCH"])
 @blp.arguments(ActionUpdateSchema)
 @blp.response(200, ActionSchema)
 @_alt(404, 409, 422)
@@ -236,7 +236,7 @@ def update_action(args, case_id: int, action_id: int):
     return _action_out(svc.update_action(_user(), action, args, version_id=version))
 
 
-@blp.route("/<int:case_id>/measures", methods=["POST"])
+@blp.route("/<id:case_id>/measures", methods=["POST"])
 @blp.arguments(MeasureSchema)
 @blp.response(201, MeasureSchema)
 @_alt(404, 422)
@@ -244,7 +244,7 @@ def add_measure(args, case_id: int):
     return svc.add_measure(_user(), _case(case_id), **args)
 
 
-@blp.route("/<int:case_id>/measures/<int:measure_id>/values", methods=["POST"])
+@blp.route("/<id:case_id>/measures/<id:measure_id>/values", methods=["POST"])
 @blp.arguments(MeasureValueSchema)
 @blp.response(201, MeasureValueSchema)
 @_alt(404, 422)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort
 from flask_login import current_user
-from flask_smorest import Blueprint
+from crm.api.common import Blueprint
 
 from crm.audit.services import record_event
 from crm.extensions import db

@@ -53,7 +53,7 @@ def index():
                            errors=errors, form=form), status
 
 
-@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/<id:user_id>", methods=["GET", "POST"])
 def edit(user_id: int):
     user = db.get_or_404(User, user_id)
     errors, status = {}, 200
