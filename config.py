@@ -49,6 +49,11 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+    # Background queue of the network analytics (crm/network/jobs.py): "redis", "sqlite" or
+    # "immediate"; unset means redis when REDIS_URL is set, else a SQLite file under instance/
+    # with a worker thread inside the app process.
+    ANALYTICS_QUEUE: str | None = os.environ.get("CRM_ANALYTICS_QUEUE") or None
+    ANALYTICS_WORKER_THREAD = os.environ.get("CRM_ANALYTICS_WORKER_THREAD", "1") != "0"
     INSTANCE_DIR = INSTANCE_DIR
     MIGRATIONS_DIR = str(BASE_DIR / "migrations")
 
@@ -114,3 +119,4 @@ class TestingConfig(Config):
     TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
+    ANALYTICS_QUEUE = "immediate"  # background analytics jobs run inline

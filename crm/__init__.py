@@ -19,6 +19,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from crm.extensions import configure_extensions
 
     configure_extensions(app)
+    from crm.network import jobs
+    jobs.init_app(app)  # the background queue of the network analytics
     web.register_request_hooks(app)
     web.register_blueprints(app)
     web.register_error_handlers(app)

@@ -70,6 +70,22 @@ def group_scope(user: User) -> sa.ColumnElement[bool]:
     return sa.true() if ids is None else CommunityGroup.id.in_(ids)
 
 
+def area_beat_ids_select(user: User) -> sa.Select | None:
+    """Beats the user may put a record such as a case on; None means every beat (admin).
+
+    Their own beats (a supervisor: the district's), and for the unit also the beats of the
+    groups they may see: never a beat that would carry their records past their scope.
+    """
+    if user.role == "admin":
+        return None
+    if user.role in ("officer", "supervisor"):
+        return beat_ids_select(user)
+    if user.role == "unit":
+        return sa.union(beat_ids_select(user), sa.select(group_beats.c.beat_id).where(
+            group_beats.c.group_id.in_(group_ids_select(user))))
+    return sa.select(Beat.id).where(NOTHING)
+
+
 def stakeholder_scope(user: User) -> sa.ColumnElement[bool]:
     """Whose personal fields the user may see (members of visible groups, or people they met)."""
     if user.role == "admin":
@@ -91,6 +107,15 @@ def stakeholder_scope(user: User) -> sa.ColumnElement[bool]:
             CaseParticipant.stakeholder_id.is_not(None)))
         return sa.or_(via_groups, in_cases)
     return via_groups
+
+
+def visible_stakeholder_ids(user: User, ids) -> set[int]:
+    """Which of `ids` the user may see by name (falsy ids are ignored)."""
+    ids = {i for i in ids if i}
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(Stakeholder.id).where(
+        Stakeholder.id.in_(ids), stakeholder_scope(user))))
 
 
 def contact_scope(user: User) -> sa.ColumnElement[bool]:

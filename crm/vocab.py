@@ -5,6 +5,9 @@ The analytics layer has its own copy of the orderings it needs (it imports nothi
 """
 
 ROLES = ("officer", "unit", "supervisor", "admin", "analyst")
+# Staff who work with records (groups, people, contacts, cases): every role but the analyst,
+# who only ever sees pseudonymised aggregates.
+STAFF_ROLES = ("officer", "unit", "supervisor", "admin")
 GROUP_KINDS = ("geographic", "demographic", "cultural", "faith", "business", "tenants",
                "youth", "advocacy", "agency", "informal", "other")
 STANCES = ("receptive", "neutral", "wary", "hostile", "unknown")

@@ -184,3 +184,62 @@ def test_each_role_reaches_its_own_world(app, worlds, auth, client):
     assert client.get(f"/contacts/{w1['contact'].id}").status_code == 200
     assert client.get(f"/cases/{w1['case'].id}").status_code == 200
     assert client.get(f"/wellbeing/{w1['checkin'].id}").status_code == 200
+
+
+# ---- analytics scope (issue 11, items 3 and 4) ------------------------------------------
+
+ANALYST_MARKERS = ("officer1", "officer2", "Person 1", "Zed Hidden", "555-0299")
+
+
+def test_analysts_see_no_officer_or_community_member_anywhere(app, worlds, auth, client):
+    """Every page, API answer and export an analyst can open, with world 1's ids and with
+    query strings that would reach people, names no officer and no community member."""
+    for w in worlds:  # officers with names worth hiding
+        w["officer"].display_name = w["officer"].username
+    db.session.commit()
+    auth.login("analyst1")
+    values = _values(worlds[0])
+    leaks, opened = [], 0
+    for rule, method in _routes(app):
+        if method != "GET":
+            continue
+        for query in ("", "?days=90", f"?group={worlds[0]['group'].id}", "?q=Zed", "?table=officers"):
+            r = client.get(_url(rule, values) + query)
+            if r.status_code == 200:
+                opened += 1
+            body = r.get_data(as_text=True)
+            found = [m for m in ANALYST_MARKERS if m in body]
+            if found:
+                leaks.append(f"GET {rule.rule}{query} -> {r.status_code}: {found}")
+    assert opened > 10, "the analyst must reach some pages for the walk to mean anything"
+    assert not leaks, "analysts saw names:\n" + "\n".join(leaks)
+
+
+def test_an_officer_reads_hard_to_engage_only_for_their_own_beats(app, worlds, auth, client):
+    auth.login("officer1")
+    own = client.get("/api/v1/analytics/hard-to-engage").get_json()
+    names = {f["group"]["name"] for f in own["groups"]}
+    assert names and all(n.startswith("World 1") for n in names)
+    assert client.get("/api/v1/analytics/hard-to-engage?district=02").status_code == 404
+    assert client.get("/api/v1/analytics/hard-to-engage?beat=0211").status_code == 404
+    # Hidden and unknown answer alike.
+    assert client.get("/api/v1/analytics/hard-to-engage?beat=0211").get_json()["message"] == \
+        client.get("/api/v1/analytics/hard-to-engage?beat=0111&beat=0211").get_json()["message"]
+
+
+@pytest.mark.parametrize("username", ["officer1", "sarge1"])
+def test_introductions_only_to_groups_in_scope(app, worlds, auth, client, username):
+    auth.login(username)
+    mine, theirs = worlds[0]["group"].id, worlds[1]["group"].id
+    assert client.get(f"/api/v1/analytics/introductions?group={mine}").status_code == 200
+    hidden = client.get(f"/api/v1/analytics/introductions?group={theirs}")
+    unknown = client.get("/api/v1/analytics/introductions?group=987654321")
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.get_json()["message"].replace(str(theirs), "N") == \
+        unknown.get_json()["message"].replace("987654321", "N")
+
+
+def test_the_units_relations_export_holds_only_relations_it_may_see(app, worlds, auth, client):
+    auth.login("unit1")
+    r = client.get("/data/export/relations")
+    assert r.status_code == 200 and "World 2" not in r.get_data(as_text=True)

@@ -12,20 +12,8 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditEvent, GroupRelation, User
-from crm.network import services, svg, views
+from crm.network import svg, views
 from crm.vocab import ROLES
-
-
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    """Each test builds its own small world; cached documents of an earlier one must not leak."""
-    services.cache.clear()
-    views._beat_map.cache_clear()
-    views._network_picture.cache_clear()
-    views._intro_inputs.cache_clear()
-    views._introductions_for.cache_clear()
-    yield
-    services.cache.clear()
 
 
 def _ago(days):

@@ -12,6 +12,8 @@ from crm.network.services import NAMES, compute
 
 
 def register(group) -> None:
+    register_worker(group)
+
     @group.command("analytics")
     @click.argument("name", type=click.Choice(NAMES))
     @click.option("--json", "as_json", is_flag=True, help="Print the JSON document.")
@@ -51,6 +53,28 @@ def register(group) -> None:
                     click.echo(f"  {json.dumps(item, sort_keys=True)[:160]}")
             else:
                 click.echo(f"{key}: {value}")
+
+
+def register_worker(group) -> None:
+    @group.command("worker")
+    @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+                  help="Worker threads in this process.")
+    def worker_cmd(workers):
+        """Run background analytics jobs until stopped (Ctrl-C / SIGTERM finishes the current job).
+
+        Start as many as you like, on any machine that reaches the same database and REDIS_URL.
+        """
+        from flask import current_app
+
+        from crm.network import jobs
+
+        try:
+            consumer = jobs.consumer(current_app._get_current_object(), workers)
+        except RuntimeError as e:
+            raise click.ClickException(str(e)) from e
+        click.echo(f"analytics worker: {workers} thread(s) on the "
+                   f"{current_app.extensions['crm_queue']['mode']} queue")
+        consumer.run()
 
 
 def register_outcomes(group) -> None:

@@ -19,7 +19,30 @@ class AnalyticsQuerySchema(ma.Schema):
 
 
 class StakeholderRef(ma.Schema):
-    id = f.Int(required=True)
+    id = f.Int(allow_none=True, metadata={"description": "null for analysts"})
+    pseudonym = f.Str(metadata={"description": "analysts only: valid within this answer"})
+
+
+class OfficerRef(ma.Schema):
+    id = f.Int(allow_none=True, metadata={"description": "null for analysts"})
+    name = f.Str(allow_none=True)
+    pseudonym = f.Str(metadata={"description": "analysts only: valid within this answer"})
+
+
+class ComputedSchema(ma.Schema):
+    """When a background result was computed and from which data."""
+
+    at = f.Str(allow_none=True, metadata={"description": "UTC time of the computation"})
+    data_versions = f.Dict(allow_none=True, metadata={"description": "input versions it used"})
+    current_versions = f.Dict(metadata={"description": "input versions now"})
+    status = f.Str(metadata={"description": "fresh, refreshing (a newer one is on its way) "
+                                            "or computing (none yet)"})
+
+
+class ComputingSchema(ma.Schema):
+    status = f.Str()
+    message = f.Str()
+    computed = f.Nested(ComputedSchema)
 
 
 class OverlapPairSchema(ma.Schema):
@@ -30,6 +53,7 @@ class OverlapPairSchema(ma.Schema):
 
 
 class OverlapSchema(ma.Schema):
+    computed = f.Nested(ComputedSchema)
     pair_count = f.Int()
     pairs = f.List(f.Nested(OverlapPairSchema))
 
@@ -52,6 +76,7 @@ class MediatorSchema(ma.Schema):
 
 
 class FactionsSchema(ma.Schema):
+    computed = f.Nested(ComputedSchema)
     factions = f.List(f.Nested(FactionSchema))
     frustrated = f.List(f.Nested(FrustratedSchema))
     frustration = f.Int()
@@ -62,7 +87,7 @@ class FactionsSchema(ma.Schema):
 
 class BrokerSchema(ma.Schema):
     kind = f.Str()
-    id = f.Int()
+    id = f.Int(allow_none=True)
     name = f.Str(allow_none=True)
     betweenness = f.Float()
     is_articulation_point = f.Bool()
@@ -72,6 +97,7 @@ class BrokerSchema(ma.Schema):
 
 
 class BrokersSchema(ma.Schema):
+    computed = f.Nested(ComputedSchema)
     brokers = f.List(f.Nested(BrokerSchema))
     exact = f.Bool()
     sources = f.Int(allow_none=True)
@@ -113,7 +139,7 @@ class BeatCoverageSchema(ma.Schema):
 
 
 class OfficerCoverageSchema(ma.Schema):
-    officer = f.Nested(Ref)
+    officer = f.Nested(OfficerRef)
     contacts = f.Int()
     groups_reached = f.Int()
     proactive_share = f.Float(allow_none=True)
@@ -145,5 +171,6 @@ class ChainSchema(ma.Schema):
 
 
 class IntroductionsSchema(ma.Schema):
+    computed = f.Nested(ComputedSchema)
     target = f.Nested(Ref)
     chains = f.List(f.Nested(ChainSchema))

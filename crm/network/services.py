@@ -10,16 +10,20 @@ committed ORM change bumps (see `bump_after_commit`); bulk writers that bypass t
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 import analytics
 from crm.extensions import db
@@ -32,12 +36,28 @@ NAMES = ("overlap", "factions", "brokers", "introductions", "hard-to-engage", "c
 ENGAGING = ("proactive", "requested")
 STRONG_STAGES = ("working_relationship", "collaborating_partner")
 
-# Which change counters each analytic depends on.
+# Answered from the engagement facts (crm.facts) on every request, never cached, so they need
+# no change counter: a contact shows up in them on the next page load.
+LIVE = ("hard-to-engage", "coverage")
+# Which change counters each analytic depends on. 'network' and 'contacts' are the coarse
+# families (any change of groups, members, relations, stakeholders, beats / of contacts and
+# cases); the finer ones key the background results (crm.network.results), so that a contact
+# logged every few seconds does not throw away overlap, factions and brokers.
 DEPENDS = {
     "overlap": ("network",), "factions": ("network",), "brokers": ("network",),
     "introductions": ("network", "contacts"), "hard-to-engage": ("network", "contacts"),
-    "coverage": ("network", "contacts"),
+    "coverage": ("network", "contacts"), "network-layout": ("network",),
 }
+FINE_DEPENDS = {
+    "overlap": ("memberships", "groups"),
+    "factions": ("memberships", "relations", "groups"),
+    "brokers": ("memberships", "groups"),
+    # links: which officers have a working relationship with which stakeholders.
+    "introductions": ("memberships", "groups", "links"),
+    "network-layout": ("memberships", "relations", "groups"),
+}
+# A coarse bump (bulk writers, seeding) implies every finer family under it.
+_IMPLIES = {"network": ("memberships", "relations", "groups", "links"), "contacts": ("links",)}
 _NETWORK_MODELS = (CommunityGroup, Membership, GroupRelation, Stakeholder, Beat)
 _CONTACT_MODELS = (Contact, ContactGroup, ContactOfficer, ContactStakeholder, ProblemCase,
                    CaseParticipant, RelationshipStageChange)
@@ -45,26 +65,66 @@ _CONTACT_MODELS = (Contact, ContactGroup, ContactOfficer, ContactStakeholder, Pr
 
 # ---------------------------------------------------------------- change tracking
 
-def bump_versions(*names: str) -> None:
-    """Advance the named counters inside the current transaction."""
+def _with_implied(names) -> list[str]:
+    out = set(names)
     for name in names:
-        updated = db.session.execute(
-            sa.update(DataVersion).where(DataVersion.name == name)
-            .values(version=DataVersion.version + 1)).rowcount
-        if not updated:
-            db.session.add(DataVersion(name=name, version=1))
-            db.session.flush()
+        out.update(_IMPLIES.get(name, ()))
+    return sorted(out)
+
+
+def bump_versions(*names: str) -> None:
+    """Advance the named counters (and the finer ones they imply) inside the current transaction."""
+    db.session.flush()
+    _bump(db.session.connection(), _with_implied(names))
+
+
+def _changed(obj, *attrs: str) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs)
+
+
+def _fine_families(session, obj, is_new_or_deleted: bool) -> tuple[str, ...]:
+    """The finer families one flushed object touches (only what the network analytics read)."""
+    if isinstance(obj, Membership):
+        return ("memberships",)
+    if isinstance(obj, GroupRelation):
+        return ("relations",)
+    if isinstance(obj, Beat):
+        return ("groups",)
+    if isinstance(obj, CommunityGroup):
+        # A contact moves a group's stage; only names and beats reach the network documents.
+        return ("groups",) if is_new_or_deleted or _changed(obj, "name", "beats") else ()
+    if isinstance(obj, Stakeholder):
+        if obj in session.deleted:
+            return ("memberships", "links")
+        if obj in session.new:
+            return ()  # nobody's member yet: the memberships that follow bump on their own
+        out = ()
+        if _changed(obj, "erased_at", "merged_into_id"):
+            out += ("memberships", "links")
+        if _changed(obj, "stage"):
+            out += ("links",)
+        return out
+    if isinstance(obj, ContactStakeholder) and is_new_or_deleted:
+        # A new officer-stakeholder link matters only for stakeholders at a strong stage.
+        person = session.identity_map.get(identity_key(Stakeholder, obj.stakeholder_id))
+        return ("links",) if person is None or person.stage in STRONG_STAGES else ()
+    return ()
 
 
 @event.listens_for(Session, "after_flush")
 def note_changes(session, _flush_context):
     """Remember which input families this transaction touched; bumped once it commits."""
     touched = session.info.setdefault("crm_touched", set())
+    fresh = set(session.new) | set(session.deleted)
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, _NETWORK_MODELS):
             touched.add("network")
         elif isinstance(obj, _CONTACT_MODELS):
             touched.add("contacts")
+        else:
+            continue
+        touched.update(_fine_families(session, obj, obj in fresh))
 
 
 @event.listens_for(Session, "after_commit")
@@ -79,9 +139,17 @@ def bump_after_commit(session):
         return
     engine = session.get_bind()
     with engine.begin() as conn:
-        for name in sorted(touched):
-            if not conn.execute(sa.update(DataVersion).where(DataVersion.name == name)
-                                .values(version=DataVersion.version + 1)).rowcount:
+        _bump(conn, sorted(touched))
+
+
+def _bump(conn, names: list[str]) -> None:
+    """One UPDATE for all the counters; the missing ones (a fresh database) are created."""
+    updated = conn.execute(sa.update(DataVersion).where(DataVersion.name.in_(names))
+                           .values(version=DataVersion.version + 1)).rowcount
+    if updated < len(names):
+        have = set(conn.scalars(sa.select(DataVersion.name).where(DataVersion.name.in_(names))))
+        for name in names:
+            if name not in have:
                 conn.execute(sa.insert(DataVersion).values(name=name, version=1))
 
 
@@ -235,14 +303,22 @@ def load_engagement_inputs(as_of: datetime, days: int, beat_ids: list[int] | Non
     proactive or requested contact inside the window can never be flagged and are dropped
     there. Only the remaining candidates get their attributes, open cases and latest stage
     change, by id, so the extra work scales with the groups that need attention."""
+    from crm.facts.services import group_last_rows
+
     window_start = as_of - timedelta(days=days)
-    q = group_contact_facts_query(as_of)
-    if beat_ids is not None:
-        q = q.where(CommunityGroup.id.in_(sa.select(group_beats.c.group_id)
-                                          .where(group_beats.c.beat_id.in_(beat_ids))))
-    # ISO text compares like the datetime it holds, so engaged groups are skipped unparsed.
-    start_key = window_start.isoformat(sep=" ") if db.engine.dialect.name == "sqlite" else window_start
-    candidates = [row for row in _fetch_raw(q)
+    # The engagement facts (one row per group, kept current by every contact write) answer
+    # any moment after the latest contact; an earlier as_of is read from the records.
+    rows, start_key = group_last_rows(as_of, beat_ids), window_start
+    if rows is None:
+        q = group_contact_facts_query(as_of)
+        if beat_ids is not None:
+            q = q.where(CommunityGroup.id.in_(sa.select(group_beats.c.group_id)
+                                              .where(group_beats.c.beat_id.in_(beat_ids))))
+        rows = _fetch_raw(q)
+        # ISO text compares like the datetime it holds, so engaged groups are skipped unparsed.
+        if db.engine.dialect.name == "sqlite":
+            start_key = window_start.isoformat(sep=" ")
+    candidates = [row for row in rows
                   if not ((row[2] is not None and row[2] > start_key)
                           or (row[3] is not None and row[3] > start_key))]
     if not candidates:
@@ -391,9 +467,22 @@ def _hard_to_engage(p) -> dict:
 
 
 def _coverage(p) -> dict:
+    from crm.facts.coverage import coverage_from_totals
+    from crm.facts.services import coverage_totals
+
     groups = load_groups()
-    res = analytics.coverage(groups, load_officer_counts(p["as_of_dt"], p["days"]),
-                             as_of=p["as_of"], days=p["days"], officer_beats=load_officer_beats())
+    # Window sums from the engagement facts; a window they cannot answer (as_of before the
+    # latest contact) is counted from the records.
+    totals = coverage_totals(p["as_of_dt"], p["days"])
+    if totals is not None:
+        res = coverage_from_totals(
+            groups, totals.beats, totals.officers, totals.officer_groups, totals.reached,
+            totals.officer_seen_beats, as_of=p["as_of"], days=p["days"],
+            officer_beats=load_officer_beats())
+    else:
+        res = analytics.coverage(groups, load_officer_counts(p["as_of_dt"], p["days"]),
+                                 as_of=p["as_of"], days=p["days"],
+                                 officer_beats=load_officer_beats())
     beats = {b.id: b for b in db.session.scalars(sa.select(Beat))}
     users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
     wanted = set(p["beat_ids"]) if p["beat_ids"] is not None else None
@@ -419,18 +508,55 @@ def _coverage(p) -> dict:
             "officers": officers}
 
 
+INTRO_HOPS = 4  # officer -> stakeholder -> group -> stakeholder -> target (see _near)
+
+
+@dataclass(frozen=True)
+class _IntroInputs:
+    stakeholders: np.ndarray
+    groups: np.ndarray
+    links: tuple
+    users: dict
+    group_names: dict
+
+
+@lru_cache(maxsize=1)
+def _intro_inputs(versions: tuple, as_of: date) -> _IntroInputs:
+    """Memberships, officers' working relationships and names, loaded once per data version.
+
+    A worker that computes introductions for many target groups in a row (a my-beat page asks
+    for ten) loads these once; on the large demo a load takes seconds, a target a fraction.
+    """
+    s, g = load_membership_arrays(as_of)
+    links = tuple(load_officer_links(datetime.combine(as_of, datetime.max.time())))
+    users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+    return _IntroInputs(s, g, links, users, load_group_names())
+
+
+def _near(s: np.ndarray, g: np.ndarray, target: int) -> np.ndarray:
+    """The memberships a chain of at most 4 hops to `target` can use, as (stakeholder, group) rows.
+
+    Such a chain is officer -> stakeholder -> group -> member of the target -> target, so
+    only memberships in the target or in another group of one of its members matter.
+    Cutting the graph down first gives the same chains (and the same tie-breaks) as the
+    whole graph, at a fraction of the cost of indexing 300,000 memberships per target.
+    """
+    groups = np.unique(g[np.isin(s, s[g == target])])
+    keep = np.isin(g, groups)
+    return np.column_stack((s[keep], g[keep]))
+
+
 def _introductions(p) -> dict:
     gid = p["group_id"]
     if gid is None:
         raise ValueError("introductions needs a target group (--group ID / ?group=ID)")
-    names = load_group_names()
+    inp = _intro_inputs(current_versions(FINE_DEPENDS["introductions"]), p["as_of"])
+    names, users = inp.group_names, inp.users
     if gid not in names:
         raise LookupError(f"no group {gid}")
-    s, g = load_membership_arrays()
-    chains = analytics.introductions(gid, zip(s.tolist(), g.tolist(), strict=True),
-                                     load_officer_links(p["as_of_dt"]),
-                                     officer_id=p["officer_id"], limit=p["limit"] or 10)
-    users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+    chains = analytics.introductions(gid, _near(inp.stakeholders, inp.groups, gid), inp.links,
+                                     officer_id=p["officer_id"], max_hops=INTRO_HOPS,
+                                     limit=p["limit"] or 10)
 
     def step(kind, ident):
         if kind == "group":
@@ -445,16 +571,43 @@ def _introductions(p) -> dict:
          "last_contact_at": c.last_contact_at.isoformat()} for c in chains]}
 
 
+def _network_layout(p) -> dict:
+    """Positions of the groups of some beats for the network page (the spring layout is the cost)."""
+    from crm.network import svg
+
+    q = sa.select(CommunityGroup.id, CommunityGroup.name, CommunityGroup.stance)
+    if p["beat_ids"] is not None:
+        q = q.where(CommunityGroup.id.in_(sa.select(group_beats.c.group_id)
+                                          .where(group_beats.c.beat_id.in_(p["beat_ids"]))))
+    groups = {gid: (name, stance) for gid, name, stance in db.session.execute(q)}
+    s, g = load_membership_arrays()
+    keep = np.isin(g, np.fromiter(groups, dtype=np.int64, count=len(groups)))
+    res = analytics.overlap(s[keep], g[keep], min_shared=p["min_shared"])
+    members = dict.fromkeys(groups, 0)
+    members.update(zip(res.group_ids.tolist(), res.group_sizes.tolist(), strict=True))
+    overlaps = zip(res.group_a.tolist(), res.group_b.tolist(), res.shared.tolist(), strict=True)
+    relations = [(r.group_a, r.group_b, r.type) for r in load_relations()
+                 if r.group_a in groups and r.group_b in groups]
+    drawing = svg.draw_network(members, overlaps, relations, seed=0)
+    return {"drawing": dataclasses.asdict(drawing),
+            "groups": [{"id": gid, "name": n, "stance": st} for gid, (n, st) in groups.items()],
+            "relations": len(relations)}
+
+
 _COMPUTE = {"overlap": _overlap, "factions": _factions, "brokers": _brokers,
             "introductions": _introductions, "hard-to-engage": _hard_to_engage,
-            "coverage": _coverage}
+            "coverage": _coverage, "network-layout": _network_layout}
 
 
 def compute(name: str, *, as_of: date | None = None, days: int = 90,
             beat_ids: list[int] | None = None, group_id: int | None = None,
-            officer_id: int | None = None, limit: int | None = None,
+            officer_id: int | None = None, limit: int | None = None, min_shared: int = 2,
             use_cache: bool = True) -> dict:
-    """The JSON document of analytic `name`; identical for the CLI, the API and the pages."""
+    """The JSON document of analytic `name`; identical for the CLI, the API and the pages.
+
+    Computes in the caller. Web requests read the network analytics through
+    `crm.network.results.latest` instead, which never waits for a computation.
+    """
     if name not in _COMPUTE:
         raise ValueError(f"unknown analytic {name!r}; choose from {', '.join(NAMES)}")
     if days < 1 or days > 3650:
@@ -462,10 +615,13 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
     as_of = as_of or _today()
     params = {"as_of": as_of, "as_of_dt": datetime.combine(as_of, datetime.max.time()),
               "days": days, "beat_ids": sorted(beat_ids) if beat_ids is not None else None,
-              "group_id": group_id, "officer_id": officer_id, "limit": limit}
+              "group_id": group_id, "officer_id": officer_id, "limit": limit,
+              "min_shared": min_shared}
     if name == "overlap" and limit is None:
         params["limit"] = 1000  # the full list can run to millions of pairs
     key = (name, as_of, days, tuple(params["beat_ids"]) if beat_ids is not None else None,
-           group_id, officer_id, params["limit"], current_versions(DEPENDS[name]))
+           group_id, officer_id, params["limit"], min_shared, current_versions(DEPENDS[name]))
     run = lambda: _COMPUTE[name](params)  # noqa: E731
+    if name in LIVE:
+        return run()  # indexed reads of the engagement facts: fresh at once, no cache
     return cache.get_or_compute(key, run) if use_cache else run()

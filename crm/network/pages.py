@@ -1,0 +1,278 @@
+"""Services behind the coverage, network and my-beat pages (the views only parse and render).
+
+What lives here rather than in the views: the per-process caches (beat outlines), reading the
+background results (network layout, factions, introductions), the CSV tables and their
+audit events, and the audit of stakeholder names shown in introduction chains. Like every
+service these take an explicit actor, write audit and flush, never commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from crm.access import visible_stakeholder_ids
+from crm.audit.services import record_event
+from crm.extensions import db
+from crm.models import Beat, District, Stakeholder, User
+from crm.network import results, svg
+from crm.network.services import compute
+
+INTRO_GROUPS = 10  # hard-to-engage groups that get suggested introductions on my-beat
+INTRO_CHAINS = 3
+CSV_TABLES = ("beats", "officers", "hard-to-engage")
+
+
+def pct(share: float | None) -> str:
+    return "–" if share is None else f"{round(share * 100)}%"
+
+
+# ---------------------------------------------------------------- geography
+
+
+@dataclass(frozen=True)
+class BeatRow:
+    id: int
+    code: str
+    name: str
+    district_id: int | None
+    version_id: int
+    updated_at: object
+
+
+@dataclass(frozen=True)
+class DistrictRow:
+    id: int
+    code: str
+    name: str
+
+
+def beats() -> list[BeatRow]:
+    """Every beat without its geometry (one small query; outlines load only on a cache miss)."""
+    return [BeatRow(*r) for r in db.session.execute(
+        sa.select(Beat.id, Beat.code, Beat.name, Beat.district_id, Beat.version_id,
+                  Beat.updated_at).order_by(Beat.code))]
+
+
+def districts() -> list[DistrictRow]:
+    return [DistrictRow(*r) for r in db.session.execute(
+        sa.select(District.id, District.code, District.name).order_by(District.code))]
+
+
+def beat_map(map_beats: list[BeatRow]) -> svg.BeatMap:
+    return _beat_map(tuple((b.id, b.version_id, b.updated_at) for b in map_beats))
+
+
+@lru_cache(maxsize=32)
+def _beat_map(beat_key: tuple) -> svg.BeatMap:
+    """Projected outlines of a set of beats, keyed by (id, version, updated_at) of each."""
+    ids = [k[0] for k in beat_key]
+    geoms = dict(db.session.execute(sa.select(Beat.id, Beat.geometry).where(Beat.id.in_(ids))).all())
+    return svg.project_beats({i: geoms.get(i) for i in ids})
+
+
+# ---------------------------------------------------------------- coverage
+
+
+def coverage_docs(*, as_of: date, days: int, map_beat_ids: list[int] | None,
+                  table_beat_ids: list[int] | None) -> tuple[dict, dict, dict]:
+    """(map document, table document, hard-to-engage document); computed in the request
+    (these two move to incrementally kept engagement facts, crm/facts)."""
+    kw = {"as_of": as_of, "days": days}
+    map_doc = compute("coverage", beat_ids=map_beat_ids, **kw)
+    same = (map_beat_ids is None and table_beat_ids is None) or (
+        map_beat_ids is not None and table_beat_ids is not None
+        and sorted(map_beat_ids) == sorted(table_beat_ids))
+    table_doc = map_doc if same else compute("coverage", beat_ids=table_beat_ids, **kw)
+    hard = compute("hard-to-engage", beat_ids=table_beat_ids, **kw)
+    return map_doc, table_doc, hard
+
+
+def beat_rows(beats_: list[BeatRow], doc: dict) -> list[dict]:
+    """One row per beat, also for beats the document does not list (no groups, no contacts)."""
+    by_id = {r["beat"]["id"]: r for r in doc["beats"] if r.get("beat")}
+    rows = []
+    for b in beats_:
+        r = by_id.get(b.id) or {"groups": 0, "groups_reached": 0, "share_reached": None,
+                                "contacts": 0, "proactive_share": None, "contacts_receptive": 0,
+                                "contacts_wary_hostile": 0, "contacts_other": 0}
+        if not r["groups"]:
+            summary = f"Beat {b.code}: no groups"
+        else:
+            summary = f"Beat {b.code}: {r['groups_reached']}/{r['groups']} groups reached"
+        summary += (f", {pct(r['proactive_share'])} proactive" if r["contacts"]
+                    else ", no contacts")
+        rows.append({**r, "beat": b, "summary": summary,
+                     "cls": svg.coverage_class(r["share_reached"] if r["groups"] else None)})
+    return rows
+
+
+def officer_rows(doc: dict) -> list[dict]:
+    rows = []
+    top = max((o["contacts"] for o in doc["officers"]), default=0)
+    for o in doc["officers"]:
+        other = o["contacts"] - o["contacts_receptive"] - o["contacts_wary_hostile"]
+        parts = [("receptive", o["contacts_receptive"]), ("other", other),
+                 ("wary", o["contacts_wary_hostile"])]
+        rows.append({**o, "contacts_other": other,
+                     "segments": svg.stacked_segments(parts, top)})
+    rows.sort(key=lambda r: (not r["comfort_zone"], r["officer"]["name"] or "", r["officer"]["id"]))
+    return rows
+
+
+def _csv_cell(value):
+    """Numbers as they are; text that a spreadsheet would run as a formula gets a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def coverage_table(table: str, table_beats: list[BeatRow], table_doc: dict, hard: dict
+                   ) -> tuple[list[str], list[list]]:
+    """Header and rows of one coverage CSV table."""
+    if table == "beats":
+        district_codes = dict(db.session.execute(sa.select(District.id, District.code)).all())
+        header = ["beat", "name", "district", "groups", "groups_reached", "share_reached",
+                  "contacts", "proactive_share", "contacts_receptive", "contacts_other",
+                  "contacts_wary_hostile"]
+        rows = [[r["beat"].code, r["beat"].name, district_codes.get(r["beat"].district_id, ""),
+                 r["groups"], r["groups_reached"], r["share_reached"], r["contacts"],
+                 r["proactive_share"], r["contacts_receptive"], r["contacts_other"],
+                 r["contacts_wary_hostile"]] for r in beat_rows(table_beats, table_doc)]
+    elif table == "officers":
+        header = ["officer_id", "officer", "contacts", "groups_reached", "proactive_share",
+                  "contacts_receptive", "contacts_other", "contacts_wary_hostile",
+                  "comfort_zone_index", "comfort_zone"]
+        rows = [[o["officer"]["id"], o["officer"]["name"], o["contacts"], o["groups_reached"],
+                 o["proactive_share"], o["contacts_receptive"], o["contacts_other"],
+                 o["contacts_wary_hostile"], o["comfort_zone_index"],
+                 "yes" if o["comfort_zone"] else "no"] for o in officer_rows(table_doc)]
+    elif table == "hard-to-engage":
+        header = ["group_id", "group", "days_since_contact", "reasons", "reason_codes", "priority"]
+        rows = [[f["group"]["id"], f["group"]["name"],
+                 "never" if f["days_since_contact"] is None else f["days_since_contact"],
+                 "; ".join(f["reasons"]), " ".join(f["reason_codes"]), f["priority"]]
+                for f in hard["groups"]]
+    else:
+        raise LookupError(f"no table {table!r}; choose one of {', '.join(CSV_TABLES)}")
+    return header, rows
+
+
+def export_coverage_csv(actor: User, table: str, table_beats: list[BeatRow], docs: tuple,
+                        *, filters: dict, ip: str = "") -> str:
+    """One coverage table as CSV text, with its `analytics.export` audit event."""
+    _map_doc, table_doc, hard = docs
+    header, rows = coverage_table(table, table_beats, table_doc, hard)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([_csv_cell(v) for v in row] for row in rows)
+    record_event(actor, "analytics.export", object_type="analytics", object_id="coverage", ip=ip,
+                 detail={"table": table, "rows": len(rows), "filters": filters})
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- network
+
+
+@dataclass(frozen=True)
+class NetworkPicture:
+    drawing: svg.NetworkDrawing
+    groups: dict  # id -> (name, stance)
+    relations: int
+    faction_of: dict  # group id -> faction index (empty while factions are computing)
+    layout: results.Result
+    factions: results.Result
+
+    @property
+    def refreshing(self) -> bool:
+        return self.layout.refreshing or self.factions.refreshing
+
+
+def _drawing(d: dict) -> svg.NetworkDrawing:
+    return svg.NetworkDrawing(
+        width=d["width"], height=d["height"],
+        nodes=tuple(svg.DrawnNode(**n) for n in d["nodes"]),
+        edges=tuple(svg.DrawnEdge(**e) for e in d["edges"]))
+
+
+def network_picture(beat_ids: list[int] | None, min_shared: int) -> NetworkPicture | None:
+    """The stored layout and factions of the groups in the beats; None while the first
+    layout is still being computed (both are background jobs)."""
+    layout = results.latest("network-layout", beat_ids=beat_ids, min_shared=min_shared)
+    factions = results.latest("factions", beat_ids=beat_ids)
+    if layout.document is None:
+        return None
+    faction_of: dict[int, int] = {}
+    for i, f in enumerate((factions.document or {}).get("factions", [])):
+        for g in f["groups"]:
+            faction_of.setdefault(g["id"], i)
+    doc = layout.document
+    return NetworkPicture(drawing=_drawing(doc["drawing"]),
+                          groups={g["id"]: (g["name"], g["stance"]) for g in doc["groups"]},
+                          relations=doc["relations"], faction_of=faction_of, layout=layout,
+                          factions=factions)
+
+
+def group_count(beat_ids: list[int] | None) -> int:
+    from crm.models import CommunityGroup, group_beats
+
+    if beat_ids is None:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(CommunityGroup))
+    return db.session.scalar(sa.select(sa.func.count(sa.distinct(group_beats.c.group_id)))
+                             .where(group_beats.c.beat_id.in_(beat_ids)))
+
+
+# ---------------------------------------------------------------- my beat
+
+
+@dataclass(frozen=True)
+class Introductions:
+    chains: dict  # group id -> list of chain documents (best first)
+    pending: bool  # some are still computing or refreshing
+
+
+def introductions_for(actor: User, group_ids: list[int]) -> Introductions:
+    """Stored introductions to each group; an officer also gets their own best chain when the
+    overall best are colleagues'. Groups still computing get none yet (and are enqueued)."""
+    chains, pending = {}, False
+    for gid in group_ids[:INTRO_GROUPS]:
+        res = results.latest("introductions", group_id=gid)
+        pending |= res.refreshing
+        found = list((res.document or {}).get("chains", []))[:INTRO_CHAINS]
+        if actor.role == "officer" and not any(c["officer"]["id"] == actor.id for c in found):
+            own = results.latest("introductions", group_id=gid, officer_id=actor.id, limit=1)
+            pending |= own.refreshing
+            found += (own.document or {}).get("chains", [])[:1]
+        chains[gid] = found
+    return Introductions(chains, pending)
+
+
+def visible_names(actor: User, stakeholder_ids: set[int], *, ip: str = "") -> dict[int, str]:
+    """Names of the stakeholders the actor may see; the others stay "a member".
+
+    Names are what a search result shows; one `stakeholder.read` event per page lists whose
+    names were shown, so the trail answers "who saw this person in a chain" without one
+    event (and two queries) per name. Analysts see no names at all.
+    """
+    if not stakeholder_ids or actor.role == "analyst":
+        return {}
+    ids = visible_stakeholder_ids(actor, stakeholder_ids)
+    names = dict(db.session.execute(
+        sa.select(Stakeholder.id, Stakeholder.name).where(
+            Stakeholder.id.in_(ids), Stakeholder.erased_at.is_(None),
+            Stakeholder.merged_into_id.is_(None))).all()) if ids else {}
+    if names:
+        record_event(actor, "stakeholder.read", object_type="stakeholders",
+                     object_id=",".join(str(i) for i in sorted(names))[:200], ip=ip,
+                     detail={"ids": sorted(names), "fields": ["name"], "via": "analytics.my-beat"})
+    return names
