@@ -5,8 +5,9 @@ Huey because one API covers every way the app runs: `RedisHuey` when `REDIS_URL`
 under `instance/` otherwise (a consumer thread inside the app process picks the jobs up, so
 `make run` needs nothing but Python), and immediate mode in the tests (a job runs inline).
 
-`ANALYTICS_QUEUE` chooses: "redis", "sqlite" or "immediate" (default: "redis" when
-`REDIS_URL` is set, else "sqlite"). `ANALYTICS_WORKER_THREAD` (default on) starts the
+`ANALYTICS_QUEUE` chooses: "redis", "sqlite", "immediate" or "memory" (default: "redis" when
+`REDIS_URL` is set, else "sqlite"); "memory" keeps jobs queued in the process until
+`run_pending()` runs them, so tests can look at a page while its job waits. `ANALYTICS_WORKER_THREAD` (default on) starts the
 in-process consumer in "sqlite" mode on the first job a process enqueues.
 
 A job is `crm.network.results.run_job(name, params)` in an app context of its own. It is
@@ -36,8 +37,8 @@ class _InProcessConsumer(Consumer):
 
 def _mode(app: Flask) -> str:
     mode = app.config.get("ANALYTICS_QUEUE") or ("redis" if app.config.get("REDIS_URL") else "sqlite")
-    if mode not in ("redis", "sqlite", "immediate"):
-        raise RuntimeError(f"ANALYTICS_QUEUE must be redis, sqlite or immediate, not {mode!r}")
+    if mode not in ("redis", "sqlite", "immediate", "memory"):
+        raise RuntimeError(f"ANALYTICS_QUEUE must be redis, sqlite, immediate or memory, not {mode!r}")
     return mode
 
 
@@ -50,7 +51,7 @@ def init_app(app: Flask) -> None:
         path = app.config.get("ANALYTICS_QUEUE_PATH") or f"{app.config['INSTANCE_DIR']}/queue.sqlite"
         huey = SqliteHuey("crm-analytics", filename=str(path), results=False)
     else:
-        huey = MemoryHuey("crm-analytics", immediate=True, results=False)
+        huey = MemoryHuey("crm-analytics", immediate=mode == "immediate", results=False)
 
     retries = 0 if mode == "immediate" else app.config.get("ANALYTICS_JOB_RETRIES", 5)
 
@@ -83,6 +84,19 @@ def enqueue(name: str, params: dict) -> None:
         q["refresh"](name, params)
     except Exception:  # a queue that is down must not fail the page: it shows the last result
         log.exception("could not enqueue analytics job %s %s", name, params)
+
+
+def run_pending(app: Flask | None = None) -> int:
+    """Run every job waiting in the queue, in this thread (tests and `make bench`); how many ran.
+
+    A failing job is logged and, with retries left, scheduled again by Huey (not run here).
+    """
+    huey = _queue(app)["huey"]
+    ran = 0
+    while (task := huey.dequeue()) is not None:
+        huey.execute(task)
+        ran += 1
+    return ran
 
 
 def _ensure_thread(q: dict) -> None:

@@ -1,0 +1,190 @@
+"""Network analytics off the request path: do pages answer at once, say how fresh they are,
+compute each version once, and survive a failing job without losing a write?
+
+The tests run the queue in "memory" mode: jobs wait in the process until `run_pending()`,
+so a test can look at a page while its job is still queued (the rest of the suite runs
+them inline, in "immediate" mode).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import GroupRelation, Membership
+from crm.network import jobs, results, services
+from crm.network.models import AnalyticsResult
+
+
+@pytest.fixture
+def queued(app):
+    """The app with a queue whose jobs wait until the test runs them."""
+    app.config["ANALYTICS_QUEUE"] = "memory"
+    jobs.init_app(app)
+    results.recent.clear()
+    yield app
+    app.config["ANALYTICS_QUEUE"] = "immediate"
+    jobs.init_app(app)
+    results.recent.clear()
+
+
+@pytest.fixture
+def world(make):
+    beat = make.beat("0111")
+    officer = make.user("jdoe", beats=[beat])
+    make.user("unit1", role="unit")
+    a = make.group("Alpha Tenants", beats=[beat])
+    b = make.group("Bravo Bar Owners", beats=[beat])
+    c = make.group("Charlie Youth", beats=[beat])
+    people = [make.stakeholder(f"P{i}") for i in range(4)]
+    for p in people[:3]:
+        make.membership(p, a)
+    for p in people[1:3]:
+        make.membership(p, b)
+    db.session.add(GroupRelation(group_a_id=a.id, group_b_id=b.id, type="competing"))
+    make.commit()
+    return {"beat": beat, "officer": officer, "a": a, "b": b, "c": c, "people": people}
+
+
+def _status(html: str) -> str:
+    marker = 'data-analytics-status="'
+    i = html.index(marker) + len(marker)
+    return html[i:html.index('"', i)]
+
+
+def _overlaps(html: str) -> int:
+    """Overlap edges drawn (the legend's sample line has no data-a)."""
+    return len(re.findall(r'class="edge edge-overlap"[^>]*data-a=', html))
+
+
+def _rows(name: str) -> list[AnalyticsResult]:
+    return list(db.session.scalars(sa.select(AnalyticsResult).where(AnalyticsResult.analytic == name)))
+
+
+def test_the_network_page_answers_at_once_and_refreshes_in_the_background(queued, world, make,
+                                                                           auth, client):
+    auth.login("unit1")
+    first = client.get("/analytics/network?min_shared=1")
+    assert first.status_code == 200
+    assert _status(first.get_data(as_text=True)) == "computing"  # nothing waited on a layout
+    assert jobs.run_pending() == 2  # the layout and the factions
+
+    fresh = client.get("/analytics/network?min_shared=1").get_data(as_text=True)
+    assert _status(fresh) == "fresh" and "Computed " in fresh
+    assert _overlaps(fresh) == 1  # A and B share members
+
+    # Charlie gets a member of A: a new overlap, not drawn until the job has run.
+    make.membership(world["people"][0], world["c"])
+    make.commit()
+    stale = client.get("/analytics/network?min_shared=1").get_data(as_text=True)
+    assert _status(stale) == "refreshing"
+    assert _overlaps(stale) == 1  # the last result, at once
+    jobs.run_pending()
+    new = client.get("/analytics/network?min_shared=1").get_data(as_text=True)
+    assert _status(new) == "fresh" and _overlaps(new) == 2
+
+
+def test_the_api_says_computing_then_when_and_from_which_data(queued, world, auth, client):
+    auth.login("unit1")
+    r = client.get("/api/v1/analytics/overlap")
+    assert r.status_code == 202 and r.headers["Retry-After"]
+    assert r.get_json()["computed"]["status"] == "computing"
+    jobs.run_pending()
+    doc = client.get("/api/v1/analytics/overlap").get_json()
+    assert doc["pair_count"] == 1
+    assert doc["computed"]["status"] == "fresh" and doc["computed"]["at"]
+    assert doc["computed"]["data_versions"] == doc["computed"]["current_versions"]
+
+
+def test_many_requests_compute_each_version_once(queued, world, auth, client):
+    auth.login("unit1")
+    for _ in range(5):
+        client.get("/api/v1/analytics/brokers")
+    jobs.run_pending()
+    (row,) = _rows("brokers")
+    assert row.status == "done" and row.attempts == 1
+    # A job asked for again (another server, a duplicate in the queue) finds it done.
+    assert results.run_job("brokers", row.params) == "skipped"
+    assert len(_rows("brokers")) == 1
+
+
+def test_a_dead_workers_job_is_taken_over_but_a_running_one_is_not(world):
+    params = results.normalise("overlap")
+    assert results.run_job("overlap", params) == "done"
+    (row,) = _rows("overlap")
+    db.session.execute(sa.update(AnalyticsResult).values(status="running",
+                                                         started_at=datetime.utcnow()))
+    db.session.commit()
+    assert results.run_job("overlap", params) == "skipped"  # someone is on it
+    db.session.execute(sa.update(AnalyticsResult).values(started_at=datetime(2000, 1, 1)))
+    db.session.commit()
+    assert results.run_job("overlap", params) == "done"  # that worker died long ago
+
+
+def test_a_failing_job_is_logged_and_retried_and_never_blocks_a_write(queued, world, make, auth,
+                                                                       client, monkeypatch,
+                                                                       caplog):
+    def broken(name, params):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(results, "_compute", broken)
+    auth.login("unit1")
+    assert client.get("/api/v1/analytics/factions").status_code == 202
+    with caplog.at_level(logging.ERROR):
+        jobs.run_pending()
+    assert "failed; it will be retried" in caplog.text
+    (row,) = _rows("factions")
+    assert row.status == "failed" and "disk on fire" in row.error
+    huey = queued.extensions["crm_queue"]["huey"]
+    assert len(huey.scheduled()) == 1  # Huey retries it after a delay
+
+    # Writes go on: a contact is logged and a membership changed while the job is broken.
+    make.contact(world["officer"], groups=[world["c"]])
+    db.session.add(Membership(stakeholder_id=world["people"][3].id, group_id=world["c"].id))
+    make.commit()
+
+    monkeypatch.undo()
+    for task in huey.scheduled():  # the retry, as the consumer runs it once its time comes
+        huey.execute(task, timestamp=datetime(2999, 1, 1))
+    doc = client.get("/api/v1/analytics/factions").get_json()
+    assert doc["computed"]["status"] in ("fresh", "refreshing") and doc["factions"]
+
+
+def test_a_contact_does_not_retire_the_network_results(world, make):
+    """Contacts bump their own counter, not memberships/relations/groups: overlap, factions
+    and brokers stay fresh while a city logs all day."""
+    def fine():
+        return results._versions("factions")
+
+    before = fine()
+    make.contact(world["officer"], groups=[world["a"]], stakeholders=[world["people"][1]],
+                 stage_after="rapport")
+    make.commit()
+    assert fine() == before
+    make.membership(world["people"][3], world["b"])
+    make.commit()
+    assert fine()["memberships"] == before["memberships"] + 1
+
+
+def test_the_cli_still_computes_at_once(world, runner):
+    result = runner.invoke(args=["crm", "analytics", "overlap", "--json"])
+    assert result.exit_code == 0 and '"pair_count": 1' in result.output
+    assert not _rows("overlap")  # the CLI does not go through the queue
+
+
+def test_worker_command_refuses_the_inline_queue(runner):
+    result = runner.invoke(args=["crm", "worker"])
+    assert result.exit_code != 0 and "immediate" in result.output
+
+
+def test_versions_of_the_same_day_share_a_key_and_a_new_day_does_not():
+    a = results.normalise("overlap", as_of=datetime(2026, 1, 1).date())
+    b = results.normalise("overlap", as_of=datetime(2026, 1, 2).date())
+    assert results._hash(a) != results._hash(b)
+    assert results.normalise("brokers", beat_ids=[3]) == results.normalise("brokers", beat_ids=[4])
+    assert services.FINE_DEPENDS["introductions"] == ("memberships", "groups", "links")
