@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -182,9 +182,16 @@ def test_worker_command_refuses_the_inline_queue(runner):
     assert result.exit_code != 0 and "immediate" in result.output
 
 
-def test_versions_of_the_same_day_share_a_key_and_a_new_day_does_not():
-    a = results.normalise("overlap", as_of=datetime(2026, 1, 1).date())
-    b = results.normalise("overlap", as_of=datetime(2026, 1, 2).date())
-    assert results._hash(a) != results._hash(b)
+def test_a_new_day_is_a_new_version_but_yesterdays_document_shows_meanwhile(queued, world,
+                                                                            auth, client):
+    """Memberships are "current on" a day, so each day is computed anew; until it is, the
+    page shows the last day's document as refreshing rather than nothing."""
+    yesterday = results.normalise("overlap", as_of=date.today() - timedelta(days=1))
+    assert results.run_job("overlap", yesterday) == "done"
+    auth.login("unit1")
+    r = client.get("/api/v1/analytics/overlap")
+    assert r.status_code == 200 and r.get_json()["computed"]["status"] == "refreshing"
+    assert jobs.run_pending() == 1
+    assert client.get("/api/v1/analytics/overlap").get_json()["computed"]["status"] == "fresh"
     assert results.normalise("brokers", beat_ids=[3]) == results.normalise("brokers", beat_ids=[4])
     assert services.FINE_DEPENDS["introductions"] == ("memberships", "groups", "links")

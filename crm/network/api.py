@@ -21,6 +21,7 @@ from crm.models import Beat, CommunityGroup, District, User
 from crm.network import results, schemas
 from crm.network.outcomes import for_analyst
 from crm.network.services import compute
+from crm.vocab import STAFF_ROLES
 from crm.web.forms import client_ip
 
 blp = Blueprint("network_api", __name__, url_prefix="/api/v1/analytics",
@@ -31,7 +32,7 @@ ROLES = {
     "overlap": ("unit", "supervisor", "admin", "analyst"),
     "factions": ("unit", "supervisor", "admin", "analyst"),
     "brokers": ("unit", "supervisor", "admin", "analyst"),
-    "introductions": ("officer", "unit", "supervisor", "admin"),
+    "introductions": STAFF_ROLES,
     "hard-to-engage": ("officer", "unit", "supervisor", "admin", "analyst"),
     "coverage": ("supervisor", "admin", "unit", "analyst"),
 }

@@ -42,6 +42,7 @@ STALE_RUNNING = timedelta(minutes=10)
 # One process asks the queue for the same version at most this often (the rest is deduplicated
 # by the database claim; this only keeps the queue short when many pages ask at once).
 REENQUEUE_SECONDS = 30.0
+KEEP_UNUSED = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,10 @@ def normalise(name: str, *, as_of: date | None = None, beat_ids=None, group_id: 
 
 
 def _hash(params: dict) -> str:
-    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()
+    """The parameters' key without the day: at midnight a page still shows yesterday's
+    document (refreshing) instead of nothing; the day is part of the versions key instead."""
+    rest = {k: v for k, v in params.items() if k != "on"}
+    return hashlib.sha256(json.dumps(rest, sort_keys=True).encode()).hexdigest()
 
 
 def _versions(name: str, conn=None) -> dict:
@@ -103,8 +107,8 @@ def _versions(name: str, conn=None) -> dict:
     return {n: rows.get(n, 0) for n in names}
 
 
-def _versions_key(versions: dict) -> str:
-    return ";".join(f"{k}={versions[k]}" for k in sorted(versions))
+def _versions_key(versions: dict, on: str) -> str:
+    return ";".join([f"on={on}", *(f"{k}={versions[k]}" for k in sorted(versions))])
 
 
 def _compute(name: str, params: dict) -> dict:
@@ -174,7 +178,7 @@ def latest(name: str, **kw) -> Result:
     params = normalise(name, **kw)
     phash = _hash(params)
     current = _versions(name)
-    key = _versions_key(current)
+    key = _versions_key(current, params["on"])
     row = _row_for(name, phash, key)
     if (row is None or row.status != "done") and _needs_job(row):
         if jobs.is_immediate() or recent.first_in((name, phash, key), REENQUEUE_SECONDS):
@@ -194,7 +198,7 @@ def latest(name: str, **kw) -> Result:
 
 def _claim(name: str, params: dict, phash: str, versions: dict) -> int | None:
     """Insert or take over the row of this version; its id if this worker is to compute it."""
-    key, now = _versions_key(versions), utcnow()
+    key, now = _versions_key(versions, params["on"]), utcnow()
     try:
         with db.session.begin_nested():
             row = AnalyticsResult(analytic=name, params_hash=phash, params=params,
@@ -242,10 +246,13 @@ def run_job(name: str, params: dict) -> str:
     db.session.execute(sa.update(AnalyticsResult).where(AnalyticsResult.id == result_id).values(
         status="done", document=doc, computed_at=utcnow(), error=None,
         seconds=round(time.perf_counter() - started, 3)))
-    # Keep the newest document per parameters; older versions only take space.
+    # Keep the newest document per parameters; older versions only take space, and so do
+    # results nobody asked for again in a week (yesterday's date, a beat filter used once).
     db.session.execute(sa.delete(AnalyticsResult).where(
         AnalyticsResult.analytic == name, AnalyticsResult.params_hash == phash,
         AnalyticsResult.id < result_id, AnalyticsResult.status.in_(("done", "failed"))))
+    db.session.execute(sa.delete(AnalyticsResult).where(
+        AnalyticsResult.requested_at < utcnow() - KEEP_UNUSED))
     db.session.commit()
     log.info("analytics job %s %s done in %.2fs", name, params, time.perf_counter() - started)
     return "done"

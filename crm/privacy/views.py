@@ -17,12 +17,13 @@ from crm.errors import ConflictError, ValidationError
 from crm.models import Stakeholder
 from crm.privacy import services
 from crm.privacy.forms import ConsentForm, EraseForm, KeepForm
+from crm.vocab import STAFF_ROLES
 from crm.web.forms import apply_errors, client_ip, current_actor, version_of, versioned_edit
 
 bp = Blueprint("privacy", __name__, url_prefix="/privacy")
 
 REVIEW_ROLES = ("supervisor", "admin")      # the retention queue, keep, erase, export
-CONSENT_ROLES = ("officer", "unit", "supervisor", "admin")
+CONSENT_ROLES = STAFF_ROLES
 
 
 def _errors(form, exc: ValidationError | None = None) -> dict[str, list[str]]:

@@ -61,7 +61,7 @@ def register_request_hooks(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from crm.api import init_api
     from crm.audit.views import bp as audit_bp
-    from crm.network.views import bp as analytics_bp
+    from crm.network.views import bp as network_bp
     from crm.cases.views import bp as cases_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.csvio.views import bp as csvio_bp
@@ -76,7 +76,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(csvio_bp)
-    for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, analytics_bp, privacy_bp,
+    for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, network_bp, privacy_bp,
                wellbeing_bp, audit_bp, admin_users_bp):
         app.register_blueprint(bp)
     init_api(app)
