@@ -6,6 +6,13 @@ Loaders read whole tables in a few set-based queries (no per-row queries). Resul
 per process and keyed by the `DataVersion` counters of the inputs they depend on, which every
 committed ORM change bumps (see `bump_after_commit`); bulk writers that bypass the ORM
 (seeding) call `bump_versions()` themselves.
+
+Web requests do not call `compute` for the network analytics (overlap, factions, brokers,
+introductions, the network layout): background jobs do, and the pages read the stored
+results (`crm.network.results`, keyed by the finer counters in `FINE_DEPENDS`). Coverage and
+hard-to-engage are still computed here on request; their loaders (`load_engagement_inputs`,
+`load_officer_counts`, `load_officer_beats`, `load_groups`) are kept apart for the
+engagement facts (`crm.facts`) to replace.
 """
 
 from __future__ import annotations
