@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from crm.beats.services import load_geography
 from crm.db import utcnow
@@ -157,23 +158,40 @@ def test_refuses_a_database_with_groups(seeded):
         seed_demo("small", "chicago", seed=2)
 
 
-def test_same_seed_same_community(app):
-    def snapshot():
-        report = seed_demo("small", "chicago", seed=7)
-        db.session.commit()
-        names = list(db.session.scalars(sa.select(CommunityGroup.name).order_by(CommunityGroup.id)))
-        return report.counts, names
+# Columns that are random by design (salted hashes, nonces), not drawn from the seed.
+UNSEEDED_COLUMNS = {"password_hash", "session_nonce", "totp_secret", "token_hash"}
 
-    first = snapshot()
-    db.session.remove()
-    with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            tables = ", ".join(t.name for t in db.metadata.sorted_tables)
-            conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        else:
-            for t in reversed(db.metadata.sorted_tables):
-                conn.execute(t.delete())
-    assert snapshot() == first
+
+def _every_row() -> dict[str, list[tuple]]:
+    out = {}
+    for t in db.metadata.sorted_tables:
+        cols = [c for c in t.columns if c.name not in UNSEEDED_COLUMNS]
+        out[t.name] = [tuple(r) for r in db.session.execute(
+            sa.select(*cols).order_by(*(t.primary_key.columns or cols)))]
+    return out
+
+
+def test_same_seed_same_community(app):
+    """Every column of every table, not just the counts: the seed alone decides the demo."""
+    def snapshot(seed):
+        with time_machine.travel(datetime(2026, 6, 1, 12), tick=False):
+            seed_demo("small", "chicago", seed=seed)
+            db.session.commit()
+        rows = _every_row()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                tables = ", ".join(t.name for t in db.metadata.sorted_tables)
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            else:
+                for t in reversed(db.metadata.sorted_tables):
+                    conn.execute(t.delete())
+        return rows
+
+    first = snapshot(7)
+    assert sum(map(len, first.values())) > 5000
+    assert snapshot(7) == first
+    assert snapshot(8)["community_groups"] != first["community_groups"]
 
 
 def test_cli_seed_and_if_empty(runner):
