@@ -188,3 +188,19 @@ def test_a_value_the_database_refuses_is_a_400_not_a_500(app):
     with other.app_context():
         r = other.test_client().get("/_too_big")
     _refused(r, 400, "outside what can be stored")
+
+
+# ---- pages: dates and numbers in query strings and forms ---------------------------------
+
+@pytest.mark.parametrize("query", ["as_of=0001-01-01", "as_of=9999-12-31", "days=99999999999",
+                                   f"beat={HUGE}", "min_shared=99999999999999999999"])
+def test_out_of_range_page_arguments_are_refused_or_ignored_never_a_500(make, client, auth,
+                                                                         query):
+    """A page may refuse the argument (4xx) or fall back to its default (200), never fail."""
+    beat = make.beat("0111")
+    make.user("sarge", role="supervisor", district=beat.district)
+    make.commit()
+    auth.login("sarge")
+    for url in ("/analytics/coverage", "/analytics/network"):
+        r = client.get(f"{url}?{query}")
+        assert r.status_code in (200, 400, 422), (url, r.status_code)
