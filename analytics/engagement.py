@@ -297,6 +297,23 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+def _index_groups(groups: Iterable[GroupInfo]
+                  ) -> tuple[dict[int, GroupInfo], dict[int | None, set[int]]]:
+    """Groups by id (each listed once), and the ids of the groups in each beat."""
+    info: dict[int, GroupInfo] = {}
+    for g in groups:
+        if not isinstance(g, GroupInfo):
+            raise ValueError(f"expected GroupInfo, got {type(g).__name__}")
+        if g.id in info:
+            raise ValueError(f"group {g.id} listed twice")
+        info[g.id] = g
+    beat_groups: dict[int | None, set[int]] = defaultdict(set)
+    for g in info.values():
+        for b in g.beat_ids:
+            beat_groups[b].add(g.id)
+    return info, beat_groups
+
+
 def coverage(
     groups: Iterable[GroupInfo],
     counts: Iterable[OfficerContactCount],
@@ -361,17 +378,7 @@ def coverage(
     _check_window(as_of, days)
     if not isinstance(min_proactive, int) or min_proactive < 0:
         raise ValueError("min_proactive must be an int >= 0")
-    info: dict[int, GroupInfo] = {}
-    for g in groups:
-        if not isinstance(g, GroupInfo):
-            raise ValueError(f"expected GroupInfo, got {type(g).__name__}")
-        if g.id in info:
-            raise ValueError(f"group {g.id} listed twice")
-        info[g.id] = g
-    beat_groups: dict[int | None, set[int]] = defaultdict(set)
-    for g in info.values():
-        for b in g.beat_ids:
-            beat_groups[b].add(g.id)
+    info, beat_groups = _index_groups(groups)
 
     reached: set[int] = set()
     # per beat / officer: [total, proactive, receptive, wary_hostile]

@@ -176,16 +176,7 @@ def factions(
         members[lab].append(g)
     groups_out = sorted((tuple(sorted(m)) for m in members.values()), key=lambda f: (-len(f), f[0]))
 
-    frustrated = []
-    for a in nodes:
-        for b in pos[a]:
-            if a < b and assignment[a] != assignment[b]:
-                frustrated.append(FrustratedRelation(a, b, "allied"))
-        for b in neg[a]:
-            if a < b and assignment[a] == assignment[b]:
-                frustrated.append(FrustratedRelation(a, b, "competing"))
-    frustrated.sort(key=lambda r: (r.group_a, r.group_b, r.type))
-
+    frustrated = _frustrated(nodes, pos, neg, assignment)
     return FactionsResult(
         factions=tuple(groups_out),
         frustrated=tuple(frustrated),
@@ -194,6 +185,20 @@ def factions(
         triangle_balance=_triangle_balance(nodes, pos, neg),
         mediators=tuple(_mediators(neg, memberships)),
     )
+
+
+def _frustrated(nodes, pos, neg, assignment) -> list[FrustratedRelation]:
+    """Allied pairs split across factions and competing pairs inside one, sorted."""
+    out = []
+    for a in nodes:
+        for b in pos[a]:
+            if a < b and assignment[a] != assignment[b]:
+                out.append(FrustratedRelation(a, b, "allied"))
+        for b in neg[a]:
+            if a < b and assignment[a] == assignment[b]:
+                out.append(FrustratedRelation(a, b, "competing"))
+    out.sort(key=lambda r: (r.group_a, r.group_b, r.type))
+    return out
 
 
 def _components(nodes, pos, neg) -> list[list[int]]:
@@ -248,7 +253,8 @@ def _cost(n, pmask, nmask, lab) -> int:
     return c
 
 
-def _local_search(n, pmask, nmask, restarts, rng) -> tuple[list[int], int]:
+# One search loop over shared bitmasks; split, its hot inner loops would pay calls.
+def _local_search(n, pmask, nmask, restarts, rng) -> tuple[list[int], int]:  # noqa: C901
     best: tuple[list[int], int] | None = None
     for _ in range(restarts):
         order = list(range(n))
@@ -308,7 +314,8 @@ def _local_search(n, pmask, nmask, restarts, rng) -> tuple[list[int], int]:
     return best
 
 
-def _branch_and_bound(n, pmask, nmask, upper, upper_k) -> tuple[list[int], int] | None:
+# The recursion and its bound share the incumbent and budget; tested against brute force.
+def _branch_and_bound(n, pmask, nmask, upper, upper_k) -> tuple[list[int], int] | None:  # noqa: C901
     """Exact minimum of (frustration, factions) below ``(upper, upper_k)``, nodes in
     the component's BFS order; None if the node budget ran out. Returns
     ``([], upper)`` when nothing beats the bound."""

@@ -94,6 +94,35 @@ def introductions(
     >>> [c.steps for c in introductions(30, [(1, 20), (2, 20), (2, 30)], [link], min_stage="rapport")]
     [(('officer', 7), ('stakeholder', 1), ('group', 20), ('stakeholder', 2), ('group', 30))]
     """
+    _check_arguments(target_group_id, min_stage, max_hops, limit, officer_id)
+    s_arr, g_arr = pairs_to_arrays(memberships)
+    members: dict[int, set[int]] = defaultdict(set)
+    groups_of: dict[int, set[int]] = defaultdict(set)
+    for s, g in zip(s_arr.tolist(), g_arr.tolist(), strict=True):
+        members[g].add(s)
+        groups_of[s].add(g)
+    links = _best_links(officer_links, officer_id, stage_rank(min_stage))
+    if not links or target_group_id not in members:
+        return []
+    toward, dist_s = _routes_to(target_group_id, members, groups_of, max_hops)
+
+    chains = []
+    for (oid, sid), link in links.items():
+        if sid not in dist_s:
+            continue
+        steps: list[Node] = [("officer", oid), ("stakeholder", sid)]
+        while steps[-1] != ("group", target_group_id):
+            steps.append(toward[steps[-1]])
+        chains.append(IntroductionChain(oid, tuple(steps), len(steps) - 1, link.stage, link.last_contact_at))
+
+    # Stable sorts from the least significant key: datetimes cannot be negated.
+    chains.sort(key=lambda c: (c.officer_id, c.steps[1][1]))
+    chains.sort(key=lambda c: c.last_contact_at, reverse=True)
+    chains.sort(key=lambda c: (c.hops, -stage_rank(c.stage)))
+    return chains[:limit]
+
+
+def _check_arguments(target_group_id, min_stage, max_hops, limit, officer_id) -> None:
     if not isinstance(target_group_id, int) or isinstance(target_group_id, bool):
         raise ValueError(f"target_group_id must be an int, got {target_group_id!r}")
     if min_stage not in STAGES:
@@ -105,15 +134,11 @@ def introductions(
     if officer_id is not None and (not isinstance(officer_id, int) or isinstance(officer_id, bool)):
         raise ValueError(f"officer_id must be an int or None, got {officer_id!r}")
 
-    s_arr, g_arr = pairs_to_arrays(memberships)
-    members: dict[int, set[int]] = defaultdict(set)
-    groups_of: dict[int, set[int]] = defaultdict(set)
-    for s, g in zip(s_arr.tolist(), g_arr.tolist(), strict=True):
-        members[g].add(s)
-        groups_of[s].add(g)
 
-    # Best link per (officer, stakeholder).
-    floor = stage_rank(min_stage)
+def _best_links(officer_links: Iterable[OfficerLink], officer_id: int | None,
+                floor: int) -> dict[tuple[int, int], OfficerLink]:
+    """The best link per (officer, stakeholder) at stage rank `floor` or beyond: the
+    strongest stage, then the latest contact."""
     links: dict[tuple[int, int], OfficerLink] = {}
     for link in officer_links:
         if not isinstance(link, OfficerLink):
@@ -128,11 +153,15 @@ def introductions(
             stage_rank(old.stage), old.last_contact_at
         ):
             links[key] = link
-    if not links or target_group_id not in members:
-        return []
+    return links
 
-    # BFS from the target. A stakeholder at distance d (edges) makes a chain of d + 1
-    # hops, so stakeholders farther than max_hops - 1 are not needed.
+
+def _routes_to(target_group_id: int, members: dict[int, set[int]],
+               groups_of: dict[int, set[int]], max_hops: int
+               ) -> tuple[dict[Node, Node], dict[int, int]]:
+    """BFS from the target: the next step towards it from each node reached, and each
+    stakeholder's distance. A stakeholder at distance d (edges) makes a chain of d + 1
+    hops, so stakeholders farther than max_hops - 1 are not needed."""
     toward: dict[Node, Node] = {}
     dist_s: dict[int, int] = {}
     seen_g = {target_group_id}
@@ -158,18 +187,4 @@ def introductions(
                     frontier_g.append(g)
         frontier_g.sort()
         d += 1
-
-    chains = []
-    for (oid, sid), link in links.items():
-        if sid not in dist_s:
-            continue
-        steps: list[Node] = [("officer", oid), ("stakeholder", sid)]
-        while steps[-1] != ("group", target_group_id):
-            steps.append(toward[steps[-1]])
-        chains.append(IntroductionChain(oid, tuple(steps), len(steps) - 1, link.stage, link.last_contact_at))
-
-    # Stable sorts from the least significant key: datetimes cannot be negated.
-    chains.sort(key=lambda c: (c.officer_id, c.steps[1][1]))
-    chains.sort(key=lambda c: c.last_contact_at, reverse=True)
-    chains.sort(key=lambda c: (c.hops, -stage_rank(c.stage)))
-    return chains[:limit]
+    return toward, dist_s
