@@ -82,3 +82,10 @@ def test_interactive_docs_page_loads_local_assets(make, auth, client):
     html = client.get("/api/v1/docs/").get_data(as_text=True)
     assert "swagger-ui-bundle.js" in html and "cdn" not in html.lower()
     assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_openapi_document_states_the_id_bounds(openapi_doc):
+    """Clients (and fuzzers) learn from the document that an id is 1 to 2**31 - 1."""
+    params = openapi_doc["paths"]["/api/v1/groups/{group_id}"]["parameters"]
+    group_id = next(p for p in params if p["name"] == "group_id")
+    assert group_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
