@@ -4,6 +4,7 @@ PostgreSQL (issue 11, item 13)."""
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
@@ -81,6 +82,14 @@ def test_every_integer_in_a_route_rule_is_a_bounded_id(app):
              if any(isinstance(c, IntegerConverter) and not isinstance(c, IdConverter)
                     for c in r._converters.values())]
     assert not loose, f"use <id:...> instead of <int:...> in {loose}"
+
+
+def test_every_api_blueprint_parses_within_the_bounds():
+    from crm.api import API_MODULES
+    from crm.api.common import Blueprint
+
+    loose = [m for m in API_MODULES if not isinstance(importlib.import_module(m).blp, Blueprint)]
+    assert not loose, f"make the blueprint with crm.api.common.Blueprint in {loose}"
 
 
 @pytest.mark.parametrize("value", [HUGE, BIG, -HUGE])
