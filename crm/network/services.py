@@ -155,9 +155,8 @@ def _bump(conn, names: list[str]) -> None:
                            .values(version=DataVersion.version + 1)).rowcount
     if updated < len(names):
         have = set(conn.scalars(sa.select(DataVersion.name).where(DataVersion.name.in_(names))))
-        for name in names:
-            if name not in have:
-                conn.execute(sa.insert(DataVersion).values(name=name, version=1))
+        conn.execute(sa.insert(DataVersion), [{"name": n, "version": 1} for n in names
+                                              if n not in have])
 
 
 @event.listens_for(Session, "after_rollback")
