@@ -1,11 +1,16 @@
 """Coverage, network and my-beat pages.
 
-The pages read the same documents as the API and the CLI (`crm.network.services.compute`,
-cached per input version) and draw them server-side as inline SVG (`crm.network.svg`), so
-they work without map tiles, without internet and without script. Views only parse the
-query string, pick the documents and shape rows for the templates; the request is the
-commit boundary (crm.web). Exports write an `analytics.export` audit event; showing a
-stakeholder's name in an introduction chain writes `stakeholder.read`.
+The pages read the same documents as the API and the CLI and draw them server-side as inline
+SVG (`crm.network.svg`), so they work without map tiles, without internet and without script.
+Coverage and hard-to-engage are computed on request; the network layout, factions and
+introductions are the latest background results (`crm.network.results`), shown at once with
+when they were computed, "refreshing" while a newer one is on its way. Views only parse the
+query string and render; caches, the CSV tables and the audit events (`analytics.export`,
+`stakeholder.read` for names in introduction chains) live in `crm.network.pages`. The
+request is the commit boundary (crm.web).
+
+The package, its blueprint and its templates are all called "network"; the pages keep their
+/analytics/ addresses.
 
 - /analytics/coverage (+ .csv): supervisors (their district by default), unit, admin.
 - /analytics/network: supervisors, unit, admin, analyst.
@@ -31,8 +36,7 @@ from crm.network.services import compute
 from crm.vocab import STAFF_ROLES
 from crm.web.forms import client_ip, current_actor
 
-# One name for the package, its blueprint and its templates ("network"); the pages keep
-# their /analytics/ addresses, which bookmarks and the API's /api/v1/analytics/ share.
+# Addresses stay /analytics/ (bookmarks, and the API's /api/v1/analytics/).
 bp = Blueprint("network", __name__, url_prefix="/analytics")
 
 COVERAGE_ROLES = ("supervisor", "unit", "admin")
