@@ -195,3 +195,25 @@ def test_a_new_day_is_a_new_version_but_yesterdays_document_shows_meanwhile(queu
     assert client.get("/api/v1/analytics/overlap").get_json()["computed"]["status"] == "fresh"
     assert results.normalise("brokers", beat_ids=[3]) == results.normalise("brokers", beat_ids=[4])
     assert services.FINE_DEPENDS["introductions"] == ("memberships", "groups", "links")
+
+
+def test_my_beat_lists_flags_at_once_and_introductions_when_computed(queued, make, auth, client):
+    """The hard-to-engage list is read on request; the introductions follow from the queue."""
+    beat = make.beat("0111")
+    officer = make.user("jdoe", beats=[beat])
+    s = make.stakeholder("Sam Bridge", stage="working_relationship")
+    p = make.stakeholder("Pat Link")
+    a = make.group("Allotment Society", beats=[make.beat("0999")])
+    target = make.group("Quiet Mosque", beats=[beat], stance="wary")
+    make.membership(s, a)
+    make.membership(p, a)
+    make.membership(p, target)  # officer -> Sam -> Allotment Society -> Pat -> Quiet Mosque
+    make.contact(officer, stakeholders=[s])
+    make.commit()
+    auth.login("jdoe")
+    html = client.get("/analytics/my-beat").get_data(as_text=True)
+    assert "Quiet Mosque" in html and _status(html) == "refreshing"
+    assert "Sam Bridge" not in html  # no chain yet
+    assert jobs.run_pending() >= 1
+    html = client.get("/analytics/my-beat").get_data(as_text=True)
+    assert "Sam Bridge" in html and 'data-analytics-status' not in html
