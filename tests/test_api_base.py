@@ -89,3 +89,12 @@ def test_openapi_document_states_the_id_bounds(openapi_doc):
     params = openapi_doc["paths"]["/api/v1/groups/{group_id}"]["parameters"]
     group_id = next(p for p in params if p["name"] == "group_id")
     assert group_id["schema"] == {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def test_openapi_document_states_the_number_and_list_bounds(openapi_doc):
+    body = openapi_doc["components"]["schemas"]["ContactCreate"]["properties"]
+    assert body["group_ids"]["maxItems"] == 1000
+    assert body["group_ids"]["items"] == {"type": "integer", "minimum": -(2**31),
+                                          "maximum": 2**31 - 1}
+    groups = openapi_doc["components"]["schemas"]["GroupCreate"]["properties"]
+    assert groups["contact_interval_days"]["maximum"] == 3650  # the schema's own, tighter

@@ -11,6 +11,7 @@ import importlib
 from flask import Flask, request
 from flask_smorest import Api
 
+from crm.api.common import document_bounds
 from crm.extensions import csrf
 
 api = Api()
@@ -47,6 +48,7 @@ def init_api(app: Flask) -> None:
         }},
     })
     api.init_app(app)
+    api.ma_plugin.converter.add_attribute_function(document_bounds)  # a spec per app
     from crm.api.auth import require_api_user
     from crm.api.docs import bp as docs_bp
 
