@@ -17,7 +17,35 @@ from crm.vocab import CHANNELS, GROUP_KINDS, INITIATED_BY, STAGES, TECHNIQUES
 
 
 def plan_contacts(demo: Demo) -> None:
-    """Draw every contact and its links (arrays on `demo`; nothing written yet)."""
+    """Draw every contact and its links (arrays on `demo`; nothing written yet). The parts
+    draw from the generator in this order."""
+    nc = demo.size.contacts
+    g, at = _groups_and_times(demo)
+    init, channel = _how(demo, g)
+    beat, off, second, off2 = _where_and_who(demo, g)
+    officer = demo.officer_ids[off]
+    mask, enf = _techniques_and_enforcement(demo, g, init)
+    stage = _stages(demo, g)
+    fu, fu_on, done, done_at = _follow_ups(demo, at, officer)
+    _linked_groups(demo, g, beat)
+    _linked_people(demo, g, at, stage)
+    rng = demo.rng
+    demo.c = dict(g=g, at=at, init=init, channel=channel, beat=beat, officer=officer,
+                  second=second, officer2=demo.officer_ids[off2], mask=mask, enf=enf,
+                  stage=stage, fu=fu, fu_on=fu_on, done=done, done_at=done_at,
+                  place=rng.integers(0, len(words.PLACES), size=nc),
+                  street=rng.integers(0, len(words.STREETS[demo.city]), size=nc),
+                  purpose=rng.integers(0, 1000, size=nc),
+                  note=rng.integers(0, len(words.NOTES), size=nc),
+                  fu_note=rng.integers(0, len(words.FOLLOW_UP_NOTES), size=nc),
+                  logged_delay=rng.integers(60, 3 * 3600, size=nc))
+    demo.contact_ids = demo.next_id(Contact.__table__) + np.arange(nc)
+    demo.n_contacts = nc
+
+
+def _groups_and_times(demo: Demo) -> tuple[np.ndarray, np.ndarray]:
+    """Which group each contact is with (friendly ones favoured, ~12% never contacted) and
+    when (the past year, mostly daytime and evening); sorted by time."""
     rng, ng, nc = demo.rng, demo.size.groups, demo.size.contacts
     stance = demo.stance
     # ~12% of groups never contacted, hard-to-engage ones more likely.
@@ -48,8 +76,13 @@ def plan_contacts(demo: Demo) -> None:
     at[future] -= np.timedelta64(86400, "s")
     order = np.argsort(at, kind="stable")
     g, at = g[order], at[order]
-    st = stance[g]
-    # initiated_by by stance
+    return g, at
+
+
+def _how(demo: Demo, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """initiated_by by the group's stance, and the channel by initiated_by."""
+    rng, nc = demo.rng, demo.size.contacts
+    st = demo.stance[g]
     u = rng.random(nc)
     init = np.zeros(nc, dtype=np.int64)
     for s_ix, (p_pro, p_req, _p_rea) in INITIATED_MIX.items():
@@ -62,7 +95,13 @@ def plan_contacts(demo: Demo) -> None:
     for i_ix, mix in ch_mix.items():
         m = init == i_ix
         channel[m] = choice(rng, CHANNELS, mix, int(m.sum()))
-    # beat: one of the group's beats; officer: usually one assigned to that beat
+    return init, channel
+
+
+def _where_and_who(demo: Demo, g: np.ndarray):
+    """The beat (one of the group's) and the officer (usually one assigned to that beat),
+    sometimes with a second officer."""
+    rng, nc = demo.rng, demo.size.contacts
     gb_starts, gb_vals = demo.group_beats_csr
     beat, _ = pick_from_csr(rng, gb_starts, gb_vals, g)
     ob_starts, ob_vals = demo.off_by_beat
@@ -71,11 +110,17 @@ def plan_contacts(demo: Demo) -> None:
     off_any = rng.integers(0, n_off, size=nc)
     use_local = has_local & (rng.random(nc) < 0.88)
     off = np.where(use_local, off_local, off_any)
-    officer = demo.officer_ids[off]
     second = rng.random(nc) < 0.08
     off2 = (off + 1 + rng.integers(0, max(n_off - 1, 1), size=nc)) % n_off
     second &= off2 != off
-    # techniques as a bitmask
+    return beat, off, second, off2
+
+
+def _techniques_and_enforcement(demo: Demo, g: np.ndarray, init: np.ndarray):
+    """Techniques as a bitmask (de-escalation more with wary and hostile groups); enforcement
+    almost always none, some warnings and rarely more on reactive contacts."""
+    rng, nc = demo.rng, demo.size.contacts
+    st = demo.stance[g]
     tech_p = np.array([.55, .18, .15, .10, .06, .05])
     mask = np.zeros(nc, dtype=np.int64)
     hard = np.isin(st, [WARY, HOST])
@@ -90,7 +135,14 @@ def plan_contacts(demo: Demo) -> None:
     enf[reactive & (u < 0.025)] = 2
     enf[reactive & (u < 0.008)] = 3
     enf[~reactive & (u < 0.004)] = 1
-    # stage after: each group climbs from initial contact towards a stance-dependent target
+    return mask, enf
+
+
+def _stages(demo: Demo, g: np.ndarray) -> np.ndarray:
+    """Stage after each contact: each group climbs from initial contact towards a
+    stance-dependent target, a few fall back a step. Also the group stage changes."""
+    rng, ng, nc = demo.rng, demo.size.groups, demo.size.contacts
+    stance = demo.stance
     target = np.zeros(ng, dtype=np.int64)
     for s_ix, (opts, ps) in STAGE_TARGET.items():
         m = stance == s_ix
@@ -117,7 +169,13 @@ def plan_contacts(demo: Demo) -> None:
     has = n_g > 0
     last[has] = stage_sorted[first_ix[has] + n_g[has] - 1]
     demo.group_stage = last
-    # follow-ups
+    return stage
+
+
+def _follow_ups(demo: Demo, at: np.ndarray, officer: np.ndarray):
+    """Follow-ups on ~12% of contacts, most past ones done; a few due today and this week,
+    and one for officer1 today, all open."""
+    rng, nc = demo.rng, demo.size.contacts
     fu = rng.random(nc) < 0.12
     at_date = at.astype("datetime64[D]")
     fu_on = at_date + rng.integers(2, 22, size=nc).astype("timedelta64[D]")
@@ -128,7 +186,6 @@ def plan_contacts(demo: Demo) -> None:
     done_at = at + (np.floor(rng.random(nc) * span * 86400) + 3600).astype("timedelta64[s]")
     now64 = np.datetime64(demo.now, "s")
     done_at = np.minimum(done_at, now64)
-    # A few due today and this week, and one for officer1 today, all open.
     recent = np.flatnonzero(at >= now64 - np.timedelta64(4 * 86400, "s"))
     if len(recent):
         pick = rng.choice(recent, size=min(4, len(recent)), replace=False)
@@ -139,7 +196,12 @@ def plan_contacts(demo: Demo) -> None:
     if len(mine):
         i = mine[-1]
         fu[i], done[i], fu_on[i] = True, False, today
-    # secondary groups: another contacted group in the same beat
+    return fu, fu_on, done, done_at
+
+
+def _linked_groups(demo: Demo, g: np.ndarray, beat: np.ndarray) -> None:
+    """Contact-group links: the primary group, sometimes another contacted group of the beat."""
+    rng, ng, nc = demo.rng, demo.size.groups, demo.size.contacts
     bg_starts, bg_vals = demo.beat_groups_csr
     sec_rows = np.flatnonzero(rng.random(nc) < 0.14)
     sec_rows = np.concatenate([sec_rows, sec_rows[rng.random(len(sec_rows)) < 0.15]])
@@ -150,7 +212,12 @@ def plan_contacts(demo: Demo) -> None:
     cg_g = np.concatenate([g, sec_g[ok]])
     key = np.unique(cg_c * ng + cg_g)
     demo.cg_c, demo.cg_g = key // ng, key % ng
-    # stakeholders: 0-3 members of the primary group
+
+
+def _linked_people(demo: Demo, g: np.ndarray, at: np.ndarray, stage: np.ndarray) -> None:
+    """Contact-stakeholder links: 0-3 members of the primary group; each person's stage and
+    last contact follow from their latest contact."""
+    rng, nc = demo.rng, demo.size.contacts
     n_s = rng.choice(4, size=nc, p=(.25, .45, .2, .1))
     rows = np.repeat(np.arange(nc), n_s)
     mem_starts, mem_vals = demo.members_csr
@@ -165,16 +232,6 @@ def plan_contacts(demo: Demo) -> None:
     demo.s_last_contact = np.where(
         last_c >= 0, at[np.maximum(last_c, 0)].astype("datetime64[D]"),
         np.datetime64("NaT"))
-    demo.c = dict(g=g, at=at, init=init, channel=channel, beat=beat, officer=officer,
-                  second=second, officer2=demo.officer_ids[off2], mask=mask, enf=enf,
-                  stage=stage, fu=fu, fu_on=fu_on, done=done, done_at=done_at,
-                  place=rng.integers(0, len(words.PLACES), size=nc),
-                  street=rng.integers(0, len(words.STREETS[demo.city]), size=nc),
-                  purpose=rng.integers(0, 1000, size=nc), note=rng.integers(0, len(words.NOTES), size=nc),
-                  fu_note=rng.integers(0, len(words.FOLLOW_UP_NOTES), size=nc),
-                  logged_delay=rng.integers(60, 3 * 3600, size=nc))
-    demo.contact_ids = demo.next_id(Contact.__table__) + np.arange(nc)
-    demo.n_contacts = nc
 
 
 def insert_contacts(demo: Demo) -> None:
