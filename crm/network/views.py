@@ -158,6 +158,14 @@ def _table_beats(scope: Scope) -> list[BeatRow]:
     return [b for b in scope.map_beats if b.id in wanted]
 
 
+def _read_scope(form_class: type[PlaceForm], user: User) -> tuple[PlaceForm, Scope | None]:
+    """The page's filter form from the query string and the scope it asks for (None: invalid).
+    Supervisors start on their own district."""
+    form = form_class(formdata=request.args)
+    return form, _scope(form, user, pages.beats(), pages.districts(),
+                        default_own_district=user.role == "supervisor")
+
+
 def _form_errors_page(template: str, form: FlaskForm, **ctx):
     return render_template(template, form=form, scope=None, invalid=True, **ctx), 422
 
@@ -166,9 +174,7 @@ def _form_errors_page(template: str, form: FlaskForm, **ctx):
 @roles_required(*COVERAGE_ROLES)
 def coverage():
     user = current_actor()
-    form = ScopeForm(formdata=request.args)
-    scope = _scope(form, user, pages.beats(), pages.districts(),
-                   default_own_district=user.role == "supervisor")
+    form, scope = _read_scope(ScopeForm, user)
     if scope is None:
         return _form_errors_page("network/coverage.html", form)
     map_doc, table_doc, hard = _coverage_docs(scope)
@@ -191,9 +197,7 @@ def coverage_csv():
     table = request.args.get("table", "beats")
     if table not in pages.CSV_TABLES:
         abort(404, description=f"no table {table!r}; choose one of {', '.join(pages.CSV_TABLES)}")
-    form = ScopeForm(formdata=request.args)
-    scope = _scope(form, user, pages.beats(), pages.districts(),
-                   default_own_district=user.role == "supervisor")
+    form, scope = _read_scope(ScopeForm, user)
     if scope is None:
         msg = "; ".join(f"{getattr(form, k).label.text}: {', '.join(v)}"
                         for k, v in form.errors.items())
@@ -212,9 +216,7 @@ def coverage_csv():
 @roles_required(*NETWORK_ROLES)
 def network():
     user = current_actor()
-    form = NetworkForm(formdata=request.args)
-    scope = _scope(form, user, pages.beats(), pages.districts(),
-                   default_own_district=user.role == "supervisor")
+    form, scope = _read_scope(NetworkForm, user)
     ctx = {"form": form, "max_groups": MAX_NETWORK_GROUPS, "can_open": user.role in RECORD_ROLES}
     if scope is None:
         return render_template("network/network.html", scope=None, invalid=True, **ctx), 422
