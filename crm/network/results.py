@@ -25,9 +25,11 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from crm.db import utcnow
 from crm.extensions import db
@@ -147,14 +149,15 @@ recent = _Recent()
 
 def _newest_done(name: str, phash: str) -> AnalyticsResult | None:
     return db.session.scalar(
-        sa.select(AnalyticsResult)
+        sa.select(AnalyticsResult).options(defer(AnalyticsResult.document))
         .where(AnalyticsResult.analytic == name, AnalyticsResult.params_hash == phash,
                AnalyticsResult.status == "done")
         .order_by(AnalyticsResult.id.desc()).limit(1))
 
 
 def _row_for(name: str, phash: str, key: str) -> AnalyticsResult | None:
-    return db.session.scalar(sa.select(AnalyticsResult).where(
+    return db.session.scalar(sa.select(AnalyticsResult).options(
+        defer(AnalyticsResult.document)).where(
         AnalyticsResult.analytic == name, AnalyticsResult.params_hash == phash,
         AnalyticsResult.versions_key == key))
 
@@ -187,11 +190,21 @@ def latest(name: str, **kw) -> Result:
                 db.session.expire_all()
                 row = _row_for(name, phash, key)
     if row is not None and row.status == "done":
-        return Result(name, "fresh", row.document, row.computed_at, row.versions, current)
+        return Result(name, "fresh", _document(row.id, row.computed_at), row.computed_at,
+                      row.versions, current)
     done = _newest_done(name, phash)
     if done is None:
         return Result(name, "computing", None, None, None, current)
-    return Result(name, "refreshing", done.document, done.computed_at, done.versions, current)
+    return Result(name, "refreshing", _document(done.id, done.computed_at), done.computed_at,
+                  done.versions, current)
+
+
+@lru_cache(maxsize=64)
+def _document(result_id: int, computed_at: datetime) -> dict:
+    """A stored document, parsed once per process: a done row never changes (the key has its
+    time too, in case an id is ever reused). Callers copy before they change anything."""
+    return db.session.scalar(sa.select(AnalyticsResult.document)
+                             .where(AnalyticsResult.id == result_id))
 
 
 # ---------------------------------------------------------------- the job
