@@ -217,3 +217,60 @@ def test_my_beat_lists_flags_at_once_and_introductions_when_computed(queued, mak
     assert jobs.run_pending() >= 1
     html = client.get("/analytics/my-beat").get_data(as_text=True)
     assert "Sam Bridge" in html and 'data-analytics-status' not in html
+
+
+def _fine_versions() -> dict:
+    return dict(zip(("memberships", "relations", "groups", "links"),
+                    services.current_versions(("memberships", "relations", "groups", "links")),
+                    strict=True))
+
+
+@pytest.mark.parametrize("change, moves", [
+    ("end a membership", {"memberships"}),
+    ("erase a member", {"memberships", "links"}),
+    ("merge a member away", {"memberships", "links"}),
+    ("rename a group", {"groups"}),
+    ("move a group to another beat", {"groups"}),
+    ("declare a relation", {"relations"}),
+    ("a member reaches a working relationship", {"links"}),
+    ("a contact with someone in a working relationship", {"links"}),
+    ("a group's stance changes", set()),
+    ("a member's phone changes", set()),
+    ("a contact with a group only", set()),
+])
+def test_each_change_retires_exactly_the_results_that_read_it(world, make, change, moves):
+    """Never stale: a change that a network analytic reads bumps its counter; and never
+    wasteful: the changes a city makes all day (contacts, stances, phones) bump none."""
+    from crm.models import Stakeholder
+
+    p0, p1 = world["people"][0], world["people"][1]
+    p1.stage = "working_relationship" if change.startswith("a contact with someone") else p1.stage
+    make.commit()
+    before = _fine_versions()
+    if change == "end a membership":
+        m = db.session.scalar(sa.select(Membership).where(Membership.stakeholder_id == p0.id))
+        m.ends_on = date.today() - timedelta(days=1)
+    elif change == "erase a member":
+        p0.erased_at = datetime.utcnow()
+    elif change == "merge a member away":
+        p0.merged_into_id = p1.id
+    elif change == "rename a group":
+        world["a"].name = "Alpha Tenants Union"
+    elif change == "move a group to another beat":
+        world["c"].beats = [make.beat("0222")]
+    elif change == "declare a relation":
+        db.session.add(GroupRelation(group_a_id=world["a"].id, group_b_id=world["c"].id,
+                                     type="allied"))
+    elif change == "a member reaches a working relationship":
+        db.session.get(Stakeholder, p0.id).stage = "working_relationship"
+    elif change == "a contact with someone in a working relationship":
+        make.contact(world["officer"], stakeholders=[p1])
+    elif change == "a group's stance changes":
+        world["b"].stance = "hostile"
+    elif change == "a member's phone changes":
+        p0.phone = "555-0100"
+    else:
+        make.contact(world["officer"], groups=[world["c"]])
+    make.commit()
+    after = _fine_versions()
+    assert {k for k in after if after[k] != before[k]} == moves
