@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from crm.access import beat_ids_select, contact_scope, group_ids_select, stakeholder_scope
+from crm.access import (beat_ids_select, contact_scope, group_ids_select, stakeholder_scope,
+                        visible_stakeholder_ids)  # noqa: F401  (re-exported for the views)
 from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
@@ -24,9 +25,10 @@ from crm.models import (Beat, CommunityGroup, Contact, ContactGroup, ContactOffi
                         ContactStakeholder, GroupAssignment, RelationshipStageChange,
                         Stakeholder, User)
 from crm.stakeholders import services as stakeholder_services
-from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES
+from crm.text import clean_text
+from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAFF_ROLES, STAGES, TECHNIQUES
 
-LOG_ROLES = ("officer", "unit", "supervisor", "admin")
+LOG_ROLES = STAFF_ROLES
 FUTURE_TOLERANCE = timedelta(minutes=15)
 MAX_NOTE = 2000
 # Shown on the form next to the note, and enforced in spirit by review: no watch list.
@@ -89,7 +91,7 @@ def co_officer_choices(user: User) -> list[User]:
 
 
 def _text(data: dict, key: str, max_len: int, errors: dict) -> str:
-    value = (data.get(key) or "").strip()
+    value = clean_text(data.get(key))
     if len(value) > max_len:
         errors[key] = f"must be at most {max_len} characters (now {len(value)})"
     return value
@@ -124,11 +126,10 @@ class _Plan:
     new_person: dict | None = None
 
 
-def _validate(actor: User, data: dict) -> _Plan:
-    errors: dict[str, str] = {}
-    if not actor.has_role(*LOG_ROLES):
-        raise ValidationError({"role": "your role does not log contacts"})
-    now = utcnow()
+# Each parser reads one part of the form, puts its problems in `errors` (field -> message)
+# and returns a usable value, so `_validate` can report every bad field at once.
+
+def _parse_occurred_at(data: dict, now: datetime, errors: dict) -> datetime:
     occurred_at = data.get("occurred_at") or now
     if isinstance(occurred_at, str):
         try:
@@ -140,25 +141,26 @@ def _validate(actor: User, data: dict) -> _Plan:
         occurred_at = occurred_at.astimezone(UTC).replace(tzinfo=None)
     if occurred_at > now + FUTURE_TOLERANCE:
         errors["occurred_at"] = "is in the future"
-    channel = data.get("channel") or "foot_patrol"
-    if channel not in CHANNELS:
-        errors["channel"] = f"must be one of {', '.join(CHANNELS)}"
-    initiated_by = data.get("initiated_by") or "proactive"
-    if initiated_by not in INITIATED_BY:
-        errors["initiated_by"] = f"must be one of {', '.join(INITIATED_BY)}"
-    enforcement = data.get("enforcement") or "none"
-    if enforcement not in ENFORCEMENT:
-        errors["enforcement"] = f"must be one of {', '.join(ENFORCEMENT)}"
-    stage_after = data.get("stage_after") or None
-    if stage_after is not None and stage_after not in STAGES:
-        errors["stage_after"] = f"must be one of {', '.join(STAGES)}"
+    return occurred_at
+
+
+def _parse_choice(data: dict, key: str, vocab: tuple[str, ...], default: str | None,
+                  errors: dict) -> str | None:
+    value = data.get(key) or default
+    if value is not None and value not in vocab:
+        errors[key] = f"must be one of {', '.join(vocab)}"
+    return value
+
+
+def _parse_techniques(data: dict, errors: dict) -> list[str]:
     techniques = list(dict.fromkeys(data.get("techniques") or []))
     bad = [t for t in techniques if t not in TECHNIQUES]
     if bad:
         errors["techniques"] = f"unknown: {', '.join(map(str, bad))}"
-    note = _text(data, "note", MAX_NOTE, errors)
-    place = _text(data, "place", 200, errors)
-    purpose = _text(data, "purpose", 200, errors)
+    return techniques
+
+
+def _parse_follow_up(data: dict, occurred_at: datetime, errors: dict) -> tuple[date | None, str]:
     follow_up_note = _text(data, "follow_up_note", 300, errors)
     follow_up_on = data.get("follow_up_on") or None
     if isinstance(follow_up_on, str):
@@ -171,59 +173,95 @@ def _validate(actor: User, data: dict) -> _Plan:
         errors["follow_up_on"] = "is before the contact"
     if follow_up_note and not follow_up_on and "follow_up_on" not in errors:
         errors["follow_up_on"] = "is needed for a follow-up note"
+    return follow_up_on, follow_up_note
 
+
+def _parse_beat(actor: User, data: dict, errors: dict) -> int | None:
     beat_id = data.get("beat_id")
     if beat_id in ("", None):
         beat = default_beat(actor)
-        beat_id = beat.id if beat else None
-    else:
-        try:
-            beat_id = int(beat_id)
-        except (TypeError, ValueError):
-            errors["beat_id"] = "is not a beat"
-            beat_id = None
-        if beat_id is not None:
-            allowed = sa.select(Beat.id).where(Beat.id == beat_id)
-            if actor.role in ("officer", "supervisor"):
-                allowed = allowed.where(Beat.id.in_(beat_ids_select(actor)))
-            if db.session.scalar(allowed) is None:
-                errors["beat_id"] = "is not one of your beats"
+        return beat.id if beat else None
+    try:
+        beat_id = int(beat_id)
+    except (TypeError, ValueError):
+        errors["beat_id"] = "is not a beat"
+        return None
+    allowed = sa.select(Beat.id).where(Beat.id == beat_id)
+    if actor.role in ("officer", "supervisor"):
+        allowed = allowed.where(Beat.id.in_(beat_ids_select(actor)))
+    if db.session.scalar(allowed) is None:
+        errors["beat_id"] = "is not one of your beats"
+    return beat_id
+
+
+def _load_people(actor: User, ids: list[int], errors: dict) -> list[Stakeholder]:
+    if not ids:
+        return []
+    people = list(db.session.scalars(sa.select(Stakeholder).where(
+        Stakeholder.id.in_(ids), stakeholder_scope(actor), Stakeholder.live())))
+    if len(people) != len(ids):
+        errors["stakeholder_ids"] = "includes someone you cannot record a contact with"
+    return people
+
+
+def _load_groups(actor: User, ids: list[int], errors: dict) -> list[CommunityGroup]:
+    if not ids:
+        return []
+    q = sa.select(CommunityGroup).where(CommunityGroup.id.in_(ids))
+    visible = group_ids_select(actor)
+    if visible is not None:
+        q = q.where(CommunityGroup.id.in_(visible))
+    groups = list(db.session.scalars(q))
+    if len(groups) != len(ids):
+        errors["group_ids"] = "includes a group that is not one of yours"
+    return groups
+
+
+def _check_officers(ids: list[int], errors: dict) -> None:
+    if not ids:
+        return
+    found = set(db.session.scalars(sa.select(User.id).where(
+        User.id.in_(ids), User.active.is_(True), User.role.in_(LOG_ROLES))))
+    if found != set(ids):
+        errors["officer_ids"] = "includes someone who cannot log contacts"
+
+
+def _parse_new_person(data: dict, errors: dict) -> dict | None:
+    new = data.get("new_stakeholder") or {}
+    if not any((new.get(k) or "").strip() for k in ("name", "phone", "email")):
+        return None
+    try:
+        return stakeholder_services.clean_fields({k: new.get(k) for k in ("name", "phone", "email")})
+    except ValidationError as e:
+        for k, msgs in e.errors.items():
+            errors[f"new_{k}"] = msgs[0]
+        return None
+
+
+def _validate(actor: User, data: dict) -> _Plan:
+    """Check a whole contact form; raise ValidationError naming every bad field."""
+    if not actor.has_role(*LOG_ROLES):
+        raise ValidationError({"role": "your role does not log contacts"})
+    errors: dict[str, str] = {}
+    occurred_at = _parse_occurred_at(data, utcnow(), errors)
+    channel = _parse_choice(data, "channel", CHANNELS, "foot_patrol", errors)
+    initiated_by = _parse_choice(data, "initiated_by", INITIATED_BY, "proactive", errors)
+    enforcement = _parse_choice(data, "enforcement", ENFORCEMENT, "none", errors)
+    stage_after = _parse_choice(data, "stage_after", STAGES, None, errors)
+    techniques = _parse_techniques(data, errors)
+    note = _text(data, "note", MAX_NOTE, errors)
+    place = _text(data, "place", 200, errors)
+    purpose = _text(data, "purpose", 200, errors)
+    follow_up_on, follow_up_note = _parse_follow_up(data, occurred_at, errors)
+    beat_id = _parse_beat(actor, data, errors)
 
     stakeholder_ids = _ids(data, "stakeholder_ids", errors)
     group_ids = _ids(data, "group_ids", errors)
     officer_ids = [i for i in _ids(data, "officer_ids", errors) if i != actor.id]
-    plan = _Plan(values={})
-    if stakeholder_ids:
-        plan.stakeholders = list(db.session.scalars(
-            sa.select(Stakeholder).where(Stakeholder.id.in_(stakeholder_ids),
-                                         stakeholder_scope(actor),
-                                         Stakeholder.erased_at.is_(None),
-                                         Stakeholder.merged_into_id.is_(None))))
-        if len(plan.stakeholders) != len(stakeholder_ids):
-            errors["stakeholder_ids"] = "includes someone you cannot record a contact with"
-    if group_ids:
-        q = sa.select(CommunityGroup).where(CommunityGroup.id.in_(group_ids))
-        visible = group_ids_select(actor)
-        if visible is not None:
-            q = q.where(CommunityGroup.id.in_(visible))
-        plan.groups = list(db.session.scalars(q))
-        if len(plan.groups) != len(group_ids):
-            errors["group_ids"] = "includes a group that is not one of yours"
-    if officer_ids:
-        found = set(db.session.scalars(sa.select(User.id).where(
-            User.id.in_(officer_ids), User.active.is_(True), User.role.in_(LOG_ROLES))))
-        if found != set(officer_ids):
-            errors["officer_ids"] = "includes someone who cannot log contacts"
-    plan.officer_ids = officer_ids
-
-    new = data.get("new_stakeholder") or {}
-    if any((new.get(k) or "").strip() for k in ("name", "phone", "email")):
-        try:
-            plan.new_person = stakeholder_services.clean_fields(
-                {k: new.get(k) for k in ("name", "phone", "email")})
-        except ValidationError as e:
-            for k, msgs in e.errors.items():
-                errors[f"new_{k}"] = msgs[0]
+    plan = _Plan(values={}, stakeholders=_load_people(actor, stakeholder_ids, errors),
+                 groups=_load_groups(actor, group_ids, errors), officer_ids=officer_ids)
+    _check_officers(officer_ids, errors)
+    plan.new_person = _parse_new_person(data, errors)
     if not (plan.stakeholders or plan.groups or plan.new_person) and not (
             "stakeholder_ids" in errors or "group_ids" in errors or any(
                 k.startswith("new_") for k in errors)):
@@ -439,13 +477,6 @@ def contacts_query(user: User, *, officer_id: int | None = None, beat_id: int | 
     if initiated_by is not None:
         q = q.where(Contact.initiated_by == initiated_by)
     return q
-
-
-def visible_stakeholder_ids(user: User, ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    return set(db.session.scalars(sa.select(Stakeholder.id).where(
-        Stakeholder.id.in_(ids), stakeholder_scope(user))))
 
 
 # ---- follow-ups -------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
-"""`flask crm import KIND FILE` and `flask crm export KIND`: one transaction per command."""
+"""`flask crm import KIND FILE` and `flask crm export KIND`."""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 
@@ -23,18 +24,25 @@ def register(group):
     @click.option("--dry-run", is_flag=True,
                   help="Check the file and report what would change; write nothing.")
     def import_cmd(kind, file, dry_run):
-        """Import a CSV FILE of KIND records (all rows or none; re-importing changes nothing)."""
+        """Import a CSV FILE of KIND records (all rows or none; re-importing changes nothing).
+
+        Every row is checked before anything is written; then rows are written and committed
+        in chunks, so the app keeps serving while a long file imports.
+        """
         from crm.csvio.services import import_csv
 
-        data = file.read()
-        lines = data.count(b"\n")
+        if not file.seekable():  # standard input: read twice, so keep a copy
+            file = io.BytesIO(file.read())
+        lines = sum(1 for _ in file)
+        file.seek(0)
+        options = dict(dry_run=dry_run, commit=db.session.commit)
         if lines > PROGRESS_THRESHOLD:
             with click.progressbar(length=lines, label=f"Checking {kind}",
                                    file=sys.stderr) as bar:
-                report = import_csv(None, kind, data, dry_run=dry_run, progress=bar.update)
+                report = import_csv(None, kind, file, progress=bar.update, **options)
         else:
-            report = import_csv(None, kind, data, dry_run=dry_run)
-        if report.errors or dry_run:
+            report = import_csv(None, kind, file, **options)
+        if report.errors and not report.committed_rows:
             db.session.rollback()
         else:
             db.session.commit()

@@ -77,9 +77,15 @@ class GroupRelation(Dated, Versioned, db.Model):
     group_a: Mapped[CommunityGroup] = relationship(foreign_keys=[group_a_id])
     group_b: Mapped[CommunityGroup] = relationship(foreign_keys=[group_b_id])
 
+    @classmethod
+    def open_on(cls, day: date | None = None) -> sa.ColumnElement[bool]:
+        """A relation counts as current until it ends (one declared to start later is on
+        record already, and blocks a second one of the same type)."""
+        day = day or date.today()
+        return sa.or_(cls.ends_on.is_(None), cls.ends_on >= day)
+
     @property
     def is_current(self) -> bool:
-        """Not ended (a relation declared to start later still counts: it is on record)."""
         return self.ends_on is None or self.ends_on >= date.today()
 
     def other(self, group_id: int) -> CommunityGroup:

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.access import case_scope, contact_scope, group_scope, stakeholder_scope
+from crm.access import (case_scope, contact_scope, group_scope, stakeholder_scope,
+                        visible_stakeholder_ids)  # noqa: F401  (re-exported for the views)
 from crm.audit.services import record_event
 from crm.beats.models import Beat
 from crm.cases.models import CaseParticipant, ProblemCase
@@ -29,16 +30,18 @@ from crm.extensions import db
 from crm.groups.models import CommunityGroup, GroupRelation, RelationshipStageChange, group_beats
 from crm.home.services import GroupRow
 from crm.stakeholders.models import Membership, Stakeholder
+from crm.text import clean_text
 from crm.users.models import GroupAssignment, User
-from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAGES, STANCES
+from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAFF_ROLES, STAGES, STANCES
 
 EDITOR_ROLES = ("unit", "supervisor", "admin")
-READER_ROLES = ("officer", "unit", "supervisor", "admin")
+READER_ROLES = STAFF_ROLES
 SORTS = ("name", "days", "size", "stance")
 ROLE_ORDER = ("leader", "spokesperson", "liaison", "member")
 GROUP_FIELDS = ("name", "kind", "stance", "stage", "size_estimate", "languages", "channels",
                 "description", "contact_interval_days", "beats")
 NAME_MAX = CommunityGroup.name.type.length
+SIZE_MAX = 10_000_000  # people; also keeps the value inside a 32-bit column
 ISSUE_MAX = GroupRelation.issue.type.length
 
 
@@ -295,22 +298,56 @@ def _flush(obj, snapshot, unique_field: str | None = None) -> None:
         raise ValidationError({unique_field or "record": "is already taken"}) from e
 
 
-def _clean_group(actor: User, data: dict, group: CommunityGroup | None) -> dict:
-    """Validate the editable fields present in `data`; return them normalised."""
+def clean_size_estimate(value) -> int | None:
+    """The one rule for a group's estimated size: blank, or a whole number of 0 or more."""
+    if value in (None, ""):
+        return None
+    try:
+        size = int(str(value).strip())
+    except (TypeError, ValueError):
+        raise ValidationError({"size_estimate": "must be a whole number"}) from None
+    if size < 0:
+        raise ValidationError({"size_estimate": "must be 0 or more"})
+    if size > SIZE_MAX:
+        raise ValidationError({"size_estimate": f"must be at most {SIZE_MAX:,}"})
+    return size
+
+
+def _clean_interval(value, errors: dict) -> int | None:
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        errors["contact_interval_days"] = "must be a whole number of days"
+        return None
+    if not 1 <= days <= 3650:
+        errors["contact_interval_days"] = "must be between 1 and 3650 days"
+    return days
+
+
+def _clean_short_list(fname: str, value, errors: dict) -> list[str]:
+    items = [clean_text(i, one_line=True) for i in split_list(value)]
+    if any(len(i) > 60 for i in items):
+        errors[fname] = "each entry must be at most 60 characters"
+    elif len(items) > 20:
+        errors[fname] = "at most 20 entries"
+    return items
+
+
+def clean_group_fields(data: dict, *, creating: bool) -> dict:
+    """Check the editable fields present in `data` that need no database; return them cleaned.
+
+    The one set of rules for a group's fields (pages, API and CSV import): names and free
+    text through `crm.text.clean_text`, vocabularies from `crm.vocab`. Raises ValidationError
+    naming every bad field. Beats and name clashes need the database: `_clean_group`.
+    """
     errors: dict[str, str] = {}
     out: dict = {}
-    if "name" in data or group is None:
-        name = " ".join(str(data.get("name") or "").split())
+    if "name" in data or creating:
+        name = clean_text(data.get("name"), one_line=True)
         if not name:
             errors["name"] = "is required"
         elif len(name) > NAME_MAX:
             errors["name"] = f"must be at most {NAME_MAX} characters"
-        else:
-            clash = db.session.scalar(sa.select(CommunityGroup.id).where(
-                sa.func.lower(CommunityGroup.name) == name.lower(),
-                CommunityGroup.id != (group.id if group else -1)))
-            if clash:
-                errors["name"] = "another group already has this name"
         out["name"] = name
     for fname, vocab in (("kind", GROUP_KINDS), ("stance", STANCES), ("stage", STAGES)):
         if fname in data:
@@ -318,35 +355,39 @@ def _clean_group(actor: User, data: dict, group: CommunityGroup | None) -> dict:
                 errors[fname] = f"must be one of {', '.join(vocab)}"
             out[fname] = data[fname]
     if "size_estimate" in data:
-        size = data["size_estimate"]
-        if size in (None, ""):
-            out["size_estimate"] = None
-        else:
-            try:
-                out["size_estimate"] = int(size)
-                if out["size_estimate"] < 0:
-                    errors["size_estimate"] = "must be 0 or more"
-            except (TypeError, ValueError):
-                errors["size_estimate"] = "must be a whole number"
-    if "contact_interval_days" in data:
         try:
-            out["contact_interval_days"] = int(data["contact_interval_days"])
-            if not 1 <= out["contact_interval_days"] <= 3650:
-                errors["contact_interval_days"] = "must be between 1 and 3650 days"
-        except (TypeError, ValueError):
-            errors["contact_interval_days"] = "must be a whole number of days"
+            out["size_estimate"] = clean_size_estimate(data["size_estimate"])
+        except ValidationError as e:
+            errors.update(e.errors)
+    if "contact_interval_days" in data:
+        out["contact_interval_days"] = _clean_interval(data["contact_interval_days"], errors)
     for fname in ("languages", "channels"):
         if fname in data:
-            items = split_list(data[fname])
-            if any(len(i) > 60 for i in items):
-                errors[fname] = "each entry must be at most 60 characters"
-            elif len(items) > 20:
-                errors[fname] = "at most 20 entries"
-            out[fname] = items
+            out[fname] = _clean_short_list(fname, data[fname], errors)
     if "description" in data:
-        out["description"] = str(data["description"] or "").strip()
+        out["description"] = clean_text(data["description"])
         if len(out["description"]) > 5000:
             errors["description"] = "must be at most 5000 characters"
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _clean_group(actor: User, data: dict, group: CommunityGroup | None) -> dict:
+    """Validate the editable fields present in `data`; return them normalised."""
+    errors: dict = {}
+    try:
+        out = clean_group_fields({k: v for k, v in data.items() if k != "beats"},
+                                 creating=group is None)
+    except ValidationError as e:
+        errors.update(e.errors)
+        out = {}
+    if out.get("name"):
+        clash = db.session.scalar(sa.select(CommunityGroup.id).where(
+            sa.func.lower(CommunityGroup.name) == out["name"].lower(),
+            CommunityGroup.id != (group.id if group else -1)))
+        if clash:
+            errors["name"] = "another group already has this name"
     if "beats" in data:
         codes = split_list(data["beats"])
         beats = list(db.session.scalars(sa.select(Beat).where(Beat.code.in_(codes)))) if codes else []
@@ -428,7 +469,7 @@ def _current_between(a_id: int, b_id: int, rtype: str, *, exclude: int | None = 
         sa.or_(sa.and_(GroupRelation.group_a_id == a_id, GroupRelation.group_b_id == b_id),
                sa.and_(GroupRelation.group_a_id == b_id, GroupRelation.group_b_id == a_id)),
         GroupRelation.type == rtype,
-        sa.or_(GroupRelation.ends_on.is_(None), GroupRelation.ends_on >= today),
+        GroupRelation.open_on(today),
         GroupRelation.id != (exclude or -1)).limit(1))
 
 
@@ -439,7 +480,7 @@ def _clean_relation_fields(data: dict, errors: dict) -> dict:
             errors["type"] = f"must be one of {', '.join(RELATION_TYPES)}"
         out["type"] = data["type"]
     if "issue" in data:
-        out["issue"] = " ".join(str(data["issue"] or "").split())
+        out["issue"] = clean_text(data["issue"], one_line=True)
         if len(out["issue"]) > ISSUE_MAX:
             errors["issue"] = f"must be at most {ISSUE_MAX} characters"
     for key in ("starts_on", "ends_on"):
@@ -540,7 +581,7 @@ def add_membership(actor: User, stakeholder: Stakeholder | None, group: Communit
         errors["role"] = f"must be one of {', '.join(MEMBERSHIP_ROLES)}"
     if stakeholder is None:
         errors["stakeholder_id"] = "choose a person you can see"
-    elif stakeholder.erased_at is not None or stakeholder.merged_into_id is not None:
+    elif not stakeholder.is_live:
         errors["stakeholder_id"] = "this record was erased or merged into another"
     else:
         existing = db.session.scalar(sa.select(Membership).where(
@@ -609,14 +650,6 @@ def memberships_query(user: User) -> sa.Select:
     """Memberships of the groups the user may see."""
     return (sa.select(Membership).where(Membership.group_id.in_(visible_group_ids(user)))
             .options(selectinload(Membership.stakeholder), selectinload(Membership.group)))
-
-
-def visible_stakeholder_ids(user: User, ids) -> set[int]:
-    ids = list(ids)
-    if not ids:
-        return set()
-    return set(db.session.scalars(sa.select(Stakeholder.id).where(
-        Stakeholder.id.in_(ids), stakeholder_scope(user))))
 
 
 def visible_stakeholder(user: User, ident: int | None) -> Stakeholder | None:
