@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +41,38 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+
+
+def _worker_count() -> int:
+    """How many gunicorn workers will serve this app, as far as we can tell at import time.
+
+    gunicorn reads WEB_CONCURRENCY as its default worker count; `--workers N` / `-w N` may
+    come in GUNICORN_CMD_ARGS or on gunicorn's own command line (the workers are forks of it,
+    so `sys.argv` is gunicorn's). Anything else counts as one process.
+    """
+    args = shlex.split(os.environ.get("GUNICORN_CMD_ARGS", ""))
+    if sys.argv and Path(sys.argv[0]).name.startswith("gunicorn"):
+        args += sys.argv[1:]
+    workers = _int_env("WEB_CONCURRENCY", 1)
+    for i, arg in enumerate(args):
+        value = None
+        if arg in ("-w", "--workers") and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--workers="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-w") and arg[2:].isdigit():
+            value = arg[2:]
+        if value is not None and value.isdigit():
+            workers = int(value)
+    return workers
+
+
 class Config:
     ENV_NAME = "base"
     DEBUG = False
@@ -57,7 +91,13 @@ class Config:
     INSTANCE_DIR = INSTANCE_DIR
     MIGRATIONS_DIR = str(BASE_DIR / "migrations")
 
-    # Sessions: cookie flags per issue "foundation"; Secure is switched on outside development.
+    # Behind a TLS-terminating proxy: how many proxies in front of the app set
+    # X-Forwarded-For/-Proto (ProxyFix trusts that many hops). 0 = clients connect directly, and
+    # forwarded headers are ignored (anyone could send them).
+    TRUSTED_PROXIES = _int_env("TRUSTED_PROXIES", 0)
+    WORKERS = _worker_count()
+
+    # Sessions: cookie flags; Secure is switched on outside development.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
@@ -66,15 +106,25 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token instead
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # CSV uploads; anything bigger is refused with 413
 
-    # Sign-in policy
+    # Sign-in policy. The messages that tell a user their session ended are built from these
+    # two values (crm.users.sessions), so they stay right when the values change.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     ACCOUNT_INACTIVE_DAYS = 90
     TOTP_REQUIRED_ROLES = ("admin",)
+    # Failures are counted per account AND source address (CJIS: lock after 5 consecutive
+    # failures), so a stranger can lock an officer out of their own address only. From the
+    # second failure each further attempt from that source must wait LOGIN_DELAY, doubling.
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)
+    LOGIN_DELAY = timedelta(seconds=1)
+    # Per worker unless shared: production with several workers requires REDIS_URL (check()).
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     LOGIN_RATE_LIMIT = "30 per minute"
+    # argon2id cost (argon2-cffi's RFC 9106 low-memory defaults: 3 passes over 64 MiB, 4 lanes).
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_COST = 64 * 1024  # KiB
+    PASSWORD_HASH_PARALLELISM = 4
 
     # Domain defaults
     HARD_TO_ENGAGE_DAYS = 90
@@ -107,6 +157,17 @@ class DevelopmentConfig(Config):
 class ProductionConfig(Config):
     ENV_NAME = "production"
 
+    @classmethod
+    def check(cls) -> None:
+        super().check()
+        if cls.WORKERS > 1 and not cls.REDIS_URL:
+            raise RuntimeError(
+                f"REDIS_URL must be set when serving with {cls.WORKERS} workers: each worker would "
+                "otherwise count login attempts on its own, multiplying the login rate limit. "
+                "Set REDIS_URL=redis://host:6379/0, or run a single worker.")
+        if cls.TRUSTED_PROXIES < 0:
+            raise RuntimeError("TRUSTED_PROXIES must be 0 (no proxy) or the number of proxies")
+
 
 class TestingConfig(Config):
     ENV_NAME = "testing"
@@ -120,3 +181,9 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
     ANALYTICS_QUEUE = "immediate"  # background analytics jobs run inline
+    TRUSTED_PROXIES = 0
+    WORKERS = 1
+    # Still argon2id, at the smallest cost: the suite hashes hundreds of passwords.
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_COST = 64
+    PASSWORD_HASH_PARALLELISM = 1

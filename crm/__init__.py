@@ -16,9 +16,11 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.config.from_object(config)
 
     from crm import cli, web
-    from crm.extensions import configure_extensions
+    from crm.extensions import configure_extensions, configure_proxy, register_login_loaders
 
     configure_extensions(app)
+    configure_proxy(app)
+    register_login_loaders()
     from crm.network import jobs
     jobs.init_app(app)  # the background queue of the network analytics
     web.register_request_hooks(app)

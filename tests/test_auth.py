@@ -10,7 +10,8 @@ import time_machine
 from crm.db import utcnow
 from crm.extensions import db
 from crm.models import AuditEvent, User
-from tests.conftest import PASSWORD, csrf_token_from
+from crm.users.models import LoginThrottle
+from tests.conftest import PASSWORD, Auth, csrf_token_from
 
 
 def _events(action):
@@ -44,23 +45,62 @@ def test_wrong_password_and_unknown_user_get_the_same_message(make, auth):
     assert "nobody" not in unknown.split("<main")[1].replace('value="nobody"', "")
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(make, auth, client):
+def _throttle(username, source="127.0.0.1"):
+    return db.session.scalar(sa.select(LoginThrottle).join(User).where(
+        User.username == username, LoginThrottle.source == source))
+
+
+def test_five_failures_from_one_address_lock_that_address_for_fifteen_minutes(make, auth, client):
     make.user("jdoe")
     make.commit()
-    for _ in range(5):
-        auth.login("jdoe", "wrong password here")
-    user = db.session.scalar(sa.select(User).where(User.username == "jdoe"))
-    db.session.refresh(user)
-    assert user.locked_until is not None
-    assert len(_events("auth.lockout")) == 1
-    # The right password is refused while locked, with the same generic message.
-    r = auth.login("jdoe")
-    assert r.status_code == 200 and b"Invalid username or password" in r.data
-    assert client.get("/").status_code == 302
-    # After 15 minutes the account opens again.
-    with time_machine.travel(utcnow() + timedelta(minutes=16), tick=False):
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        for _ in range(5):
+            auth.login("jdoe", "wrong password here")
+            clock.shift(timedelta(seconds=10))  # slower than the growing delays
+        assert _throttle("jdoe").locked_until is not None
+        [lock] = _events("auth.lockout")
+        assert lock.ip == "127.0.0.1" and lock.detail["scope"] == "source"
+        # The right password is refused from there while locked, with the same generic message.
         r = auth.login("jdoe")
-    assert r.status_code == 302
+        assert r.status_code == 200 and b"Invalid username or password" in r.data
+        assert client.get("/").status_code == 302
+        # After 15 minutes that address may sign in again.
+        clock.shift(timedelta(minutes=16))
+        assert auth.login("jdoe").status_code == 302
+
+
+def test_a_stranger_cannot_lock_an_officer_out_from_another_address(make, app):
+    """Five wrong passwords from the attacker's address; the officer's own still signs in."""
+    make.user("jdoe")
+    make.commit()
+    attacker, officer = app.test_client(), app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "198.51.100.66"
+    officer.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    for _ in range(8):
+        Auth(attacker).login("jdoe", "guessing the password")
+    assert _throttle("jdoe", "198.51.100.66").locked_until is not None
+    assert Auth(officer).login("jdoe").status_code == 302
+    assert officer.get("/").status_code == 200
+    assert Auth(attacker).login("jdoe").status_code == 200  # still locked out over there
+
+
+def test_repeated_failures_wait_growing_delays(make, auth):
+    make.user("jdoe")
+    make.commit()
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        auth.login("jdoe", "typo in the password")
+        auth.login("jdoe", "another typo here")  # no wait after a single typo
+        assert _throttle("jdoe").failures == 2
+        clock.shift(timedelta(milliseconds=500))
+        # Within the 1-second delay even the right password is refused, unchecked, and counted.
+        assert auth.login("jdoe").status_code == 200
+        assert _throttle("jdoe").failures == 3
+        assert _events("auth.login")[-1].detail["reason"] == "too soon"
+        clock.shift(timedelta(seconds=1))  # the delay doubled to 2 seconds
+        assert auth.login("jdoe").status_code == 200
+        clock.shift(timedelta(seconds=5))
+        assert auth.login("jdoe").status_code == 302
+    assert _throttle("jdoe") is None  # a sign-in clears that address's count
 
 
 def test_logout_revokes_the_session_cookie_server_side(make, auth, client):

@@ -16,14 +16,6 @@ from crm.extensions import db
 from crm.models import AuditEvent, CaseEvent, GroupRelation
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """Cheap argon2 parameters for these tests' users (sign-in itself is tested elsewhere)."""
-    from argon2 import PasswordHasher
-    monkeypatch.setattr("crm.users.services._hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 @pytest.fixture
 def world(make):
     beat = make.beat("0111")

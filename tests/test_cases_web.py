@@ -12,14 +12,6 @@ from crm.models import GroupRelation, ProblemCase
 from tests.conftest import csrf_token_from
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """Cheap argon2 parameters for these tests' users (sign-in itself is tested elsewhere)."""
-    from argon2 import PasswordHasher
-    monkeypatch.setattr("crm.users.services._hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 @pytest.fixture
 def setup(make):
     beat, other = make.beat("0111"), make.beat("0999")

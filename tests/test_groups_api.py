@@ -13,15 +13,6 @@ from crm.models import AuditEvent, CommunityGroup, GroupAssignment
 
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(monkeypatch):
-    """Cheap argon2 parameters: these tests are about groups, not password hashing."""
-    from argon2 import PasswordHasher
-
-    from crm.users import services as user_services
-    monkeypatch.setattr(user_services, "_hasher",
-                        PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
 def _ago(days: int) -> datetime:
     return datetime.utcnow() - timedelta(days=days)
 

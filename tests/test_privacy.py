@@ -22,15 +22,6 @@ NAME, PHONE, EMAIL = "Zelda Quibble", "+1 555 0199", "zelda.q@example.org"
 TODAY = date.today()
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    """Accounts are made by the dozen here; the sign-in policy is tested in test_auth."""
-    from argon2 import PasswordHasher
-
-    import crm.users.services as users
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-
-
 def _ago(days: int) -> datetime:
     return datetime.utcnow() - timedelta(days=days)
 

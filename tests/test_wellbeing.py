@@ -16,14 +16,6 @@ from tests.conftest import csrf_token_from
 NOT_ENOUGH = "Not enough officers to show without singling someone out"
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashing(monkeypatch):
-    from argon2 import PasswordHasher
-
-    import crm.users.services as users
-    monkeypatch.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-
-
 @pytest.fixture
 def district(make):
     d = make.district("01")

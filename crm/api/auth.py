@@ -1,54 +1,30 @@
-"""API authentication: a personal bearer token, or the browser session with a CSRF header."""
+"""API authentication: a personal bearer token, or the browser session with a CSRF header.
+
+Tokens are issued and revoked by `crm.users.services`; `issue_token` and `revoke_token` are
+re-exported here only for the callers (tests, scripts) that still import them from the API.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
-import sqlalchemy as sa
 from flask import abort, request
 from flask_login import current_user
 
-from crm.audit.services import record_event
-from crm.db import utcnow
-from crm.extensions import csrf, db, login_manager
-from crm.models import ApiToken, User
+from crm.extensions import csrf
+from crm.users.services import issue_token, revoke_token, user_for_token  # noqa: F401
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(actor: User, user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a token for `user`; the plain token is returned once and never stored."""
-    plain = "crm_" + secrets.token_urlsafe(32)
-    tok = ApiToken(user_id=user.id, name=name[:80] or "token", token_hash=hash_token(plain))
-    db.session.add(tok)
-    db.session.flush()
-    record_event(actor, "api_token.create", tok, detail={"user": user.username, "name": tok.name})
-    return tok, plain
-
-
-def revoke_token(actor: User, tok: ApiToken) -> None:
-    tok.revoked_at = utcnow()
-    record_event(actor, "api_token.revoke", tok, detail={"user_id": tok.user_id})
-
-
-@login_manager.request_loader
 def load_user_from_bearer(req):
-    """Bearer tokens authenticate API calls only, never pages."""
+    """Flask-Login request loader (registered in `crm.create_app`): bearer tokens
+    authenticate API calls only, never pages."""
     header = req.headers.get("Authorization", "")
     if not req.path.startswith("/api/") or not header.startswith("Bearer "):
         return None
-    tok = db.session.scalar(sa.select(ApiToken).where(
-        ApiToken.token_hash == hash_token(header[7:].strip()), ApiToken.revoked_at.is_(None)))
-    if tok is None or not tok.user.active:
-        return None
-    tok.last_used_at = utcnow()
-    request.environ["crm.auth"] = "token"
-    return tok.user
+    user = user_for_token(header[7:].strip())
+    if user is not None:
+        request.environ["crm.auth"] = "token"
+    return user
 
 
 def require_api_user():

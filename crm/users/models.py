@@ -1,4 +1,4 @@
-"""Users, their roles, beat assignments and API tokens."""
+"""Users, their roles, beat assignments, API tokens and sign-in throttles."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.beats.models import Beat, District
-from crm.db import Timestamped, Versioned, enum_check
+from crm.db import Dated, Timestamped, Versioned, enum_check, utcnow
 from crm.extensions import db
 from crm.vocab import ROLES
 
@@ -31,11 +31,16 @@ class User(UserMixin, Versioned, db.Model):
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # A supervisor's district; officers get theirs through beat assignments.
     district_id: Mapped[int | None] = mapped_column(sa.ForeignKey("districts.id"), index=True)
+    # Wrong second-factor codes since the last complete sign-in, from any source. Only someone
+    # who knows the password can make them, so reaching the limit locks the whole account
+    # (`locked_until`); wrong passwords lock per source instead (LoginThrottle).
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The TOTP time step of the last accepted code: a code is accepted once only.
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     # Part of the session cookie's user id; rotating it revokes every session server-side.
     session_nonce: Mapped[str] = mapped_column(sa.String(64), default=new_session_nonce)
 
@@ -51,19 +56,23 @@ class User(UserMixin, Versioned, db.Model):
     def get_id(self) -> str:
         return f"{self.id}:{self.session_nonce}"
 
+    @property
+    def is_locked(self) -> bool:
+        """Locked as a whole (not just from one source address) right now."""
+        return self.locked_until is not None and self.locked_until > utcnow()
+
     def has_role(self, *roles: str) -> bool:
         return self.role in roles
 
     def current_beats(self, on: date | None = None) -> list[Beat]:
         on = on or date.today()
-        return [a.beat for a in self.assignments
-                if a.starts_on <= on and (a.ends_on is None or a.ends_on >= on)]
+        return [a.beat for a in self.assignments if a.is_current_on(on)]
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
 
 
-class BeatAssignment(Timestamped, db.Model):
+class BeatAssignment(Dated, Timestamped, db.Model):
     __tablename__ = "beat_assignments"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "beat_id", "starts_on"),
@@ -105,3 +114,21 @@ class ApiToken(Timestamped, db.Model):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins of one account from one source address: growing delays, then a lock.
+
+    Keyed by account and source so that failures from a stranger's address never lock the
+    officer out of their own; a row goes when that source signs in or its failures age out.
+    """
+
+    __tablename__ = "login_throttles"
+    __table_args__ = (sa.UniqueConstraint("user_id", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(sa.String(64))
+    failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
