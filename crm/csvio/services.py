@@ -105,10 +105,10 @@ def _write(actor, kind, stream, report: ImportReport, *, ip, commit, on_written)
             _failed(report, keep_committed=True)
             return
         written += len(chunk)
+        if on_written:
+            on_written(written)  # before the commit, so the count is saved with the rows
         if commit:
             commit()
-        if on_written:
-            on_written(written)
     record_event(actor, "csv.import", object_type=kind, ip=ip,
                  detail={"kind": kind, "created": report.created, "updated": report.updated,
                          "unchanged": report.unchanged, **{f"{k}_created": n for k, n in

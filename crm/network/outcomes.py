@@ -12,7 +12,6 @@ to put a name to a pseudonym. No stakeholder appears at all, and nothing free-te
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import io
@@ -22,6 +21,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.audit.services import record_event
+from crm.csvio.safe import SafeWriter
 from crm.extensions import db
 from crm.models import Contact, ContactGroup, ContactOfficer
 
@@ -117,7 +117,7 @@ def outcome_rows(secret: str, *, date_from: date | None = None, date_to: date | 
 def export_outcomes(actor, secret: str, *, date_from: date | None = None,
                     date_to: date | None = None, ip: str = "") -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)  # spreadsheet-safe cells, like every export
     writer.writerow(COLUMNS)
     n = 0
     for row in outcome_rows(secret, date_from=date_from, date_to=date_to):

@@ -8,7 +8,6 @@ service these take an explicit actor, write audit and flush, never commit.
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 
 from crm.access import visible_stakeholder_ids
 from crm.audit.services import record_event
+from crm.csvio.safe import SafeWriter
 from crm.extensions import db
 from crm.models import Beat, District, Stakeholder, User
 from crm.network import results, svg
@@ -126,14 +126,12 @@ def officer_rows(doc: dict) -> list[dict]:
 
 
 def _csv_cell(value):
-    """Numbers as they are; text that a spreadsheet would run as a formula gets a quote."""
+    """Numbers rounded, None blank."""
     if value is None:
         return ""
     if isinstance(value, float):
         return round(value, 4)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    return value  # text is neutralised by the shared writer (crm.csvio.safe)
 
 
 def coverage_table(table: str, table_beats: list[BeatRow], table_doc: dict, hard: dict
@@ -173,7 +171,7 @@ def export_coverage_csv(actor: User, table: str, table_beats: list[BeatRow], doc
     _map_doc, table_doc, hard = docs
     header, rows = coverage_table(table, table_beats, table_doc, hard)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SafeWriter(out)
     writer.writerow(header)
     writer.writerows([_csv_cell(v) for v in row] for row in rows)
     record_event(actor, "analytics.export", object_type="analytics", object_id="coverage", ip=ip,
