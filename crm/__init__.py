@@ -28,4 +28,6 @@ def create_app(config: type[Config] | None = None) -> Flask:
     web.register_error_handlers(app)
     web.register_template_helpers(app)
     cli.register_cli(app)
+    from crm.facts.listeners import register_listeners
+    register_listeners(app)  # engagement facts follow every contact write
     return app

@@ -62,6 +62,8 @@ def register_cli(app: Flask) -> None:
     register_ops(crm_cli)
     register_retention(crm_cli)
     crm_cli.add_command(audit_cli)
+    from crm.facts.cli import facts_cli
+    crm_cli.add_command(facts_cli)
     app.cli.add_command(crm_cli)
 
 

@@ -5,6 +5,7 @@ from crm.beats.models import Beat, District
 from crm.cases.models import (case_beats, case_contacts, CaseAction, CaseEvent, CaseIdea, CaseMeasure, CaseMeasureValue,
                               CaseParticipant, ProblemCase)
 from crm.contacts.models import Contact, ContactGroup, ContactOfficer, ContactStakeholder
+from crm.facts.models import BeatDay, GroupLastContact, OfficerBeatLast, OfficerDay, OfficerGroupLast
 from crm.groups.models import (CommunityGroup, GroupRelation, RelationshipStageChange,
                                group_beats)
 from crm.network.models import DataVersion
@@ -19,4 +20,5 @@ __all__ = [
     "ContactGroup", "DataVersion", "ContactOfficer", "ContactStakeholder", "District", "GroupRelation",
     "Membership", "ProblemCase", "RelationshipStageChange", "Stakeholder", "User",
     "WellbeingCheckin", "case_beats", "case_contacts", "group_beats",
+    "BeatDay", "GroupLastContact", "OfficerBeatLast", "OfficerDay", "OfficerGroupLast",
 ]

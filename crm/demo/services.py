@@ -88,6 +88,9 @@ def seed_demo(size: str = "small", city: str = "chicago", seed: int = 0,
     report.logins = demo.logins
     # Core inserts bypass the ORM's change tracking: tell the analytics cache explicitly.
     bump_versions("network", "contacts")
+    # ... and the engagement facts: recomputed from the contacts just loaded.
+    from crm.facts.services import rebuild as rebuild_facts
+    rebuild_facts(progress=lambda stage, done, total: seeder.progress("engagement facts", done, total))
     if db.session.get_bind().dialect.name == "postgresql":
         # Planner statistics for the freshly loaded tables (autovacuum would come later).
         db.session.execute(sa.text("ANALYZE"))

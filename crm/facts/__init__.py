@@ -1,0 +1,1 @@
+"""Engagement facts: contact summaries kept up to date in the writing transaction."""

@@ -1,0 +1,409 @@
+"""Keeping the engagement facts equal to the records, and reading them.
+
+Maintenance works by difference: for the contacts a write touches, take their contribution
+to every fact before the write and after it, and apply the difference (`apply_change`).
+Counts change by the delta (an upsert that adds); "last" values move forward by an upsert
+that keeps the later time, and are looked up again from the records (indexed seeks) only when
+something they were built from went away (a deleted contact, a moved link). The ORM listeners
+(`crm.facts.listeners`) do this for every flush; bulk writers that bypass the ORM use
+`track(contact_ids)` ... `.apply()` or `apply_new_contacts(ids)`, and `rebuild()` recomputes
+everything from the records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from crm.extensions import db
+from crm.facts.models import (NO_BEAT, BeatDay, GroupLastContact, OfficerBeatLast, OfficerDay,
+                              OfficerGroupLast)
+from crm.models import CommunityGroup, Contact, ContactGroup, ContactOfficer
+
+WARY = ("wary", "hostile")
+CHUNK = 500
+
+_c, _co, _cg, _g = (Contact.__table__, ContactOfficer.__table__, ContactGroup.__table__,
+                    CommunityGroup.__table__)
+_BD, _OD = BeatDay.__table__, OfficerDay.__table__
+_GL, _OGL, _OBL = GroupLastContact.__table__, OfficerGroupLast.__table__, OfficerBeatLast.__table__
+BEAT_COUNTS = ("n", "n_proactive", "n_receptive", "n_wary_hostile")
+OFFICER_COUNTS = (*BEAT_COUNTS, "n_proactive_receptive")
+
+
+def _chunks(ids: list, size: int = CHUNK):
+    for i in range(0, len(ids), size):
+        yield ids[i:i + size]
+
+
+def _dt(value) -> datetime | None:
+    """SQLite hands back raw timestamps as ISO text; PostgreSQL as datetimes."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+# ---------------------------------------------------------------- contributions
+
+@dataclass
+class Contribution:
+    """What a set of contacts adds to the facts."""
+
+    beat_days: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0]))
+    officer_days: dict = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0]))
+    # key -> {(contact_id, occurred_at[, initiated_by])}
+    officer_group: dict = field(default_factory=lambda: defaultdict(set))
+    officer_beat: dict = field(default_factory=lambda: defaultdict(set))
+    group: dict = field(default_factory=lambda: defaultdict(set))
+
+
+def contribution(conn, contact_ids: Iterable[int]) -> Contribution:
+    """The facts the given contacts make, read from the records as they stand in `conn`."""
+    out = Contribution()
+    ids = sorted({i for i in contact_ids if i is not None})
+    for chunk in _chunks(ids):
+        rows = conn.execute(
+            sa.select(_c.c.id, _c.c.occurred_at, _c.c.initiated_by, _c.c.beat_id, _co.c.user_id,
+                      _cg.c.group_id, _g.c.stance)
+            .select_from(_c.join(_co, _co.c.contact_id == _c.c.id)
+                         .join(_cg, _cg.c.contact_id == _c.c.id)
+                         .join(_g, _g.c.id == _cg.c.group_id))
+            .where(_c.c.id.in_(chunk)))
+        for cid, at, initiated, beat, user, group, stance in rows:
+            at = _dt(at)
+            day, beat = at.date(), beat or NO_BEAT
+            pro, rec, wh = initiated == "proactive", stance == "receptive", stance in WARY
+            b = out.beat_days[(day, beat)]
+            o = out.officer_days[(day, user)]
+            for vec in (b, o):
+                vec[0] += 1
+                vec[1] += pro
+                vec[2] += rec
+                vec[3] += wh
+            o[4] += pro and rec
+            out.officer_group[(user, group)].add((cid, at))
+            out.officer_beat[(user, beat)].add((cid, at))
+        for cid, group, at, initiated in conn.execute(
+                sa.select(_cg.c.contact_id, _cg.c.group_id, _cg.c.occurred_at, _cg.c.initiated_by)
+                .where(_cg.c.contact_id.in_(chunk))):
+            out.group[group].add((cid, _dt(at), initiated))
+    return out
+
+
+def contacts_of_groups(conn, group_ids: Iterable[int]) -> set[int]:
+    out: set[int] = set()
+    for chunk in _chunks(sorted(set(group_ids))):
+        out.update(conn.scalars(sa.select(_cg.c.contact_id).where(_cg.c.group_id.in_(chunk))))
+    return out
+
+
+# ---------------------------------------------------------------- applying a difference
+
+def _insert(conn, table):
+    return (postgresql.insert(table) if conn.dialect.name == "postgresql"
+            else sqlite.insert(table))
+
+
+def _later(current, incoming):
+    """The later of two nullable times, in SQL (SQLite's max() returns NULL on a NULL)."""
+    return sa.case((incoming.is_(None), current),
+                   (sa.or_(current.is_(None), incoming > current), incoming), else_=current)
+
+
+def _add_counts(conn, table, keys: tuple[str, str], cols: tuple[str, ...], old: dict, new: dict):
+    rows = []
+    for key in old.keys() | new.keys():
+        a, b = old.get(key), new.get(key)
+        delta = [(b[i] if b else 0) - (a[i] if a else 0) for i in range(len(cols))]
+        if any(delta):
+            rows.append({keys[0]: key[0], keys[1]: key[1], **dict(zip(cols, delta, strict=True))})
+    if not rows:
+        return
+    stmt = _insert(conn, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in cols})
+    conn.execute(stmt, rows)
+    days = sorted({r["day"] for r in rows})
+    conn.execute(table.delete().where(table.c.day.in_(days), table.c.n <= 0))
+
+
+def _split(old: dict, new: dict) -> tuple[dict, set]:
+    """Keys whose last value only moves forward (-> newest time), and keys to look up again."""
+    forward, again = {}, set()
+    for key in old.keys() | new.keys():
+        before, after = old.get(key, set()), new.get(key, set())
+        if before <= after:
+            if after - before:
+                forward[key] = after - before
+        else:
+            again.add(key)
+    return forward, again
+
+
+def _move_forward(conn, table, keys: tuple[str, str], forward: dict) -> None:
+    if not forward:
+        return
+    rows = [{keys[0]: k[0], keys[1]: k[1], "last_at": max(at for _, at in v)}
+            for k, v in forward.items()]
+    stmt = _insert(conn, table)
+    conn.execute(stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={"last_at": _later(table.c.last_at, stmt.excluded.last_at)}),
+        rows)
+
+
+def _look_up_again(conn, table, keys: tuple[str, str], again: set, source: Callable) -> None:
+    if not again:
+        return
+    found = source(conn, again)
+    for k in again:
+        cond = sa.and_(table.c[keys[0]] == k[0], table.c[keys[1]] == k[1])
+        if k in found:
+            values = {keys[0]: k[0], keys[1]: k[1], "last_at": found[k]}
+            stmt = _insert(conn, table)
+            conn.execute(stmt.on_conflict_do_update(index_elements=list(keys),
+                                                    set_={"last_at": stmt.excluded.last_at}),
+                         values)
+        else:
+            conn.execute(table.delete().where(cond))
+
+
+def _officer_group_source(conn, keys: set) -> dict:
+    users, groups = sorted({k[0] for k in keys}), sorted({k[1] for k in keys})
+    q = (sa.select(_co.c.user_id, _cg.c.group_id, sa.func.max(_c.c.occurred_at))
+         .select_from(_cg.join(_co, _co.c.contact_id == _cg.c.contact_id)
+                      .join(_c, _c.c.id == _cg.c.contact_id))
+         .where(_cg.c.group_id.in_(groups), _co.c.user_id.in_(users))
+         .group_by(_co.c.user_id, _cg.c.group_id))
+    return {(u, g): _dt(at) for u, g, at in conn.execute(q) if (u, g) in keys}
+
+
+def _officer_beat_source(conn, keys: set) -> dict:
+    users = sorted({k[0] for k in keys})
+    beat = sa.func.coalesce(_c.c.beat_id, NO_BEAT)
+    has_group = sa.exists().where(_cg.c.contact_id == _c.c.id)
+    q = (sa.select(_co.c.user_id, beat, sa.func.max(_c.c.occurred_at))
+         .select_from(_co.join(_c, _c.c.id == _co.c.contact_id))
+         .where(_co.c.user_id.in_(users), has_group)
+         .group_by(_co.c.user_id, beat))
+    return {(u, b): _dt(at) for u, b, at in conn.execute(q) if (u, b) in keys}
+
+
+def _apply_groups(conn, old: dict, new: dict) -> None:
+    forward, again = _split(old, new)
+    if forward:
+        rows = []
+        for gid, items in forward.items():
+            last = {kind: max((at for _, at, i in items if i == kind), default=None)
+                    for kind in ("proactive", "requested")}
+            rows.append({"group_id": gid, "last_at": max(at for _, at, _ in items),
+                         "last_proactive_at": last["proactive"],
+                         "last_requested_at": last["requested"]})
+        stmt = _insert(conn, _GL)
+        conn.execute(stmt.on_conflict_do_update(index_elements=["group_id"], set_={
+            c: _later(_GL.c[c], stmt.excluded[c])
+            for c in ("last_at", "last_proactive_at", "last_requested_at")}), rows)
+    if again:
+        for chunk in _chunks(sorted(again)):
+            conn.execute(_GL.delete().where(_GL.c.group_id.in_(chunk)))
+            conn.execute(sa.insert(_GL).from_select(
+                ["group_id", "last_at", "last_proactive_at", "last_requested_at"],
+                _group_last_select().where(_cg.c.group_id.in_(chunk))))
+
+
+def apply_change(conn, old: Contribution, new: Contribution) -> None:
+    """Move the facts from `old` to `new` (both contributions of the same contacts)."""
+    _add_counts(conn, _BD, ("day", "beat_id"), BEAT_COUNTS, old.beat_days, new.beat_days)
+    _add_counts(conn, _OD, ("day", "user_id"), OFFICER_COUNTS, old.officer_days, new.officer_days)
+    for table, keys, attr, source in (
+            (_OGL, ("user_id", "group_id"), "officer_group", _officer_group_source),
+            (_OBL, ("user_id", "beat_id"), "officer_beat", _officer_beat_source)):
+        forward, again = _split(getattr(old, attr), getattr(new, attr))
+        _move_forward(conn, table, keys, forward)
+        _look_up_again(conn, table, keys, again, source)
+    _apply_groups(conn, old.group, new.group)
+
+
+class Tracker:
+    """For bulk writers: `t = track(ids)`, change the contacts with Core, then `t.apply()`."""
+
+    def __init__(self, contact_ids: Iterable[int]):
+        self.ids = set(contact_ids)
+        self.conn = db.session.connection()
+        self.old = contribution(self.conn, self.ids)
+
+    def apply(self, also: Iterable[int] = ()) -> None:
+        self.ids.update(also)
+        apply_change(self.conn, self.old, contribution(self.conn, self.ids))
+
+
+def track(contact_ids: Iterable[int]) -> Tracker:
+    return Tracker(contact_ids)
+
+
+def apply_new_contacts(contact_ids: Iterable[int]) -> None:
+    """Contacts (with their links) inserted with Core: add what they contribute."""
+    conn = db.session.connection()
+    apply_change(conn, Contribution(), contribution(conn, contact_ids))
+
+
+def apply_group_change(group_ids: Iterable[int]) -> Tracker:
+    """Before a bulk change of groups' stance (or deletion): returns a tracker to apply after."""
+    return Tracker(contacts_of_groups(db.session.connection(), group_ids))
+
+
+# ---------------------------------------------------------------- rebuild from the records
+
+def _day(col, dialect: str):
+    return sa.cast(col, sa.Date) if dialect == "postgresql" else sa.func.date(col)
+
+
+def _group_last_select() -> sa.Select:
+    def last(kind=None):
+        at = _cg.c.occurred_at if kind is None else sa.case(
+            (_cg.c.initiated_by == kind, _cg.c.occurred_at))
+        return sa.func.max(at)
+    return (sa.select(_cg.c.group_id, last(), last("proactive"), last("requested"))
+            .group_by(_cg.c.group_id))
+
+
+def _pairs():
+    return (_c.join(_co, _co.c.contact_id == _c.c.id).join(_cg, _cg.c.contact_id == _c.c.id)
+            .join(_g, _g.c.id == _cg.c.group_id))
+
+
+def _counts(*kinds: str):
+    pro = _c.c.initiated_by == "proactive"
+    rec = _g.c.stance == "receptive"
+    conds = {"n": None, "n_proactive": pro, "n_receptive": rec,
+             "n_wary_hostile": _g.c.stance.in_(WARY), "n_proactive_receptive": sa.and_(pro, rec)}
+    return [sa.func.count() if conds[k] is None
+            else sa.func.coalesce(sa.func.sum(sa.case((conds[k], 1), else_=0)), 0) for k in kinds]
+
+
+def rebuild_selects(dialect: str) -> dict[sa.Table, tuple[list[str], sa.Select]]:
+    """Each fact table's full content as a SELECT over the records (its definition)."""
+    beat = sa.func.coalesce(_c.c.beat_id, NO_BEAT)
+    day = _day(_c.c.occurred_at, dialect)
+    return {
+        _GL: (["group_id", "last_at", "last_proactive_at", "last_requested_at"],
+              _group_last_select()),
+        _OGL: (["user_id", "group_id", "last_at"],
+               sa.select(_co.c.user_id, _cg.c.group_id, sa.func.max(_c.c.occurred_at))
+               .select_from(_pairs()).group_by(_co.c.user_id, _cg.c.group_id)),
+        _OBL: (["user_id", "beat_id", "last_at"],
+               sa.select(_co.c.user_id, beat, sa.func.max(_c.c.occurred_at))
+               .select_from(_pairs()).group_by(_co.c.user_id, beat)),
+        _BD: (["day", "beat_id", *BEAT_COUNTS],
+              sa.select(day, beat, *_counts(*BEAT_COUNTS)).select_from(_pairs())
+              .group_by(day, beat)),
+        _OD: (["day", "user_id", *OFFICER_COUNTS],
+              sa.select(day, _co.c.user_id, *_counts(*OFFICER_COUNTS)).select_from(_pairs())
+              .group_by(day, _co.c.user_id)),
+    }
+
+
+def rebuild(progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+    """Recompute every fact table from the records, in the current transaction."""
+    conn = db.session.connection()
+    selects = rebuild_selects(conn.dialect.name)
+    counts = {}
+    for i, (table, (cols, select)) in enumerate(selects.items()):
+        if progress:
+            progress(table.name, i, len(selects))
+        conn.execute(table.delete())
+        conn.execute(sa.insert(table).from_select(cols, select))
+        counts[table.name] = conn.scalar(sa.select(sa.func.count()).select_from(table))
+    if progress:
+        progress("done", len(selects), len(selects))
+    return counts
+
+
+def _norm(row) -> tuple:
+    out = []
+    for v in row:
+        if isinstance(v, str) and len(v) >= 10 and v[4] == "-" and v[7] == "-":
+            v = datetime.fromisoformat(v) if len(v) > 10 else date.fromisoformat(v)
+        out.append(v)
+    return tuple(out)
+
+
+def differences(conn=None) -> dict[str, tuple[set, set]]:
+    """Rows that differ between the fact tables and a rebuild: {table: (extra, missing)}."""
+    conn = conn or db.session.connection()
+    out = {}
+    for table, (cols, select) in rebuild_selects(conn.dialect.name).items():
+        want = {_norm(r) for r in conn.execute(select)}
+        have = {_norm(r) for r in conn.execute(sa.select(*(table.c[c] for c in cols)))}
+        if want != have:
+            out[table.name] = (have - want, want - have)
+    return out
+
+
+# ---------------------------------------------------------------- reading
+
+def window(as_of_dt: datetime, days: int) -> tuple[datetime, date, date]:
+    """(start, first day, last day): contacts with start < occurred_at <= as_of_dt."""
+    start = as_of_dt - timedelta(days=days)
+    return start, (start + timedelta(microseconds=1)).date(), as_of_dt.date()
+
+
+def answers_as_of(as_of_dt: datetime, *tables: sa.Table) -> bool:
+    """The "last" facts describe the records up to `as_of_dt` only if none is later: true for
+    today's answers (bar a contact logged up to 15 minutes ahead near midnight)."""
+    return not any(db.session.scalar(sa.select(sa.literal(1)).where(t.c.last_at > as_of_dt)
+                                     .limit(1)) for t in tables)
+
+
+def group_last_rows(as_of_dt: datetime, beat_ids: list[int] | None = None) -> list[tuple] | None:
+    """(group_id, last, last proactive, last requested) for every group (None: never), or None
+    when the facts cannot answer for `as_of_dt` (it lies before some contact)."""
+    from crm.models import group_beats
+
+    q = (sa.select(_g.c.id, _GL.c.last_at, _GL.c.last_proactive_at, _GL.c.last_requested_at)
+         .select_from(_g.outerjoin(_GL, _GL.c.group_id == _g.c.id)))
+    if beat_ids is not None:
+        q = q.where(_g.c.id.in_(sa.select(group_beats.c.group_id)
+                                .where(group_beats.c.beat_id.in_(beat_ids))))
+    if not answers_as_of(as_of_dt, _GL):
+        return None
+    return [tuple(r) for r in db.session.execute(q)]
+
+
+@dataclass
+class CoverageTotals:
+    """Window sums from the facts, the inputs of `crm.facts.coverage.coverage_from_totals`."""
+
+    beats: dict[int | None, list[int]]  # beat -> [n, proactive, receptive, wary_hostile]
+    officers: dict[int, list[int]]  # officer -> [n, proactive, receptive, wary_hostile, pro_rec]
+    officer_groups: dict[int, int]  # officer -> groups reached
+    reached: set[int]  # groups with a contact in the window
+    officer_seen_beats: dict[int, set[int]]  # officer -> beats they logged contacts in
+
+
+def coverage_totals(as_of_dt: datetime, days: int) -> CoverageTotals | None:
+    """Indexed reads over the facts for one window; None when they cannot answer for it."""
+    if as_of_dt.time() != datetime.max.time() or not answers_as_of(as_of_dt, _OGL, _OBL):
+        return None  # day rows answer whole-day windows only
+    start, first, last = window(as_of_dt, days)
+    beats: dict[int | None, list[int]] = {}
+    for b, *vals in db.session.execute(
+            sa.select(_BD.c.beat_id, *(sa.func.sum(_BD.c[c]) for c in BEAT_COUNTS))
+            .where(_BD.c.day >= first, _BD.c.day <= last).group_by(_BD.c.beat_id)):
+        beats[None if b == NO_BEAT else b] = [int(v) for v in vals]
+    officers = {u: [int(v) for v in vals] for u, *vals in db.session.execute(
+        sa.select(_OD.c.user_id, *(sa.func.sum(_OD.c[c]) for c in OFFICER_COUNTS))
+        .where(_OD.c.day >= first, _OD.c.day <= last).group_by(_OD.c.user_id))}
+    officer_groups: dict[int, int] = defaultdict(int)
+    reached: set[int] = set()
+    for u, g in db.session.execute(sa.select(_OGL.c.user_id, _OGL.c.group_id)
+                                   .where(_OGL.c.last_at > start)):
+        officer_groups[u] += 1
+        reached.add(g)
+    seen: dict[int, set[int]] = defaultdict(set)
+    for u, b in db.session.execute(sa.select(_OBL.c.user_id, _OBL.c.beat_id)
+                                   .where(_OBL.c.last_at > start, _OBL.c.beat_id != NO_BEAT)):
+        seen[u].add(b)
+    return CoverageTotals(beats, officers, dict(officer_groups), reached, dict(seen))
