@@ -87,3 +87,79 @@ def test_stale_user_edit_is_refused(make, auth, client):
     assert r.status_code == 409 and b"Someone else changed this user" in r.data
     db.session.refresh(target)
     assert target.role == "officer"
+
+
+def _edit(client, user, **fields):
+    page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    data = {"csrf_token": csrf_token_from(page), "version_id": user.version_id, "role": user.role,
+            "active": "y", **fields}
+    return client.post(f"/admin/users/{user.id}", data=data)
+
+
+def test_unticking_a_beat_ends_the_assignment_and_keeps_its_history(make, auth, client):
+    """The officer covered 0111 since last month; moved to 0112 today. Who covered 0111 last
+    week must still be answerable."""
+    from datetime import date, timedelta
+
+    from crm.models import BeatAssignment
+    old, new = make.beat("0111"), make.beat("0112")
+    target = make.user("jdoe", beats=[old])
+    target.assignments[0].starts_on = date.today() - timedelta(days=30)
+    make.user("boss", role="admin")
+    make.commit()
+    auth.login("boss")
+    r = _edit(client, target, beat_ids=[str(new.id)])
+    assert r.status_code == 302, r.get_data(as_text=True)
+    rows = db.session.scalars(sa.select(BeatAssignment).where(BeatAssignment.user_id == target.id)
+                              .order_by(BeatAssignment.beat_id)).all()
+    assert [(a.beat_id, a.ends_on) for a in rows] == [
+        (old.id, date.today() - timedelta(days=1)), (new.id, None)]
+    db.session.refresh(target)
+    assert [b.code for b in target.current_beats()] == ["0112"]
+    assert [b.code for b in target.current_beats(date.today() - timedelta(days=7))] == ["0111"]
+    ev = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.update"))
+    assert ev.detail["before"]["beats"] == ["0111"] and ev.detail["after"]["beats"] == ["0112"]
+
+
+def test_bad_user_edit_names_the_field_and_saves_nothing(make, auth, client):
+    target = make.user("jdoe")
+    make.user("boss", role="admin")
+    make.commit()
+    auth.login("boss")
+    for fields, message in [({"beat_ids": ["99999999999999999999"]}, "Beats"),
+                            ({"district_id": "not-a-number"}, "District"),
+                            ({"role": "sheriff"}, "Role"),
+                            ({"groups": "No Such Group"}, "unknown group(s): No Such Group"),
+                            ({"new_password": "short"}, "at least 12 characters")]:
+        r = _edit(client, target, display_name="Typed Name", **fields)
+        html = r.get_data(as_text=True)
+        assert r.status_code == 422, (fields, r.status_code)
+        assert message in html and 'value="Typed Name"' in html, fields
+    db.session.refresh(target)
+    assert target.display_name == "jdoe" and target.role == "officer"
+
+
+def test_update_user_service_refuses_a_stale_version_without_http(make):
+    from crm.errors import ConflictError
+    from crm.users.services import UserChanges, update_user
+    boss, target = make.user("boss", role="admin"), make.user("jdoe")
+    try:
+        update_user(boss, target, UserChanges(role="unit"), version_id=target.version_id + 1)
+    except ConflictError:
+        pass
+    else:
+        raise AssertionError("a stale version must be refused")
+    update_user(boss, target, UserChanges(role="unit", active=True), version_id=target.version_id)
+    assert target.role == "unit"
+
+
+def test_admin_assigns_groups_to_a_unit_member_by_name(make, auth, client):
+    from crm.models import GroupAssignment
+    target = make.user("unit1", role="unit")
+    group = make.group("Eastside Tenants")
+    make.user("boss", role="admin")
+    make.commit()
+    auth.login("boss")
+    assert _edit(client, target, groups="Eastside Tenants").status_code == 302
+    assert db.session.get(GroupAssignment, (target.id, group.id)) is not None
+    assert "Eastside Tenants" in client.get(f"/admin/users/{target.id}").get_data(as_text=True)

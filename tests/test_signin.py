@@ -239,7 +239,8 @@ def test_the_login_limit_is_shared_by_workers_only_through_redis(storage):
 def test_production_with_several_workers_requires_redis():
     from config import ProductionConfig
     from crm import create_app
-    base = {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
+    base = {"SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "ANALYTICS_QUEUE": "memory"}
     several = type("Prod", (ProductionConfig,), {**base, "WORKERS": 4, "REDIS_URL": None})
     with pytest.raises(RuntimeError, match="REDIS_URL must be set when serving with 4 workers"):
         create_app(several)

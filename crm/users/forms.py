@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, SelectMultipleField,
-                     StringField)
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from crm.vocab import ROLES, label
@@ -41,7 +41,7 @@ def _optional_id(value) -> int | None:
     return int(value)
 
 
-_ROLE_CHOICES = [(r, label(r)) for r in ROLES]
+_ROLE_CHOICES = [SelectChoice(r, label(r)) for r in ROLES]
 
 
 class _UserFields(FlaskForm):
@@ -50,7 +50,8 @@ class _UserFields(FlaskForm):
     district_id = SelectField("District", coerce=_optional_id, validators=[Optional()])
 
     def set_districts(self, districts) -> None:
-        self.district_id.choices = [(None, "—")] + [(d.id, f"{d.code} {d.name}") for d in districts]
+        self.district_id.choices = [SelectChoice(None, "—")] + [
+            SelectChoice(d.id, f"{d.code} {d.name}") for d in districts]
 
 
 class UserCreateForm(_UserFields):
@@ -77,7 +78,7 @@ class UserEditForm(_UserFields):
                                  render_kw={"autocomplete": "new-password"})
 
     def set_beats(self, beats) -> None:
-        self.beat_ids.choices = [(b.id, f"{b.code} {b.name}") for b in beats]
+        self.beat_ids.choices = [SelectChoice(b.id, f"{b.code} {b.name}") for b in beats]
 
     def group_names(self) -> list[str]:
         return [n.strip() for n in (self.groups.data or "").split(";") if n.strip()]

@@ -191,7 +191,7 @@ def update_user(actor: User, user: User, changes: UserChanges, *, version_id: in
     found: dict[str, int] = {}
     if changes.group_names:
         found = dict(db.session.execute(sa.select(CommunityGroup.name, CommunityGroup.id)
-                                        .where(CommunityGroup.name.in_(changes.group_names))))
+                                        .where(CommunityGroup.name.in_(changes.group_names))).all())
         missing = [n for n in changes.group_names if n not in found]
         if missing:
             errors["groups"] = f"unknown group(s): {'; '.join(missing)}"
