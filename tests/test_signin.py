@@ -271,3 +271,16 @@ def test_readme_documents_redis_and_the_proxy():
     production = (BASE_DIR / "README.md").read_text().split("## Production", 1)[1].split("\n## ", 1)[0]
     assert "REDIS_URL" in production and "TRUSTED_PROXIES" in production
     assert re.search(r"WEB_CONCURRENCY|--workers", production)
+
+
+def test_the_signed_out_message_names_the_configured_idle_limit(make, auth, client, app,
+                                                                monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_TIMEOUT", timedelta(minutes=10))
+    make.user("jdoe")
+    make.commit()
+    with time_machine.travel(utcnow(), tick=False) as clock:
+        auth.login("jdoe")
+        clock.shift(timedelta(minutes=11))
+        r = client.get("/")
+        page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "signed out after 10 minutes without activity" in page
