@@ -14,7 +14,6 @@ from crm.extensions import db
 from crm.groups import services
 from crm.models import AuditEvent, GroupAssignment, GroupRelation
 from tests.conftest import csrf_token_from
-from tests.test_groups_pages import fast_passwords  # noqa: F401  (autouse fixture)
 
 
 @pytest.fixture
