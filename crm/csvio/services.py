@@ -91,7 +91,7 @@ def _write(actor, kind, stream, report: ImportReport, *, ip, commit, on_written)
         if not refused:
             try:
                 writer.apply(writes)
-                db.session.flush()
+                writer.write_audit()
             except (sa.exc.IntegrityError, sa.exc.DataError) as e:
                 # Undo the uncommitted part: this chunk, or with a single transaction the
                 # whole import. (No SAVEPOINT: on SQLite, releasing a first savepoint commits.)

@@ -102,10 +102,11 @@ def _fine_families(session, obj, is_new_or_deleted: bool) -> tuple[str, ...]:
         # A contact moves a group's stage; only names and beats reach the network documents.
         return ("groups",) if is_new_or_deleted or _changed(obj, "name", "beats") else ()
     if isinstance(obj, Stakeholder):
-        if obj in session.deleted:
-            return ("memberships", "links")
-        if obj in session.new:
-            return ()  # nobody's member yet: the memberships that follow bump on their own
+        if is_new_or_deleted:
+            # Deleted: its memberships and links go. New: nobody's member yet, and the
+            # memberships that follow bump on their own. (Not `obj in session.new`: that
+            # builds the set of every new object per call, quadratic in a bulk import.)
+            return ("memberships", "links") if obj in session.deleted else ()
         out = ()
         if _changed(obj, "erased_at", "merged_into_id"):
             out += ("memberships", "links")

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from crm.access import group_scope, stakeholder_scope
-from crm.audit.services import record_event
+from crm.audit.services import record_events
 from crm.csvio.read import Check, ImportReport, load
 from crm.models import CommunityGroup, Stakeholder
 
@@ -33,6 +33,7 @@ class Planner:
         self.report: ImportReport = check.report
         self.ip = ip
         self.seen: dict = {}
+        self.pending: list[tuple[str, object, dict]] = []
         # None (the command line) and administrators see everything.
         self.restricted = actor is not None and actor.role != "admin"
 
@@ -73,7 +74,12 @@ class Planner:
         return stakeholder_scope(self.actor) if self.restricted else sa.true()
 
     def audit(self, action: str, obj, **detail) -> None:
-        record_event(self.actor, action, obj, ip=self.ip, detail={**self.VIA, **detail})
+        """One audit event per changed record, written together by `write_audit`."""
+        self.pending.append((action, obj, {**self.VIA, **detail}))
+
+    def write_audit(self) -> None:
+        record_events(self.actor, self.pending, ip=self.ip)
+        self.pending = []
 
 
 def count(report: ImportReport, existing, changed: bool) -> str:
