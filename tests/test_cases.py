@@ -11,9 +11,9 @@ import time_machine
 
 from crm.cases import figures
 from crm.cases import services as svc
-from crm.errors import ConflictError, ValidationError
+from crm.errors import ConflictError, ForbiddenError, ValidationError
 from crm.extensions import db
-from crm.models import AuditEvent, CaseEvent, GroupRelation
+from crm.models import AuditEvent, CaseEvent, GroupAssignment, GroupRelation
 
 
 @pytest.fixture
@@ -26,6 +26,9 @@ def world(make):
     youth = make.group("Youth Centre", beats=[beat])
     ana = make.stakeholder("Ana")
     make.membership(ana, club)
+    # The unit member looks after the beat's groups: the case's beat and groups are theirs.
+    db.session.add_all([GroupAssignment(user_id=unit.id, group_id=g.id) for g in (club, bars, youth)])
+    db.session.flush()
     return NS(beat=beat, unit=unit, officer=officer, club=club, bars=bars, youth=youth, ana=ana)
 
 
@@ -67,8 +70,7 @@ def test_a_new_case_starts_in_scanning_led_by_its_creator(world):
 
 
 def test_officers_cannot_open_cases(world):
-    from werkzeug.exceptions import Forbidden
-    with pytest.raises(Forbidden):
+    with pytest.raises(ForbiddenError):
         svc.create_case(world.officer, title="x", beat_ids=[world.beat.id])
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from crm.cases import services as svc
 from crm.extensions import db
-from crm.models import GroupRelation, ProblemCase
+from crm.models import GroupAssignment, GroupRelation, ProblemCase
 from tests.conftest import csrf_token_from
 
 
@@ -20,6 +20,9 @@ def setup(make):
     outsider = make.user("far", beats=[other])
     club = make.group("Block Club", beats=[beat])
     bars = make.group("Bar Owners", beats=[beat])
+    # The unit member looks after the beat's groups: the case's beat and groups are theirs.
+    db.session.add_all([GroupAssignment(user_id=unit.id, group_id=g.id) for g in (club, bars)])
+    db.session.flush()
     case = svc.create_case(unit, title="Noise on Elm St", beat_ids=[beat.id])
     make.commit()
     return type("S", (), dict(beat=beat, unit=unit, officer=officer, outsider=outsider,

@@ -9,18 +9,10 @@ from crm.vocab import (ACTION_STATUSES, CASE_STAGES, IDEA_STATUSES, OWNER_KINDS,
 OneOf = ma.validate.OneOf
 
 
-def _stakeholder_name(ctx_key: str):
-    """Name of a stakeholder only when the caller may see that person; else None."""
-    def get(obj):
-        from flask import g
-        sid = getattr(obj, ctx_key)
-        if sid is None:
-            return None
-        if sid not in g.get("case_visible_stakeholders", set()):
-            return None
-        rel = getattr(obj, ctx_key.removesuffix("_id"))
-        return rel.name if rel else None
-    return get
+# Display names are worked out by the API view for its caller (who may see which person) and
+# handed over as attributes of the dumped object (`name`, `proposed_by_name`, `owner_name`):
+# a schema never reads per-request state. An object without them dumps no name at all.
+NAME_HELP = "Display name; null for a person the caller may not see."
 
 
 class ParticipantSchema(ma.Schema):
@@ -31,14 +23,7 @@ class ParticipantSchema(ma.Schema):
     stakeholder_id = ma.fields.Int(allow_none=True)
     user_id = ma.fields.Int(allow_none=True)
     agency = ma.fields.Str(load_default="")
-    name = ma.fields.Method("get_name", dump_only=True, metadata={
-        "description": "Display name; null for a person the caller may not see."})
-
-    def get_name(self, p):
-        if p.kind == "stakeholder":
-            return _stakeholder_name("stakeholder_id")(p)
-        from crm.cases.services import participant_name
-        return participant_name(p)
+    name = ma.fields.Str(dump_only=True, allow_none=True, metadata={"description": NAME_HELP})
 
 
 class IdeaSchema(VersionedSchema):
@@ -46,17 +31,13 @@ class IdeaSchema(VersionedSchema):
     text = ma.fields.Str(required=True)
     proposed_by_stakeholder_id = ma.fields.Int(allow_none=True)
     proposed_by_group_id = ma.fields.Int(allow_none=True)
-    proposed_by_name = ma.fields.Method("get_by", dump_only=True)
+    proposed_by_name = ma.fields.Str(dump_only=True, allow_none=True,
+                                     metadata={"description": NAME_HELP})
     status = ma.fields.Str(dump_only=True)
     decline_reason = ma.fields.Str(dump_only=True)
     proposer_told_on = ma.fields.Date(dump_only=True, allow_none=True)
     proposer_to_be_told = ma.fields.Function(
         lambda i: i.status == "declined" and i.proposer_told_on is None, dump_only=True)
-
-    def get_by(self, i):
-        if i.proposed_by_group_id:
-            return i.proposed_by_group.name if i.proposed_by_group else None
-        return _stakeholder_name("proposed_by_stakeholder_id")(i)
 
 
 class IdeaUpdateSchema(ma.Schema):
@@ -75,21 +56,12 @@ class ActionSchema(VersionedSchema):
     owner_stakeholder_id = ma.fields.Int(allow_none=True)
     owner_group_id = ma.fields.Int(allow_none=True)
     owner_agency = ma.fields.Str(load_default="")
-    owner_name = ma.fields.Method("get_owner", dump_only=True)
+    owner_name = ma.fields.Str(dump_only=True, allow_none=True, metadata={"description": NAME_HELP})
     liaison_user_id = ma.fields.Int(allow_none=True)
     due_on = ma.fields.Date(allow_none=True)
     status = ma.fields.Str(load_default="open", validate=OneOf(ACTION_STATUSES))
     outcome = ma.fields.Str(load_default="")
     overdue = ma.fields.Method("get_overdue", dump_only=True)
-
-    def get_owner(self, a):
-        if a.owner_kind == "officer":
-            return a.owner_user.display_name if a.owner_user else None
-        if a.owner_kind == "group":
-            return a.owner_group.name if a.owner_group else None
-        if a.owner_kind == "stakeholder":
-            return _stakeholder_name("owner_stakeholder_id")(a)
-        return a.owner_agency
 
     def get_overdue(self, a):
         from crm.cases.services import is_overdue
