@@ -163,3 +163,24 @@ def test_admin_assigns_groups_to_a_unit_member_by_name(make, auth, client):
     assert _edit(client, target, groups="Eastside Tenants").status_code == 302
     assert db.session.get(GroupAssignment, (target.id, group.id)) is not None
     assert "Eastside Tenants" in client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+
+
+def test_admin_sees_and_lifts_a_lock(make, auth, client, app):
+    """Someone guessed jdoe's password from one address; the admin sees it and unlocks."""
+    from tests.conftest import Auth
+    target = make.user("jdoe")
+    make.user("boss", role="admin")
+    make.commit()
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "198.51.100.23"
+    for _ in range(7):
+        Auth(guesser).login("jdoe", "not the password at all")
+    assert Auth(guesser).login("jdoe").status_code == 200  # locked out from there
+    auth.login("boss")
+    assert "locked from an address" in client.get("/admin/users/").get_data(as_text=True)
+    page = client.get(f"/admin/users/{target.id}").get_data(as_text=True)
+    assert "198.51.100.23" in page
+    r = client.post(f"/admin/users/{target.id}/unlock", data={"csrf_token": csrf_token_from(page)})
+    assert r.status_code == 302
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "auth.unlock"))
+    assert Auth(guesser).login("jdoe").status_code == 302

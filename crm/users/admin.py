@@ -6,14 +6,15 @@ Admins only. The forms are in `crm.users.forms`, the rules in `crm.users.service
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from crm.access import require_role
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import Beat, CommunityGroup, District, GroupAssignment, User
-from crm.users.forms import UserCreateForm, UserEditForm
+from crm.users import signin
+from crm.users.forms import UnlockForm, UserCreateForm, UserEditForm
 from crm.users.services import UserChanges, create_user, update_user
 from crm.web.forms import apply_errors, client_ip, current_actor, versioned_edit
 
@@ -59,7 +60,8 @@ def index():
                 flash(f"Created {user.role} {user.username}.", "info")
                 return redirect(url_for("admin_users.index"))
     users = db.session.scalars(sa.select(User).order_by(User.role, User.username)).all()
-    return render_template("admin/users.html", users=users, form=form), status
+    return render_template("admin/users.html", users=users, form=form,
+                           source_locked=signin.user_ids_with_locked_sources()), status
 
 
 @bp.route("/<id:user_id>", methods=["GET", "POST"])
@@ -99,10 +101,21 @@ def edit(user_id: int):
                                            GroupAssignment.group_id == CommunityGroup.id)
             .where(GroupAssignment.user_id == record.id).order_by(CommunityGroup.name)).all()
         return render_template("admin/user_edit.html", user=record, form=f, groups=groups,
-                               conflict=conflict)
+                               conflict=conflict, locks=signin.active_locks(record),
+                               unlock_form=UnlockForm(formdata=None))
 
     return versioned_edit(
         form, user, typed=typed, save=save, reload=lambda: db.get_or_404(User, user_id),
         snapshot=snapshot, labels=EDIT_LABELS, render=render, fill=fill, shown=shown,
         done=lambda record: redirect(url_for("admin_users.edit", user_id=record.id)),
         saved_message=f"Saved {user.username}.")
+
+
+@bp.route("/<int:user_id>/unlock", methods=["POST"])
+def unlock(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if not UnlockForm(request.form).validate():
+        return redirect(url_for("admin_users.edit", user_id=user.id))
+    signin.unlock(current_actor(), user, ip=client_ip())
+    flash(f"Unlocked {user.username}: every address may sign in again.", "info")
+    return redirect(url_for("admin_users.edit", user_id=user.id))

@@ -82,3 +82,7 @@ class UserEditForm(_UserFields):
 
     def group_names(self) -> list[str]:
         return [n.strip() for n in (self.groups.data or "").split(";") if n.strip()]
+
+
+class UnlockForm(FlaskForm):
+    """A button: lift the account's locks (CSRF-protected, nothing else to send)."""

@@ -301,3 +301,26 @@ def _signed_in(user: User, source: str, now: datetime) -> None:
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
+
+
+# ---- administration --------------------------------------------------------------------------
+
+def active_locks(user: User) -> list[LoginThrottle]:
+    """The source addresses locked out of `user` right now."""
+    return list(db.session.scalars(sa.select(LoginThrottle).where(
+        LoginThrottle.user_id == user.id, LoginThrottle.locked_until > utcnow())
+        .order_by(LoginThrottle.locked_until.desc())))
+
+
+def unlock(actor: User, user: User, *, ip: str = "") -> None:
+    """An admin lifts every lock on `user`: the account's and each source address's."""
+    sources = db.session.scalars(sa.delete(LoginThrottle).where(LoginThrottle.user_id == user.id)
+                                 .returning(LoginThrottle.source)).all()
+    user.locked_until = None
+    user.failed_logins = 0
+    record_event(actor, "auth.unlock", user, ip=ip, detail={"sources": len(sources)})
+
+
+def user_ids_with_locked_sources() -> set[int]:
+    return set(db.session.scalars(sa.select(LoginThrottle.user_id).distinct()
+                                  .where(LoginThrottle.locked_until > utcnow())))
