@@ -9,7 +9,8 @@
   a refused stale edit, rendered by the one `templates/_conflict.html` partial.
 - `versioned_edit(...)` — the whole GET/POST edit of a `Versioned` record, with the 409.
 
-Services never see the request: views call these and pass plain values on.
+Services never see the request: views call these and pass plain values on. Lists page with
+`crm.web.paging` and the `pager` macro of `templates/_macros.html`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import flash, render_template, request
+from flask import flash, request
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,8 +26,8 @@ from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.vocab import label
 
-__all__ = ["apply_errors", "client_ip", "conflict_context", "conflict_rows", "current_actor",
-           "show_value", "version_of", "versioned_edit"]
+__all__ = ["STALE_MESSAGE", "apply_errors", "client_ip", "conflict_context", "conflict_rows",
+           "current_actor", "show_value", "version_of", "versioned_edit"]
 
 STALE_MESSAGE = ("This record was changed by someone else while you saved. "
                  "Nothing was overwritten.")
@@ -184,9 +185,3 @@ def versioned_edit(form, record, *,
     if saved_message:
         flash(saved_message, "success")
     return done(record)
-
-
-def conflict_page(e: Exception, *, code: int = 409):
-    """A 409 page for a conflict nobody caught (see crm.web's error handler)."""
-    message = str(e) if isinstance(e, ConflictError) and str(e) else STALE_MESSAGE
-    return render_template("error.html", code=code, message=message), code
