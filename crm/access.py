@@ -36,10 +36,8 @@ def beat_ids_select(user: User) -> sa.Select:
     """Beats the user works: current assignments, or every beat of a supervisor's district."""
     if user.role == "supervisor":
         return sa.select(Beat.id).where(Beat.district_id == user.district_id)
-    today = date.today()
     return sa.select(BeatAssignment.beat_id).where(
-        BeatAssignment.user_id == user.id, BeatAssignment.starts_on <= today,
-        sa.or_(BeatAssignment.ends_on.is_(None), BeatAssignment.ends_on >= today))
+        BeatAssignment.user_id == user.id, BeatAssignment.current_on(date.today()))
 
 
 def _unit_case_ids(user: User) -> sa.Select:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from crm.csvio.models import ImportJob
 from crm.extensions import db
 from crm.models import (CaseAction, CaseIdea, CaseMeasure, CaseParticipant, GroupAssignment,
                         GroupRelation, ProblemCase, WellbeingCheckin)
@@ -48,9 +49,10 @@ def _world(make, n: int, secret: bool):
     measure = CaseMeasure(case_id=case.id, name="Calls for service", baseline_value=10)
     checkin = WellbeingCheckin(officer_id=officer.id, occurred_at=datetime.utcnow(),
                                stress_level=4, coping="private coping words" if secret else "")
-    db.session.add_all([participant, action, idea, measure, checkin])
+    job = ImportJob(user_id=officer.id, kind="groups", status="done", errors=[])
+    db.session.add_all([participant, action, idea, measure, checkin, job])
     db.session.flush()
-    return {"district": d, "beat": beat, "officer": officer, "group": g1, "stakeholder": person,
+    return {"job": job, "district": d, "beat": beat, "officer": officer, "group": g1, "stakeholder": person,
             "membership": membership, "contact": contact, "relation": relation, "case": case,
             "participant": participant, "action": action, "idea": idea, "measure": measure,
             "checkin": checkin}
@@ -76,7 +78,8 @@ def _values(world) -> dict:
             "checkin_id": world["checkin"].id, "action_id": world["action"].id,
             "idea_id": world["idea"].id, "measure_id": world["measure"].id,
             "participant_id": world["participant"].id, "beat_id": world["beat"].id,
-            "user_id": world["officer"].id, "section": "details", "kind": "stakeholders",
+            "user_id": world["officer"].id, "job_id": world["job"].id,
+            "section": "details", "kind": "stakeholders",
             "filename": "swagger-ui.css"}
 
 

@@ -82,8 +82,7 @@ def co_officer_choices(user: User) -> list[User]:
     if user.role != "admin":
         today = date.today()
         q = q.where(User.id.in_(sa.select(BeatAssignment.user_id).where(
-            BeatAssignment.beat_id.in_(beat_ids_select(user)), BeatAssignment.starts_on <= today,
-            sa.or_(BeatAssignment.ends_on.is_(None), BeatAssignment.ends_on >= today))))
+            BeatAssignment.beat_id.in_(beat_ids_select(user)), BeatAssignment.current_on(today))))
     return list(db.session.scalars(q))
 
 

@@ -50,8 +50,7 @@ def list_relations(args, pagination_parameters):
     if args.get("type"):
         q = q.where(GroupRelation.type == args["type"])
     if args.get("current") is not None:
-        today = date.today()
-        current = sa.or_(GroupRelation.ends_on.is_(None), GroupRelation.ends_on >= today)
+        current = GroupRelation.open_on(date.today())
         q = q.where(current if args["current"] else sa.not_(current))
     return paginate(q, pagination_parameters)
 

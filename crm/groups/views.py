@@ -83,8 +83,8 @@ def _candidate_members(group: CommunityGroup) -> list[tuple[int, str]]:
     already = sa.select(Membership.stakeholder_id).where(Membership.group_id == group.id)
     return [tuple(r) for r in db.session.execute(
         sa.select(Stakeholder.id, Stakeholder.name)
-        .where(stakeholder_scope(current_actor()), Stakeholder.erased_at.is_(None),
-               Stakeholder.merged_into_id.is_(None), Stakeholder.id.not_in(already))
+        .where(stakeholder_scope(current_actor()), Stakeholder.live(),
+               Stakeholder.id.not_in(already))
         .order_by(Stakeholder.name, Stakeholder.id).limit(CHOICE_LIMIT))]
 
 

@@ -267,8 +267,7 @@ def visible_names(actor: User, stakeholder_ids: set[int], *, ip: str = "") -> di
     ids = visible_stakeholder_ids(actor, stakeholder_ids)
     names = dict(db.session.execute(
         sa.select(Stakeholder.id, Stakeholder.name).where(
-            Stakeholder.id.in_(ids), Stakeholder.erased_at.is_(None),
-            Stakeholder.merged_into_id.is_(None))).all()) if ids else {}
+            Stakeholder.id.in_(ids), Stakeholder.live())).all()) if ids else {}
     if names:
         record_event(actor, "stakeholder.read", object_type="stakeholders",
                      object_id=",".join(str(i) for i in sorted(names))[:200], ip=ip,
