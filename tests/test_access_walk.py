@@ -246,3 +246,96 @@ def test_the_units_relations_export_holds_only_relations_it_may_see(app, worlds,
     auth.login("unit1")
     r = client.get("/data/export/relations")
     assert r.status_code == 200 and "World 2" not in r.get_data(as_text=True)
+
+
+# ---- issue 11 item 1: attaching never widens one's own scope --------------------------------
+
+class _Forms(__import__("html.parser").parser.HTMLParser):
+    """The POST forms of a page: (action, {field name: value or None})."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self.forms.append((a.get("action") or "", {}))
+        elif tag in ("input", "select", "textarea") and self.forms and a.get("name"):
+            self.forms[-1][1].setdefault(a["name"], a.get("value"))
+
+
+@pytest.mark.parametrize("username", ["unit1", "sarge1"])
+def test_no_case_route_attaches_what_the_user_cannot_see(app, worlds, auth, client, username):
+    """A world-1 user sends world 2's beat, group, person and contact to every case route and
+    form that attaches something (their own case, pages and API); world 2 stays 404 to them."""
+    from crm.cases import services as svc
+    from crm.models import User
+    w1, w2 = worlds
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    own = svc.create_case(user, title="Walk case", beat_ids=[w1["beat"].id])
+    db.session.commit()
+    ids = {"group_id": w2["group"].id, "stakeholder_id": w2["stakeholder"].id,
+           "contact_id": w2["contact"].id, "beat_ids": [w2["beat"].id]}
+    values = {**ids, "proposed_by_group_id": ids["group_id"], "owner_group_id": ids["group_id"],
+              "proposed_by_stakeholder_id": ids["stakeholder_id"],
+              "owner_stakeholder_id": ids["stakeholder_id"], "role": "co_producer",
+              "title": "Walk", "text": "Walk", "description": "Walk", "agency": "",
+              "owner_agency": ""}
+    auth.login(username)
+    answers = []
+
+    def fill(names, kind):
+        data = {}
+        for name in names:
+            key = name.split("-", 1)[-1]
+            if key in ("kind", "owner_kind"):
+                data[name] = kind
+            elif key in values:
+                data[name] = values[key]
+        return data
+
+    # API: every case operation with a body, its properties filled by name.
+    doc = client.get("/api/v1/openapi.json").get_json()
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    for path, ops in doc["paths"].items():
+        if not path.startswith("/api/v1/cases") or path.count("{") > 1:
+            continue
+        for method, op in ops.items():
+            if method not in ("post", "patch", "put"):
+                continue
+            schema = op.get("requestBody", {}).get("content", {}).get(
+                "application/json", {}).get("schema", {})
+            if "$ref" in schema:
+                schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+            props = schema.get("properties", {})
+            url = path.replace("{case_id}", str(own.id))
+            for kind in ("group", "stakeholder"):
+                data = fill(props, kind)
+                if "version_id" in props:
+                    data["version_id"] = client.get(f"/api/v1/cases/{own.id}").get_json()["version_id"]
+                r = client.open(url, method=method.upper(), json=data,
+                                headers={"X-CSRFToken": token})
+                answers.append((f"{method.upper()} {url}", r.status_code))
+    # Pages: every form on the new-case, case and details pages, fields filled by name.
+    for page in ("/cases/new", f"/cases/{own.id}", f"/cases/{own.id}/edit/details"):
+        parser = _Forms()
+        parser.feed(client.get(page).get_data(as_text=True))
+        for action, fields in parser.forms:
+            if action and not action.startswith("/cases"):
+                continue  # the nav's sign-out
+            for kind in ("group", "stakeholder"):
+                data = {k: v for k, v in fields.items() if v is not None}
+                data.update(fill(fields, kind))
+                r = client.post(action or page, data=data)
+                answers.append((f"POST {action or page}", r.status_code))
+
+    assert not [a for a in answers if a[1] >= 500], answers
+    assert sum(1 for _, code in answers if code == 422) >= 10, answers  # the walk reached the services
+    for url in (f"/groups/{ids['group_id']}", f"/stakeholders/{ids['stakeholder_id']}",
+                f"/contacts/{ids['contact_id']}", f"/api/v1/groups/{ids['group_id']}",
+                f"/api/v1/stakeholders/{ids['stakeholder_id']}"):
+        r = client.get(url)
+        assert r.status_code == 404, f"{username} reached {url} after the walk: {answers}"
+        assert not any(m in r.get_data(as_text=True) for m in SECRET_MARKERS)
+    assert [b.code for b in svc.get_case(user, own.id).beats] == ["0111"]
