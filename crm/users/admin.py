@@ -111,7 +111,7 @@ def edit(user_id: int):
         saved_message=f"Saved {user.username}.")
 
 
-@bp.route("/<int:user_id>/unlock", methods=["POST"])
+@bp.route("/<id:user_id>/unlock", methods=["POST"])
 def unlock(user_id: int):
     user = db.get_or_404(User, user_id)
     if not UnlockForm(request.form).validate():
