@@ -266,6 +266,67 @@ class _Forms(HTMLParser):
             self.forms[-1][1].setdefault(a["name"], a.get("value"))
 
 
+def _filled(names, kind: str, values: dict) -> dict:
+    """Values for the fields among `names` (page fields carry a "prefix-")."""
+    data = {}
+    for name in names:
+        key = name.split("-", 1)[-1]
+        if key in ("kind", "owner_kind"):
+            data[name] = kind
+        elif key in values:
+            data[name] = values[key]
+    return data
+
+
+def _body_properties(doc: dict, op: dict) -> dict:
+    schema = op.get("requestBody", {}).get("content", {}).get(
+        "application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema.get("properties", {})
+
+
+def _walk_case_api(client, case_id: int, values: dict) -> list:
+    """Every case operation with a body (one case id in the path), properties filled by name."""
+    doc = client.get("/api/v1/openapi.json").get_json()
+    token = csrf_token_from(client.get("/account").get_data(as_text=True))
+    answers = []
+    for path, ops in doc["paths"].items():
+        if not path.startswith("/api/v1/cases") or path.count("{") > 1:
+            continue
+        for method, op in ops.items():
+            if method not in ("post", "patch", "put"):
+                continue
+            props = _body_properties(doc, op)
+            url = path.replace("{case_id}", str(case_id))
+            for kind in ("group", "stakeholder"):
+                data = _filled(props, kind, values)
+                if "version_id" in props:
+                    current = client.get(f"/api/v1/cases/{case_id}").get_json()
+                    data["version_id"] = current["version_id"]
+                r = client.open(url, method=method.upper(), json=data,
+                                headers={"X-CSRFToken": token})
+                answers.append((f"{method.upper()} {url}", r.status_code))
+    return answers
+
+
+def _walk_case_forms(client, pages, values: dict) -> list:
+    """Every case form on `pages`, sent as the page would with the fields filled by name."""
+    answers = []
+    for page in pages:
+        parser = _Forms()
+        parser.feed(client.get(page).get_data(as_text=True))
+        for action, fields in parser.forms:
+            if action and not action.startswith("/cases"):
+                continue  # the nav's sign-out
+            for kind in ("group", "stakeholder"):
+                data = {k: v for k, v in fields.items() if v is not None}
+                data.update(_filled(fields, kind, values))
+                r = client.post(action or page, data=data)
+                answers.append((f"POST {action or page}", r.status_code))
+    return answers
+
+
 @pytest.mark.parametrize("username", ["unit1", "sarge1"])
 def test_no_case_route_attaches_what_the_user_cannot_see(app, worlds, auth, client, username):
     """A world-1 user sends world 2's beat, group, person and contact to every case route and
@@ -284,53 +345,8 @@ def test_no_case_route_attaches_what_the_user_cannot_see(app, worlds, auth, clie
               "title": "Walk", "text": "Walk", "description": "Walk", "agency": "",
               "owner_agency": ""}
     auth.login(username)
-    answers = []
-
-    def fill(names, kind):
-        data = {}
-        for name in names:
-            key = name.split("-", 1)[-1]
-            if key in ("kind", "owner_kind"):
-                data[name] = kind
-            elif key in values:
-                data[name] = values[key]
-        return data
-
-    # API: every case operation with a body, its properties filled by name.
-    doc = client.get("/api/v1/openapi.json").get_json()
-    token = csrf_token_from(client.get("/account").get_data(as_text=True))
-    for path, ops in doc["paths"].items():
-        if not path.startswith("/api/v1/cases") or path.count("{") > 1:
-            continue
-        for method, op in ops.items():
-            if method not in ("post", "patch", "put"):
-                continue
-            schema = op.get("requestBody", {}).get("content", {}).get(
-                "application/json", {}).get("schema", {})
-            if "$ref" in schema:
-                schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
-            props = schema.get("properties", {})
-            url = path.replace("{case_id}", str(own.id))
-            for kind in ("group", "stakeholder"):
-                data = fill(props, kind)
-                if "version_id" in props:
-                    current = client.get(f"/api/v1/cases/{own.id}").get_json()
-                    data["version_id"] = current["version_id"]
-                r = client.open(url, method=method.upper(), json=data,
-                                headers={"X-CSRFToken": token})
-                answers.append((f"{method.upper()} {url}", r.status_code))
-    # Pages: every form on the new-case, case and details pages, fields filled by name.
-    for page in ("/cases/new", f"/cases/{own.id}", f"/cases/{own.id}/edit/details"):
-        parser = _Forms()
-        parser.feed(client.get(page).get_data(as_text=True))
-        for action, fields in parser.forms:
-            if action and not action.startswith("/cases"):
-                continue  # the nav's sign-out
-            for kind in ("group", "stakeholder"):
-                data = {k: v for k, v in fields.items() if v is not None}
-                data.update(fill(fields, kind))
-                r = client.post(action or page, data=data)
-                answers.append((f"POST {action or page}", r.status_code))
+    answers = _walk_case_api(client, own.id, values) + _walk_case_forms(
+        client, ("/cases/new", f"/cases/{own.id}", f"/cases/{own.id}/edit/details"), values)
 
     assert not [a for a in answers if a[1] >= 500], answers
     # Not vacuous: the walk reached the services, which refused by field.
