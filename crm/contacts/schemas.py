@@ -7,6 +7,7 @@ from datetime import date
 import marshmallow as ma
 
 from crm.api.common import UTCDateTime, VersionedSchema
+from crm.stakeholders.schemas import valid_email
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES
 
 OneOf = ma.validate.OneOf
@@ -47,7 +48,7 @@ class ContactSchema(VersionedSchema):
 class NewStakeholderSchema(ma.Schema):
     name = ma.fields.Str(required=True, validate=Length(min=1, max=200))
     phone = ma.fields.Str(allow_none=True, validate=Length(max=40))
-    email = ma.fields.Email(allow_none=True, validate=Length(max=254))
+    email = ma.fields.Str(allow_none=True, validate=[Length(max=254), valid_email])
 
 
 class ContactCreateSchema(ma.Schema):

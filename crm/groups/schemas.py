@@ -18,6 +18,17 @@ from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAGES, STA
 STATUS_LABELS = {"ok": "in touch", "due": "due", "overdue": "overdue"}
 
 
+def valid_size(value: int | None) -> None:
+    """The service's one size rule (`clean_size_estimate`), as a schema validator."""
+    from crm.errors import ValidationError
+    from crm.groups.services import clean_size_estimate
+
+    try:
+        clean_size_estimate(value)
+    except ValidationError as e:
+        raise ma.ValidationError(e.errors["size_estimate"]) from None
+
+
 class GroupRefSchema(ma.Schema):
     id = ma.fields.Int(dump_only=True)
     name = ma.fields.Str(dump_only=True)
@@ -61,7 +72,7 @@ class GroupInputSchema(ma.Schema):
     kind = ma.fields.Str(validate=validate.OneOf(GROUP_KINDS))
     stance = ma.fields.Str(validate=validate.OneOf(STANCES))
     stage = ma.fields.Str(validate=validate.OneOf(STAGES))
-    size_estimate = ma.fields.Int(allow_none=True, validate=validate.Range(min=0))
+    size_estimate = ma.fields.Int(allow_none=True, validate=valid_size)
     languages = ma.fields.List(ma.fields.Str(validate=validate.Length(max=60)),
                                validate=validate.Length(max=20))
     channels = ma.fields.List(ma.fields.Str(validate=validate.Length(max=60)),

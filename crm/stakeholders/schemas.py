@@ -11,6 +11,18 @@ OneOf = ma.validate.OneOf
 Length = ma.validate.Length
 
 
+def valid_email(value: str | None) -> None:
+    """The service's one email rule (`check_email`), as a schema validator."""
+    from crm.errors import ValidationError
+    from crm.stakeholders.services import check_email
+
+    if value:
+        try:
+            check_email(value)
+        except ValidationError as e:
+            raise ma.ValidationError(e.errors["email"]) from None
+
+
 class MembershipRefSchema(ma.Schema):
     group_id = ma.fields.Int()
     group = ma.fields.Function(lambda m: m.group.name)
@@ -45,7 +57,7 @@ class StakeholderSchema(VersionedSchema):
 
 class _Fields(ma.Schema):
     phone = ma.fields.Str(allow_none=True, validate=Length(max=40))
-    email = ma.fields.Email(allow_none=True, validate=Length(max=254))
+    email = ma.fields.Str(allow_none=True, validate=[Length(max=254), valid_email])
     language = ma.fields.Str(allow_none=True, validate=Length(max=40))
     data_subject_category = ma.fields.Str(validate=OneOf(SUBJECT_CATEGORIES))
     consent_status = ma.fields.Str(validate=OneOf(CONSENT_STATUSES))
