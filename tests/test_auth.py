@@ -165,3 +165,17 @@ def test_create_user_cli_with_prompted_password(runner, app):
 def test_create_user_cli_refuses_short_password(runner):
     r = runner.invoke(args=["crm", "create-user", "x", "--role", "officer", "--password", "short"])
     assert r.exit_code != 0 and "at least 12 characters" in r.output
+
+
+def test_an_ipv6_attacker_cannot_dodge_the_lock_by_stepping_through_addresses(make, app):
+    make.user("jdoe")
+    make.commit()
+    attacker = app.test_client()
+    for n in range(1, 8):  # seven addresses of one subscriber's /64
+        attacker.environ_base["REMOTE_ADDR"] = f"2001:db8:1:2::{n:x}"
+        Auth(attacker).login("jdoe", "guessing the password")
+    assert _throttle("jdoe", "2001:db8:1:2::/64").locked_until is not None
+    attacker.environ_base["REMOTE_ADDR"] = "2001:db8:1:2::99"
+    assert Auth(attacker).login("jdoe").status_code == 200  # right password, still locked out
+    lock = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "auth.lockout"))
+    assert lock.ip.startswith("2001:db8:1:2::") and "/" not in lock.ip  # the exact address

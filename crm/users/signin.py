@@ -1,7 +1,7 @@
 """Sign-in: a password, then a TOTP code where the user has one or the role requires one.
 
-Failed attempts are counted in the database, per account AND source address
-(`LoginThrottle`): from the second failure each further attempt from that source waits
+Failed attempts are counted in the database, per account AND source address (an IPv6
+client by its /64) (`LoginThrottle`): from the second failure each further attempt from that source waits
 LOGIN_DELAY, doubling; at LOGIN_MAX_FAILURES that source is locked out of the account for
 LOGIN_LOCKOUT (CJIS) and the lock is audited. Another address can still sign in, so a
 stranger who knows an officer's username cannot lock the officer out.
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,7 +71,7 @@ def authenticate(username: str, password: str, *, source: str = "") -> SignInRes
 
     A user who needs a second factor gets `needs_second_factor` and is not signed in yet.
     """
-    source = _source(source)
+    source = (source or "")[:64]  # the exact address, for the audit trail
     username = (username or "").strip().lower()
     user = db.session.scalar(sa.select(User).where(User.username == username))
     now = utcnow()
@@ -136,7 +137,7 @@ def pending_user(pending: dict | None, *, source: str = "") -> User | None:
     if not timedelta(0) <= now - started <= PENDING_TTL or pending.get("source") != _source(source):
         return None
     user = load_user(str(pending.get("user", "")))
-    if user is None or _locked(user, _source(source), now):
+    if user is None or _locked(user, source, now):
         return None
     return user
 
@@ -146,7 +147,7 @@ def pending_user(pending: dict | None, *, source: str = "") -> User | None:
 def verify_second_factor(user: User, code: str, *, secret: str, enrolling: bool,
                          source: str = "") -> SecondFactorResult:
     """Check a TOTP code of a pending sign-in; sign in (and enrol `secret`) when it is right."""
-    source = _source(source)
+    source = (source or "")[:64]
     now = utcnow()
     locked = _locked(user, source, now)
     if locked:
@@ -202,10 +203,21 @@ def _claim_step(user: User, step: int) -> bool:
 # ---- the throttle --------------------------------------------------------------------------
 
 def _source(source: str) -> str:
-    return (source or "")[:64]
+    """The key failures are counted under (and a pending sign-in is bound to). An IPv6 client is counted by its /64, the
+    block one subscriber gets, or it could step through addresses and never hit a lock."""
+    try:
+        address = ipaddress.ip_address((source or "").strip())
+    except ValueError:
+        return (source or "")[:64]
+    if address.version == 6:
+        if address.ipv4_mapped is not None:  # ::ffff:a.b.c.d is the IPv4 client a.b.c.d
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _throttle(user: User, source: str, *, create: bool = False) -> LoginThrottle | None:
+    source = _source(source)
     query = sa.select(LoginThrottle).where(LoginThrottle.user_id == user.id,
                                            LoginThrottle.source == source)
     row = db.session.scalar(query.with_for_update())
@@ -289,7 +301,7 @@ def _failed(user: User, source: str, now: datetime, *, action: str, reason: str,
 def _forget_stale(user: User, source: str, now: datetime) -> None:
     """Drop this account's throttle rows from other sources that no longer count."""
     db.session.execute(sa.delete(LoginThrottle).where(
-        LoginThrottle.user_id == user.id, LoginThrottle.source != source,
+        LoginThrottle.user_id == user.id, LoginThrottle.source != _source(source),
         LoginThrottle.last_failure_at < now - current_app.config["LOGIN_LOCKOUT"],
         sa.or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now)))
 
@@ -297,7 +309,7 @@ def _forget_stale(user: User, source: str, now: datetime) -> None:
 def _signed_in(user: User, source: str, now: datetime) -> None:
     """A complete sign-in: this source's failures and the account's code failures are over."""
     db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.user_id == user.id,
-                                                      LoginThrottle.source == source))
+                                                      LoginThrottle.source == _source(source)))
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
