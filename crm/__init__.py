@@ -19,6 +19,8 @@ def create_app(config: type[Config] | None = None) -> Flask:
     from crm.extensions import configure_extensions, configure_proxy, register_login_loaders
 
     configure_extensions(app)
+    from crm.ops.logs import install as keep_query_strings_out_of_access_logs
+    keep_query_strings_out_of_access_logs()
     configure_proxy(app)
     register_login_loaders()
     from crm.network import jobs

@@ -10,7 +10,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.db import Base
 
-db = SQLAlchemy(model_class=Base)
+# hide_parameters: SQL errors and logs never carry the values (names, phones) bound to a query.
+db = SQLAlchemy(model_class=Base, engine_options={"hide_parameters": True})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -9,6 +9,7 @@ from crm.facts.models import BeatDay, GroupLastContact, OfficerBeatLast, Officer
 from crm.groups.models import (CommunityGroup, GroupRelation, RelationshipStageChange,
                                group_beats)
 from crm.network.models import DataVersion
+from crm.privacy.models import StakeholderHistory
 from crm.stakeholders.models import Membership, Stakeholder
 from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, User
 from crm.wellbeing.models import WellbeingCheckin
@@ -18,7 +19,7 @@ __all__ = [
     "CaseMeasure", "CaseMeasureValue", "CaseParticipant", "CommunityGroup", "Contact",
     "GroupAssignment",
     "ContactGroup", "DataVersion", "ContactOfficer", "ContactStakeholder", "District", "GroupRelation",
-    "Membership", "ProblemCase", "RelationshipStageChange", "Stakeholder", "User",
+    "Membership", "ProblemCase", "StakeholderHistory", "RelationshipStageChange", "Stakeholder", "User",
     "WellbeingCheckin", "case_beats", "case_contacts", "group_beats",
     "BeatDay", "GroupLastContact", "OfficerBeatLast", "OfficerDay", "OfficerGroupLast",
 ]

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import (AuditEvent, CaseAction, CaseEvent, CaseIdea, CaseParticipant, Contact,
-                        ContactStakeholder, Membership, ProblemCase, Stakeholder)
+                        ContactStakeholder, Membership, ProblemCase, Stakeholder,
+                        StakeholderHistory)
 from crm.privacy.services import (add_years, erase_stakeholder, keep_stakeholder,
                                   not_past_review, record_consent, refresh_review_dates)
 from crm.errors import ConflictError, ValidationError
@@ -159,7 +160,11 @@ def test_keeping_a_record_needs_a_reason_and_pushes_the_review_a_year(make, auth
     ev = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.action == "stakeholder.retention_keep")).one()
     assert ev.object_id == str(world.zelda.id)
-    assert ev.detail["reason"] == "[erased] chairs the tenants' safety working group"
+    # Typed text stays out of the append-only trail; the reason is kept where erasure reaches.
+    assert ev.detail["reason"] == "[redacted]"
+    assert db.session.scalars(sa.select(StakeholderHistory.value).where(
+        StakeholderHistory.field == "keep_reason")).all() == [
+        f"{NAME} chairs the tenants' safety working group"]
     assert ev.detail["review_on"]["after"] == add_years(TODAY, 1).isoformat()
     assert NAME not in client.get("/privacy/review").get_data(as_text=True)
 
@@ -297,7 +302,9 @@ def test_erasure_leaves_no_personal_data_in_any_table(make, auth, client, world)
     assert db.session.scalar(sa.select(CaseIdea.proposed_by_stakeholder_id)) == z.id
     assert db.session.scalar(sa.select(CaseAction.owner_stakeholder_id)) == z.id
     ev = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "stakeholder.erase")).one()
-    assert ev.object_id == str(z.id) and ev.detail["reason"].startswith("[erased] asked us")
+    assert ev.object_id == str(z.id) and ev.detail["reason"] == "[redacted]"
+    assert db.session.scalars(sa.select(StakeholderHistory.value).where(
+        StakeholderHistory.field == "erasure_reason")).one().startswith("[erased] asked us")
     assert ev.detail["memberships_deleted"] == 2
 
 

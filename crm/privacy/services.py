@@ -6,13 +6,16 @@ dates and reasons with the person's name, phone and email redacted.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
+from crm.audit.models import AuditEvent
 from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
@@ -20,16 +23,31 @@ from crm.extensions import db
 from crm.models import (CaseAction, CaseIdea, CaseParticipant, Contact, ContactGroup,
                         ContactOfficer, ContactStakeholder, Membership, RelationshipStageChange,
                         Stakeholder, User)
+from crm.ops import ledger  # noqa: F401 - its session hooks record erasures for `restore`
+from crm.privacy.models import StakeholderHistory
 from crm.vocab import CONSENT_STATUSES, SUBJECT_CATEGORIES
 
+log = logging.getLogger(__name__)
 RETENTION_YEARS = 3  # review a record this long after its last activity
 KEEP_DEFAULT_YEARS = 1
 KEEP_MAX_YEARS = 3
 ERASED_MARK = "[erased]"
 REASON_MAX = 500
-# Tables whose free text is never scrubbed: the append-only trail (which never holds personal
-# values), the stakeholder rows themselves (blanked field by field) and officers' accounts.
-_SCRUB_SKIP_TABLES = {"audit_events", "stakeholders", "users", "api_tokens", "alembic_version"}
+FORMER_VALUE_FIELDS = ("name", "phone", "email", "external_id")
+_ERASED_IN_TX = "privacy_erased_in_transaction"
+_ERASED_COMMITTED = "privacy_erasure_committed"
+# Never scrubbed: the append-only trail (hash-chained; it never holds personal values, see
+# crm.audit.services.PERSONAL_KEYS) and Alembic's bookkeeping.
+_SCRUB_SKIP_TABLES = {"audit_events", "alembic_version"}
+# Columns that are someone else's identity, not text about them: another person who is
+# also called "Zelda Quibble" keeps their name; officers' names and credentials stay.
+_SCRUB_SKIP_COLUMNS = {
+    "stakeholders": {"name", "phone", "email", "external_id", "language",
+                     "data_subject_category", "consent_status", "stage"},
+    "users": {"username", "display_name", "password_hash", "role", "totp_secret",
+              "session_nonce"},
+    "api_tokens": {"token_hash"},
+}
 
 
 # ---- dates --------------------------------------------------------------------------------
@@ -158,17 +176,82 @@ def _clean_reason(reason: str | None) -> str:
     return reason
 
 
-def _personal_values(people: list[Stakeholder]) -> list[str]:
-    """The values that identify the people: what must never outlive an erasure."""
-    values = {v.strip() for p in people for v in (p.name, p.phone, p.email) if v and v.strip()}
+def _former_values(ids: list[int]) -> list[str]:
+    return list(db.session.scalars(sa.select(StakeholderHistory.value).where(
+        StakeholderHistory.stakeholder_id.in_(ids),
+        StakeholderHistory.field.in_(FORMER_VALUE_FIELDS))))
+
+
+def _personal_values(people: list[Stakeholder], former: list[str] = ()) -> list[str]:
+    """The values that identify the people, now and before: what must never outlive an erasure."""
+    values = {v.strip() for p in people for v in (p.name, p.phone, p.email, p.external_id)
+              if v and v.strip()}
+    values |= {v.strip() for v in former if v and v.strip()}
     return sorted(values, key=len, reverse=True)  # longest first: "Ann Lee" before "Ann"
 
 
+def _value_regex(value: str) -> str:
+    """A phone in any layout ("+1 555 0199", "555-0199", "15550199"), anything else as written."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) >= 7 and re.fullmatch(r"[\d\s+().\-/]+", value):
+        sep = r"[\s().\-/]*"
+        # With and without the country code, and the local number alone ("555 0199").
+        variants = {digits, digits[-10:], digits[-7:]}
+        return "|".join(r"\+?" + sep.join(v) for v in sorted(variants, key=len, reverse=True))
+    return re.escape(value)
+
+
+def _forms(values: list[str]) -> tuple[list[str], list[str]]:
+    """(case-insensitive forms, case-sensitive name parts) of the people's values.
+
+    Besides each whole value: phones as bare digits, an email's local part, and the parts of
+    a name of three letters or more ("Zelda", "Quibble"). Name parts are matched as written
+    (capitalised), so erasing "Rose Park" removes "Rose" but not "rose bushes".
+    """
+    forms: set[str] = set()
+    parts: set[str] = set()
+    for v in values:
+        forms.add(v)
+        digits = re.sub(r"\D", "", v)
+        if len(digits) >= 7 and re.fullmatch(r"[\d\s+().\-/]+", v):
+            forms.add(digits)
+        elif "@" in v:
+            local = v.split("@", 1)[0]
+            if len(local) >= 4:
+                forms.add(local)
+        else:
+            words = re.findall(r"[^\W\d_][\w'’-]*", v)
+            if len(words) > 1:
+                parts |= {w for w in words if len(w) >= 3 and w[0].isupper()}
+    parts -= forms
+    key = lambda x: (-len(x), x)  # noqa: E731 - longest first
+    return sorted(forms, key=key), sorted(parts, key=key)
+
+
 def _pattern(values: list[str]) -> re.Pattern | None:
+    """One regex for every form of the values, whole words only ("Al" leaves "Alliance")."""
     if not values:
         return None
-    alternatives = "|".join(re.escape(v) for v in values)
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    forms, parts = _forms(values)
+    alternatives = "|".join(_value_regex(v) for v in forms)
+    rx = rf"(?<!\w)(?i:{alternatives})(?!\w)"
+    if parts:
+        rx += "|" + rf"(?<!\w)(?:{'|'.join(re.escape(p) for p in parts)})(?!\w)"
+    return re.compile(rx)
+
+
+def _like_terms(values: list[str]) -> list[str]:
+    """Lower-case substrings that any match of `_pattern` contains (candidate rows in SQL)."""
+    forms, parts = _forms(values)
+    terms = set()
+    for f in forms + parts:
+        digits = re.sub(r"\D", "", f)
+        if len(digits) >= 7 and re.fullmatch(r"[\d\s+().\-/]+", f):
+            terms.add(digits[-4:])  # the last four digits stand together in every layout
+        else:
+            terms.add(f.lower())
+            terms.add(json.dumps(f.lower())[1:-1])  # as a JSON column may store it: "Jos\u00e9"
+    return sorted(terms)
 
 
 def redact(text: str, people: list[Stakeholder]) -> str:
@@ -196,9 +279,13 @@ def keep_stakeholder(actor: User, s: Stakeholder, reason: str, *, until: date | 
     _check_version(s, version_id)
     before = s.review_on
     s.review_on = until
+    db.session.add(StakeholderHistory(stakeholder_id=s.id, field="keep_reason", value=reason,
+                                      recorded_at=utcnow()))
     db.session.flush()
-    record_event(actor, "stakeholder.retention_keep", s, ip=ip, detail={
-        "reason": redact(reason, [s]),
+    # The reason is typed text: it stays in stakeholder_history (which erasures scrub), the
+    # trail records that one was given.
+    record_event(actor, "stakeholder.retention_keep", s, ip=ip, free_text=("reason",), detail={
+        "reason": reason,
         "review_on": {"before": before.isoformat() if before else None,
                       "after": until.isoformat()}})
     return s
@@ -217,8 +304,16 @@ def _replace_in(value, pattern: re.Pattern):
     return value
 
 
+def _text_columns(table: sa.Table) -> list[sa.Column]:
+    skip = _SCRUB_SKIP_COLUMNS.get(table.name, set())
+    return [c for c in table.columns
+            if isinstance(c.type, (sa.String, sa.Text, sa.JSON)) and not c.primary_key
+            and c.name not in skip]
+
+
 def _scrub_free_text(values: list[str]) -> int:
-    """Replace the values wherever they stand as words in any free-text or JSON column.
+    """Replace every form of the values wherever it stands as a word, in every text or JSON
+    column of every table on the metadata (so a table added later is covered too).
 
     Candidate rows are found in SQL (case-insensitive LIKE), the replacement is done in
     Python on whole words so "Al" does not mangle "Alliance". Versioned rows get a new
@@ -227,19 +322,19 @@ def _scrub_free_text(values: list[str]) -> int:
     pattern = _pattern(values)
     if pattern is None:
         return 0
+    terms = _like_terms(values)
     changed_rows = 0
     for table in db.metadata.sorted_tables:
         if table.name in _SCRUB_SKIP_TABLES:
             continue
-        cols = [c for c in table.columns
-                if isinstance(c.type, (sa.String, sa.JSON)) and not c.primary_key]
+        cols = _text_columns(table)
         if not cols:
             continue
         pk = list(table.primary_key.columns)
         conds = []
         for c in cols:
             text = sa.cast(c, sa.Text) if isinstance(c.type, sa.JSON) else c
-            conds += [sa.func.lower(text).contains(v.lower(), autoescape=True) for v in values]
+            conds += [sa.func.lower(text).contains(t, autoescape=True) for t in terms]
         for row in db.session.execute(sa.select(*pk, *cols).where(sa.or_(*conds))).mappings():
             changes = {}
             for c in cols:
@@ -256,6 +351,62 @@ def _scrub_free_text(values: list[str]) -> int:
     return changed_rows
 
 
+def _wipe_sqlite_leftovers(session) -> None:  # noqa: ARG001
+    """After an erasure commits on SQLite: overwritten pages must not keep the old text.
+
+    `secure_delete` (set on the erasing connection before it wrote) zeroes deleted and
+    shrunk content; a TRUNCATE checkpoint then moves the WAL into the database file and
+    empties the WAL, which held the pages as they were before the erasure.
+    """
+    from crm.extensions import db as _db
+
+    try:
+        with _db.engine.connect() as conn:
+            for _ in range(3):  # a reader still on an old snapshot makes it return busy
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+                if not busy or not busy[0]:
+                    break
+    except Exception:  # noqa: BLE001 - the erasure is committed; the next checkpoint follows
+        log.exception("WAL checkpoint after an erasure failed")
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _after_erasure_commit(session):
+    if session.info.pop(_ERASED_IN_TX, False):
+        session.info[_ERASED_COMMITTED] = True
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _after_erasure_transaction(session, transaction):
+    # Not in after_commit: other after-commit hooks still write (data version bumps), and
+    # the checkpoint must come after the last write of the transaction.
+    if transaction.parent is None and session.info.pop(_ERASED_COMMITTED, False):
+        _wipe_sqlite_leftovers(session)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_erasure(session):
+    session.info.pop(_ERASED_IN_TX, None)
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _keep_former_values(session, flush_context, instances):
+    """A person's name, phone, email or external id changes: remember the old value for a
+    later erasure (not when the change is the erasure itself)."""
+    for obj in session.dirty:
+        if not isinstance(obj, Stakeholder) or obj.erased_at is not None:
+            continue
+        state = sa.inspect(obj)
+        for field in FORMER_VALUE_FIELDS:
+            hist = state.attrs[field].history
+            if not hist.has_changes():
+                continue
+            for old in hist.deleted:
+                if old and str(old).strip() and old != getattr(obj, field):
+                    session.add(StakeholderHistory(stakeholder_id=obj.id, field=field,
+                                                   value=str(old), recorded_at=utcnow()))
+
+
 def erase_stakeholder(actor: User, s: Stakeholder, reason: str, *,
                       version_id: int | None = None, ip: str = "") -> Stakeholder:
     """Erase a person: their personal data goes everywhere, a tombstone row stays.
@@ -270,12 +421,18 @@ def erase_stakeholder(actor: User, s: Stakeholder, reason: str, *,
     _check_version(s, version_id)
     people = [s] + list(db.session.scalars(sa.select(Stakeholder).where(
         Stakeholder.merged_into_id == s.id, Stakeholder.erased_at.is_(None))))
-    values = _personal_values(people)
-    safe_reason = redact(reason, people)
     ids = [p.id for p in people]
     db.session.flush()
+    values = _personal_values(people, _former_values(ids))
+    if _dialect() == "sqlite":
+        # Zero what this transaction deletes or shrinks; the WAL is emptied after the commit.
+        db.session.execute(sa.text("PRAGMA secure_delete = ON"))
+        db.session.info[_ERASED_IN_TX] = True
     memberships = db.session.scalar(sa.select(sa.func.count()).select_from(Membership)
                                     .where(Membership.stakeholder_id.in_(ids))) or 0
+    db.session.execute(sa.delete(StakeholderHistory).where(
+        StakeholderHistory.stakeholder_id.in_(ids),
+        StakeholderHistory.field.in_(FORMER_VALUE_FIELDS)))
     scrubbed = _scrub_free_text(values)
     db.session.expire_all()  # rows changed in SQL above: read them afresh
     now = utcnow()
@@ -288,9 +445,14 @@ def erase_stakeholder(actor: User, s: Stakeholder, reason: str, *,
         p.review_on = None
         p.erased_at = now
         p.memberships.clear()  # delete-orphan: the rows go
+    # Why, in words, with the people's data already gone from it; the trail only says that a
+    # reason was given (typed text may name someone else, erased later).
+    db.session.add(StakeholderHistory(stakeholder_id=s.id, field="erasure_reason",
+                                      value=_pattern(values).sub(ERASED_MARK, reason)
+                                      if values else reason, recorded_at=now))
     db.session.flush()
-    record_event(actor, "stakeholder.erase", s, ip=ip, detail={
-        "reason": safe_reason, "memberships_deleted": memberships, "rows_scrubbed": scrubbed,
+    record_event(actor, "stakeholder.erase", s, ip=ip, free_text=("reason",), detail={
+        "reason": reason, "memberships_deleted": memberships, "rows_scrubbed": scrubbed,
         "also_erased_ids": ids[1:]})
     return s
 
@@ -299,6 +461,61 @@ def erase_stakeholder(actor: User, s: Stakeholder, reason: str, *,
 
 def _iso(value) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+# Audit actions that show a person's data to someone: the subject access export lists them.
+READ_ACTION_SUFFIXES = (".read", ".list", ".review_queue_view", ".subject_access_export",
+                        ".search")
+_ID_LIST_KEYS = ("ids", "stakeholder_ids")
+
+
+def _is_read(action: str) -> bool:
+    return action.endswith(READ_ACTION_SUFFIXES)
+
+
+def _names_person(ev: AuditEvent, sid: int) -> bool:
+    if ev.object_type == "stakeholders" and str(sid) in ev.object_id.split(","):
+        return True
+    detail = ev.detail or {}
+    return any(sid in (detail.get(k) or []) for k in _ID_LIST_KEYS)
+
+
+def reads_of(sid: int, *, batch: int = 5000) -> list[AuditEvent]:
+    """Audit events in which someone saw this person's record: opened it, listed or searched
+    and got it back, exported it. Candidates are narrowed in SQL (the id's digits in the
+    object id or the JSON detail), then checked exactly in Python."""
+    digits = str(sid)
+    cond = sa.and_(
+        sa.or_(*(AuditEvent.action.endswith(suffix) for suffix in READ_ACTION_SUFFIXES)),
+        sa.or_(sa.and_(AuditEvent.object_type == "stakeholders",
+                       AuditEvent.object_id.contains(digits)),
+               sa.cast(AuditEvent.detail, sa.Text).contains(digits)))
+    out, last = [], 0
+    while True:
+        rows = db.session.scalars(sa.select(AuditEvent).where(cond, AuditEvent.id > last)
+                                  .order_by(AuditEvent.id).limit(batch)).all()
+        if not rows:
+            return out
+        out += [ev for ev in rows if _is_read(ev.action) and _names_person(ev, sid)]
+        last = rows[-1].id
+
+
+def consent_given_on(s: Stakeholder) -> date | None:
+    """The consent date; when a record was marked "given" without one (an import, an older
+    form), the day the trail first shows it given, else the day the record was created."""
+    if s.consent_on is not None or s.consent_status != "given":
+        return s.consent_on
+    for ev in db.session.scalars(
+            sa.select(AuditEvent).where(AuditEvent.object_type == "stakeholders",
+                                        AuditEvent.object_id == str(s.id),
+                                        AuditEvent.action.in_(("stakeholder.create",
+                                                               "stakeholder.update",
+                                                               "stakeholder.consent")))
+            .order_by(AuditEvent.id.desc())):
+        after = (ev.detail or {}).get("after") or {}
+        if after.get("consent_status") == "given" or after.get("status") == "given":
+            return ev.at.date()
+    return s.created_at.date() if s.created_at else None
 
 
 def subject_access_data(s: Stakeholder) -> dict:
@@ -325,6 +542,10 @@ def subject_access_data(s: Stakeholder) -> dict:
     actions = db.session.scalars(
         sa.select(CaseAction).where(CaseAction.owner_stakeholder_id == s.id)
         .options(selectinload(CaseAction.case)).order_by(CaseAction.id)).all()
+    reads = reads_of(s.id)
+    reader_ids = {ev.actor_id for ev in reads if ev.actor_id is not None}
+    officers = ({u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(reader_ids)))}
+                if reader_ids else {})
     return {
         "generated_at": _iso(utcnow()),
         "person": {
@@ -335,7 +556,8 @@ def subject_access_data(s: Stakeholder) -> dict:
             "erased_at": _iso(s.erased_at), "created_at": _iso(s.created_at),
             "updated_at": _iso(s.updated_at),
         },
-        "consent": {"status": s.consent_status, "on": _iso(s.consent_on),
+        "consent": {"status": s.consent_status, "on": _iso(consent_given_on(s)),
+                    "on_recorded": s.consent_on is not None or s.consent_status != "given",
                     "method": s.consent_method, "purpose": s.consent_purpose},
         "memberships": [{"group": m.group.name, "role": m.role, "starts_on": _iso(m.starts_on),
                          "ends_on": _iso(m.ends_on), "recorded_at": _iso(m.created_at)}
@@ -363,7 +585,20 @@ def subject_access_data(s: Stakeholder) -> dict:
                          "description": a.description, "status": a.status,
                          "due_on": _iso(a.due_on), "outcome": a.outcome} for a in actions],
         },
+        # Who has seen the record (staff names: the person has a right to know them).
+        "reads": [{"at": _iso(ev.at), "by": _reader(ev, officers), "role": _role(ev, officers),
+                   "what": ev.action, "outcome": ev.outcome} for ev in reads],
     }
+
+
+def _reader(ev: AuditEvent, officers: dict) -> str:
+    u = officers.get(ev.actor_id)
+    return (u.display_name or u.username) if u is not None else (ev.actor_username or "system")
+
+
+def _role(ev: AuditEvent, officers: dict) -> str | None:
+    u = officers.get(ev.actor_id)
+    return u.role if u is not None else None
 
 
 def export_subject_access(actor: User, s: Stakeholder, *, fmt: str, ip: str = "") -> dict:
