@@ -29,17 +29,25 @@ def register(group) -> None:
     @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
     def restore_cmd(source, yes):
-        """Replace the database's contents with the backup SOURCE."""
+        """Replace the database's contents with the backup SOURCE.
+
+        Then erase, revoke and reset again what was erased, revoked or changed since the
+        backup (the ledger), append the audit events written since, and audit the restore.
+        """
         from crm.extensions import db
-        from crm.ops.backup import restore
+        from crm.ops.backup import restore_database
 
         if not yes:
             click.confirm(f"Replace every record in {db.engine.url.render_as_string()} "
                           f"with {source}?", abort=True)
-        db.session.remove()
-        db.engine.dispose()  # no open connection may hold the old database
-        restore(db.engine.url, source)
-        click.echo(f"restored from {source}")
+        done = restore_database(db, source, instance_dir=Path(current_app.instance_path))
+        click.echo(f"restored from {source}; erased again: {done['erasures']}, tokens revoked "
+                   f"again: {done['tokens_revoked']}, credentials reset: "
+                   f"{done['credentials_reset']}, audit events kept: "
+                   f"{done['audit_events_carried_over']}")
+        if done["audit_events_archived_to"]:
+            click.echo(f"audit events written since the backup did not continue its chain; "
+                       f"kept in backups/{done['audit_events_archived_to']}", err=True)
 
     @group.command("disable-inactive")
     def disable_inactive_cmd():
