@@ -322,3 +322,37 @@ def test_the_owner_officer_updates_an_overdue_action_from_the_edit_page(setup, a
     assert "Saved now" in html and "dropped" in html and "done" in html
     assert "Check the streetlights" not in client.get("/").get_data(as_text=True).split(
         "Overdue case actions")[1].split("</section>")[0]
+
+
+def test_api_names_only_the_people_the_caller_may_see(setup, make, auth, client):
+    """The officer of the case's beat reads the case, but a person known only to the unit
+    member shows without a name (null) in participants, ideas and actions; the unit sees it."""
+    far = make.group("Far Club", beats=[make.beat("0998")])
+    vera = make.stakeholder("Vera Quiet")
+    make.membership(vera, far)
+    unit = db.session.get(type(setup.unit), setup.unit.id)
+    db.session.add(GroupAssignment(user_id=unit.id, group_id=far.id))
+    case = db.session.get(ProblemCase, setup.case_id)
+    svc.add_participant(unit, case, kind="stakeholder", role="co_producer",
+                        stakeholder_id=vera.id)
+    svc.add_idea(unit, case, text="Benches", proposed_by_stakeholder_id=vera.id)
+    svc.add_action(unit, case, description="Ask the landlord", owner_kind="stakeholder",
+                   owner_stakeholder_id=vera.id)
+    make.commit()
+
+    def names(body):
+        return ([p["name"] for p in body["participants"]]
+                + [i["proposed_by_name"] for i in body["ideas"]]
+                + [a["owner_name"] for a in body["actions"]])
+
+    auth.login("jdoe")
+    body = client.get(f"/api/v1/cases/{setup.case_id}").get_json()
+    assert names(body) == [None, None, None]
+    assert "Vera Quiet" not in client.get(f"/cases/{setup.case_id}").get_data(as_text=True)
+    auth.logout()
+    auth.login("unit1")
+    assert names(client.get(f"/api/v1/cases/{setup.case_id}").get_json()) == ["Vera Quiet"] * 3
+    h = _api(client)
+    r = client.post(f"/api/v1/cases/{setup.case_id}/ideas",
+                    json={"text": "Lights", "proposed_by_stakeholder_id": vera.id}, headers=h)
+    assert r.status_code == 201 and r.get_json()["proposed_by_name"] == "Vera Quiet"
