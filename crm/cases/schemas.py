@@ -169,7 +169,9 @@ class CaseSchema(VersionedSchema):
     stage_entered_at = UTCDateTime(dump_only=True, allow_none=True)
 
 
-class CaseDetailSchema(CaseSchema):
+class SaraTextSchema(ma.Schema):
+    """The SARA text fields: the problem analysis triangle, the response and the assessment."""
+
     place = ma.fields.Str()
     place_managers = ma.fields.Str()
     victim_target = ma.fields.Str()
@@ -180,6 +182,9 @@ class CaseDetailSchema(CaseSchema):
     response_plan = ma.fields.Str()
     assessment = ma.fields.Str()
     community_verdict = ma.fields.Str()
+
+
+class CaseDetailSchema(CaseSchema, SaraTextSchema):
     participants = ma.fields.List(ma.fields.Nested(ParticipantSchema), dump_only=True)
     ideas = ma.fields.List(ma.fields.Nested(IdeaSchema), dump_only=True)
     actions = ma.fields.List(ma.fields.Nested(ActionSchema), dump_only=True)
@@ -199,22 +204,12 @@ class CaseCreateSchema(ma.Schema):
     lead_id = ma.fields.Int(allow_none=True, load_default=None)
 
 
-class CaseUpdateSchema(ma.Schema):
+class CaseUpdateSchema(SaraTextSchema):
     version_id = ma.fields.Int(required=True)
     title = ma.fields.Str(validate=ma.validate.Length(min=1, max=200))
     problem_statement = ma.fields.Str()
     lead_id = ma.fields.Int()
     beat_ids = ma.fields.List(ma.fields.Int())
-    place = ma.fields.Str()
-    place_managers = ma.fields.Str()
-    victim_target = ma.fields.Str()
-    guardians = ma.fields.Str()
-    offender = ma.fields.Str()
-    handlers = ma.fields.Str()
-    analysis = ma.fields.Str()
-    response_plan = ma.fields.Str()
-    assessment = ma.fields.Str()
-    community_verdict = ma.fields.Str()
 
 
 class TransitionSchema(ma.Schema):

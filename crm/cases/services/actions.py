@@ -15,15 +15,12 @@ from crm.models import CaseAction, ProblemCase, User
 from crm.vocab import ACTION_STATUSES, OWNER_KINDS, label
 
 from . import lookups
-from .rules import (OPEN_ACTION_STATUSES, action_snapshot, can_edit, can_update_action,
-                    check_version, require, require_edit)
+from .rules import (HIDDEN, OPEN_ACTION_STATUSES, action_snapshot, can_edit, can_update_action,
+                    check_version, person_label, require, require_edit)
 from .timeline import apply_changes, log
 
-_HIDDEN = object()
-
-
 def action_owner(a: CaseAction, visible_stakeholder_ids: set[int] | None = None,
-                 hidden=_HIDDEN) -> str | None:
+                 hidden=HIDDEN) -> str | None:
     """Who owns the action; a person outside `visible_stakeholder_ids` shows as "Person #id"
     (or `hidden`)."""
     if a.owner_kind == "officer":
@@ -31,12 +28,8 @@ def action_owner(a: CaseAction, visible_stakeholder_ids: set[int] | None = None,
     if a.owner_kind == "group":
         return a.owner_group.name if a.owner_group else None
     if a.owner_kind == "stakeholder":
-        sid = a.owner_stakeholder_id
-        if sid is None:
-            return None
-        if visible_stakeholder_ids is not None and sid not in visible_stakeholder_ids:
-            return f"Person #{sid}" if hidden is _HIDDEN else hidden
-        return a.owner_stakeholder.name if a.owner_stakeholder else None
+        return person_label(a.owner_stakeholder_id, a.owner_stakeholder,
+                            visible_stakeholder_ids, hidden)
     return a.owner_agency
 
 

@@ -10,24 +10,17 @@ from crm.models import CaseIdea, ProblemCase, User
 from crm.vocab import IDEA_STATUSES, label
 
 from . import lookups
-from .rules import check_version, idea_snapshot, require_edit
+from .rules import HIDDEN, check_version, idea_snapshot, person_label, require_edit
 from .timeline import apply_changes, log
 
-_HIDDEN = object()
-
-
 def idea_credit(i: CaseIdea, visible_stakeholder_ids: set[int] | None = None,
-                hidden=_HIDDEN) -> str | None:
+                hidden=HIDDEN) -> str | None:
     """Who proposed the idea; a person outside `visible_stakeholder_ids` shows as "Person #id"
     (or `hidden`)."""
     if i.proposed_by_group_id:
         return i.proposed_by_group.name if i.proposed_by_group else None
-    sid = i.proposed_by_stakeholder_id
-    if sid is None:
-        return None
-    if visible_stakeholder_ids is not None and sid not in visible_stakeholder_ids:
-        return f"Person #{sid}" if hidden is _HIDDEN else hidden
-    return i.proposed_by_stakeholder.name if i.proposed_by_stakeholder else None
+    return person_label(i.proposed_by_stakeholder_id, i.proposed_by_stakeholder,
+                        visible_stakeholder_ids, hidden)
 
 
 def add_idea(actor: User, case: ProblemCase, *, text: str, proposed_by_stakeholder_id=None,

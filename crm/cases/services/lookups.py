@@ -64,15 +64,21 @@ def selectable_groups(actor: User, case=None) -> sa.Select:
     return sa.select(CommunityGroup).where(group_scope(actor)).order_by(CommunityGroup.name)
 
 
-def group(actor: User, group_id, field: str, errors: dict) -> CommunityGroup | None:
-    if group_id in (None, "", 0):
+def _one(select: sa.Select, model, value, field: str, errors: dict, message: str):
+    """The record `value` names among `select`; None (and `message` on `field`) otherwise.
+    Hidden and unknown ids get the same message: the answer never tells who exists."""
+    if value in (None, "", 0):
         return None
-    ident = as_id(group_id)
-    g = db.session.scalar(selectable_groups(actor).where(CommunityGroup.id == ident)) \
-        if ident else None
-    if g is None:
-        errors[field] = "is not a group you can see"
-    return g
+    ident = as_id(value)
+    obj = db.session.scalar(select.where(model.id == ident)) if ident else None
+    if obj is None:
+        errors[field] = message
+    return obj
+
+
+def group(actor: User, group_id, field: str, errors: dict) -> CommunityGroup | None:
+    return _one(selectable_groups(actor), CommunityGroup, group_id, field, errors,
+                "is not a group you can see")
 
 
 def selectable_stakeholders(actor: User) -> sa.Select:
@@ -82,14 +88,8 @@ def selectable_stakeholders(actor: User) -> sa.Select:
 
 
 def stakeholder(actor: User, stakeholder_id, field: str, errors: dict) -> Stakeholder | None:
-    if stakeholder_id in (None, "", 0):
-        return None
-    ident = as_id(stakeholder_id)
-    s = db.session.scalar(selectable_stakeholders(actor).where(Stakeholder.id == ident)) \
-        if ident else None
-    if s is None:
-        errors[field] = "is not a person you can see"
-    return s
+    return _one(selectable_stakeholders(actor), Stakeholder, stakeholder_id, field, errors,
+                "is not a person you can see")
 
 
 def selectable_beats(actor: User) -> sa.Select:

@@ -14,23 +14,18 @@ from crm.models import CaseParticipant, GroupRelation, ProblemCase, User
 from crm.vocab import PARTICIPANT_KINDS, PARTICIPANT_ROLES, label
 
 from . import lookups
-from .rules import require_edit
+from .rules import HIDDEN, person_label, require_edit
 from .scope import check_grant, record_grant
 from .timeline import log
 
-_HIDDEN = object()
-
-
 def participant_name(p: CaseParticipant, visible_stakeholder_ids: set[int] | None = None,
-                     hidden=_HIDDEN) -> str | None:
+                     hidden=HIDDEN) -> str | None:
     """Display name; a person outside `visible_stakeholder_ids` shows as "Person #id" (or
     `hidden`, e.g. None for the API)."""
     if p.kind == "group":
         return p.group.name if p.group else f"Group {p.group_id}"
     if p.kind == "stakeholder":
-        if visible_stakeholder_ids is not None and p.stakeholder_id not in visible_stakeholder_ids:
-            return f"Person #{p.stakeholder_id}" if hidden is _HIDDEN else hidden
-        return p.stakeholder.name if p.stakeholder else f"Person #{p.stakeholder_id}"
+        return person_label(p.stakeholder_id, p.stakeholder, visible_stakeholder_ids, hidden)
     if p.kind == "officer":
         return p.user.display_name if p.user else f"Officer {p.user_id}"
     return p.agency

@@ -92,6 +92,20 @@ def idea_snapshot(i: CaseIdea) -> dict:
             "proposer_told_on": i.proposer_told_on.isoformat() if i.proposer_told_on else None}
 
 
+HIDDEN = object()  # "show the usual placeholder" (see person_label)
+
+
+def person_label(stakeholder_id: int | None, stakeholder, visible: set[int] | None,
+                 hidden=HIDDEN) -> str | None:
+    """A case's person by name when `visible` (ids the reader may see; None: no check) holds
+    them, otherwise "Person #id" (or `hidden`, e.g. None for the API)."""
+    if stakeholder_id is None:
+        return None
+    if visible is not None and stakeholder_id not in visible:
+        return f"Person #{stakeholder_id}" if hidden is HIDDEN else hidden
+    return stakeholder.name if stakeholder else f"Person #{stakeholder_id}"
+
+
 def jsonable(v):
     if isinstance(v, (date, datetime)):
         return v.isoformat()
