@@ -221,3 +221,10 @@ def test_beats_already_on_a_case_stay_when_a_narrower_editor_saves_it(w, cross_c
     svc.update_case(w.sarge1, cross_case, {"title": "Corridor", "beat_ids": [w.b1.id, w.b2.id]},
                     version_id=cross_case.version_id)
     assert [b.code for b in cross_case.beats] == ["0111", "0211"]
+
+
+def test_a_unit_member_without_an_area_is_told_who_can_open_the_case(w, auth, client):
+    auth.login("unit2")
+    html = client.get("/cases/new").get_data(as_text=True)
+    assert "a supervisor or admin whose area it is can open the case" in html
+    assert "0111" not in html and "0211" not in html
