@@ -108,6 +108,25 @@ def test_a_stale_edit_shows_both_versions_and_saves_nothing(setup, auth, client)
     assert db.session.get(ProblemCase, setup.case_id).title == "Noise on Elm Street (saved)"
 
 
+def test_a_stale_idea_decision_shows_both_versions_on_the_case_page(setup, auth, client):
+    case = db.session.get(ProblemCase, setup.case_id)
+    idea = svc.add_idea(setup.unit, case, text="More lights", proposed_by_group_id=setup.club.id)
+    db.session.commit()
+    auth.login("unit1")
+    token = _token(client, f"/cases/{setup.case_id}")
+    old = idea.version_id
+    svc.update_idea(setup.unit, idea, version_id=old, status="adopted")
+    db.session.commit()
+    r = client.post(f"/cases/{setup.case_id}/ideas/{idea.id}", data={
+        "csrf_token": token, f"d{idea.id}-version_id": old, f"d{idea.id}-status": "declined",
+        f"d{idea.id}-decline_reason": "Too costly"})
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert 'id="conflict"' in html and "Too costly" in html and "Adopted" in html
+    db.session.expire_all()
+    assert db.session.get(type(idea), idea.id).status == "adopted"
+
+
 def test_case_page_shows_the_competing_group_warning_and_a_chart(setup, auth, client):
     case = db.session.get(ProblemCase, setup.case_id)
     db.session.add(GroupRelation(group_a_id=setup.club.id, group_b_id=setup.bars.id,

@@ -23,13 +23,9 @@ def _choices(values, blank: str | None = None):
 
 
 class VersionedForm(FlaskForm):
-    version_id = HiddenField()
+    """An edit form that carries the version it started from (crm.web.forms.version_of)."""
 
-    def version(self) -> int | None:
-        try:
-            return int(self.version_id.data)
-        except (TypeError, ValueError):
-            return None
+    version_id = HiddenField()
 
 
 class CaseForm(VersionedForm):

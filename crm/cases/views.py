@@ -19,7 +19,8 @@ from crm.db import utcnow
 from crm.errors import ConflictError, ForbiddenError, ValidationError
 from crm.models import CaseAction, CaseIdea, CaseMeasure, CaseParticipant, ProblemCase
 from crm.vocab import CASE_STAGES, label
-from crm.web.forms import apply_errors, conflict_context, current_actor, versioned_edit
+from crm.web.forms import (apply_errors, conflict_context, current_actor, version_of,
+                           versioned_edit)
 from crm.web.paging import paginate
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -291,7 +292,7 @@ def move(case_id: int):
         return _render_case(case, {"move": form}, 422)
     try:
         svc.move_case(user, case, form.to.data, reason=form.reason.data,
-                      version_id=form.version())
+                      version_id=version_of(form))
     except ConflictError as e:
         conflict = conflict_context(
             str(e), version_id=case.version_id, labels={"stage": "Stage"},
@@ -361,7 +362,7 @@ def decide_idea(case_id: int, idea_id: int):
     if not form.validate_on_submit():
         return _render_case(case, {key: form}, 422)
     try:
-        svc.update_idea(user, idea, version_id=form.version(), status=form.status.data,
+        svc.update_idea(user, idea, version_id=version_of(form), status=form.status.data,
                         decline_reason=form.decline_reason.data,
                         proposer_told_on=form.proposer_told_on.data)
     except ConflictError as e:
