@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from crm.audit.services import record_event
 from crm.extensions import db
 from crm.models import (AuditEvent, CaseAction, CaseEvent, CaseIdea, CaseParticipant, Contact,
                         ContactStakeholder, Membership, ProblemCase, Stakeholder,
@@ -394,6 +395,63 @@ def test_supervisor_of_another_district_gets_404_for_the_export(make, auth, clie
     make.commit()
     auth.login("sarge")
     assert client.get(f"/privacy/stakeholders/{solo.id}/export.html").status_code == 404
+
+
+def test_subject_access_export_lists_who_read_the_record(make, auth, client, world):
+    """The person learns who saw their record: opened it, got it in a list, exported it."""
+    world.officer.display_name = "Officer Jane Doe"
+    other = make.stakeholder("Somebody Else")
+    make.membership(other, world.g1)
+    make.commit()
+    auth.login("jdoe")
+    assert client.get(f"/stakeholders/{world.zelda.id}").status_code == 200
+    assert client.get(f"/stakeholders/{other.id}").status_code == 200
+    auth.logout()
+    auth.login("sarge")
+    d = client.get(f"/privacy/stakeholders/{world.zelda.id}/export.json").get_json()
+    reads = [(r["by"], r["what"]) for r in d["reads"]]
+    assert ("Officer Jane Doe", "stakeholder.read") in reads
+    assert all(r["at"] and r["role"] for r in d["reads"])
+    # Reading someone else is not a read of her.
+    hers = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "stakeholder.read", AuditEvent.object_id == str(world.zelda.id))).all()
+    assert len([r for r in reads if r[1] == "stakeholder.read"]) == len(hers)
+    # The second export lists the first one.
+    d2 = client.get(f"/privacy/stakeholders/{world.zelda.id}/export.json").get_json()
+    assert "stakeholder.subject_access_export" in [r["what"] for r in d2["reads"]]
+    html = client.get(f"/privacy/stakeholders/{world.zelda.id}/export.html").get_data(as_text=True)
+    assert "Who has seen this record" in html and "Officer Jane Doe" in html
+
+
+def test_reads_in_lists_count_by_exact_id(make, world):
+    from crm.privacy.services import reads_of
+
+    z = world.zelda
+    record_event(world.officer, "stakeholder.list", object_type="stakeholders",
+                 detail={"ids": [z.id * 10 + 1, z.id + 100]})
+    record_event(world.officer, "stakeholder.list", object_type="stakeholders",
+                 detail={"ids": [z.id]})
+    record_event(world.sarge, "stakeholder.review_queue_view", object_type="stakeholders",
+                 detail={"stakeholder_ids": [z.id]})
+    record_event(world.officer, "stakeholder.update", z, detail={})  # a change, not a read
+    assert [(e.action, e.actor_username) for e in reads_of(z.id)] == [
+        ("stakeholder.list", "jdoe"), ("stakeholder.review_queue_view", "sarge")]
+
+
+def test_consent_given_without_a_date_gets_one(make, world):
+    """An API or import record marked "given" without a date: today on creation, and for
+    older records the day the trail first shows it, never null in the export."""
+    from crm.privacy.services import subject_access_data
+    from crm.stakeholders.services import create_stakeholder
+
+    s = create_stakeholder(world.admin, {"name": "Given Now", "consent_status": "given"})
+    assert s.consent_on == TODAY
+    legacy = make.stakeholder("Legacy Import", consent_status="given",
+                              created_at=datetime(2024, 3, 2, 10, 0))
+    make.commit()
+    d = subject_access_data(legacy)
+    assert d["consent"]["on"] == "2024-03-02" and d["consent"]["on_recorded"] is False
+    assert subject_access_data(world.zelda)["consent"]["on"] == (TODAY - timedelta(days=400)).isoformat()
 
 
 # ---- consent --------------------------------------------------------------------------------

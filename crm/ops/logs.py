@@ -1,10 +1,14 @@
-"""Keep personal data out of the access logs.
+"""Keep personal data out of the access and error logs.
 
 Searches carry names, phone numbers and emails in their query strings (`/stakeholders/
 search?q=Zelda`, `?phone=555…` in the API), and the next page's Referer repeats them. An
 access log cannot be erased when the person is, so query values never reach it: every
 query string is logged as its parameter names only (`?q=…&page=…`). Applied to every path
 rather than a list of search endpoints, so a search added later is covered too.
+
+Error logs: the engine never renders bound parameters (`hide_parameters`, crm.extensions),
+but PostgreSQL puts the values in its own messages ("Key (external_id)=(EXT-77) already
+exists", "Failing row contains (…)"), so those are cut from logged exceptions too.
 
 Installed on Werkzeug's development-server logger by `create_app`, and on gunicorn's
 access logger by `gunicorn.conf.py` (and by `create_app` in each worker).
@@ -47,13 +51,45 @@ class RedactQueryStrings(logging.Filter):
         return True
 
 
+_SQL_VALUES = [
+    (re.compile(r"(Key \([^)]*\))=\((?:[^()]|\([^()]*\))*\)"), r"\1=(…)"),
+    (re.compile(r"(Failing row contains )\((?:[^()\n]|\([^()\n]*\))*\)"), r"\1(…)"),
+    (re.compile(r"\[parameters: [^\n]*\]"), "[parameters: …]"),
+]
+
+
+def redact_sql_values(text: str) -> str:
+    for rx, repl in _SQL_VALUES:
+        text = rx.sub(repl, text)
+    return text
+
+
+class RedactSqlValues(logging.Filter):
+    """Row values quoted by the database in error messages, cut from logged exceptions."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_sql_values(record.exc_text)
+        if isinstance(record.msg, str):
+            record.msg = redact_sql_values(record.msg)
+        return True
+
+
 _FILTER = RedactQueryStrings()
+_SQL_FILTER = RedactSqlValues()
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")
+# The app's logger (Flask logs unhandled exceptions there), gunicorn's and SQLAlchemy's.
+ERROR_LOGGERS = ("crm", "flask.app", "gunicorn.error", "werkzeug", "sqlalchemy.engine")
 
 
 def install() -> None:
-    """Add the filter to the access loggers (idempotent)."""
-    for name in ACCESS_LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+    """Add the filters to the access and error loggers (idempotent)."""
+    for names, flt in ((ACCESS_LOGGERS, _FILTER), (ERROR_LOGGERS, _SQL_FILTER)):
+        for name in names:
+            logger = logging.getLogger(name)
+            if flt not in logger.filters:
+                logger.addFilter(flt)
