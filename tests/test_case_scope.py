@@ -179,6 +179,10 @@ def test_the_supervisor_who_holds_it_grants_it_and_the_grant_is_audited(w, cross
     # The unit member already had the club: the grant names only what they gained.
     assert grant.detail["grantee_id"] == w.unit.id and grant.detail["group_ids"] == [w.far.id]
     assert grant.detail["stakeholder_ids"] == [] and grant.detail["via"] == "participant"
+    # ... and the case's timeline says so, for everyone who reads the case.
+    db.session.expire_all()
+    assert "now sees 1 group(s) of this case" in db.session.get(
+        ProblemCase, cross_case.id).events[-1].summary
     auth.logout()
     auth.login("unit1")
     assert client.get(f"/groups/{w.far.id}").status_code == 200

@@ -13,7 +13,7 @@ from crm.vocab import CASE_STAGES, label
 from . import lookups
 from .rules import (ANALYSIS_REQUIRED, TEXT_FIELDS, case_snapshot, check_version, field_label,
                     require_create, require_edit)
-from .scope import check_grant, record_grant
+from .scope import check_grant, grant_note, record_grant
 from .timeline import apply_changes, log
 
 
@@ -92,7 +92,8 @@ def update_case(actor: User, case: ProblemCase, values: dict, *, version_id: int
         return case
     db.session.flush()
     names = ", ".join(field_label(k).lower() for k in changes)
-    log(actor, case, "case.update", f"Edited {names}", detail={"changes": changes})
+    log(actor, case, "case.update", f"Edited {names}{grant_note(grant)}",
+        detail={"changes": changes})
     record_grant(actor, case, grant, via="lead")
     return case
 

@@ -15,7 +15,7 @@ from crm.vocab import PARTICIPANT_KINDS, PARTICIPANT_ROLES, label
 
 from . import lookups
 from .rules import HIDDEN, person_label, require_edit
-from .scope import check_grant, record_grant
+from .scope import check_grant, grant_note, record_grant
 from .timeline import log
 
 def participant_name(p: CaseParticipant, visible_stakeholder_ids: set[int] | None = None,
@@ -86,7 +86,8 @@ def add_participant(actor: User, case: ProblemCase, *, kind: str, role: str,
     case.participants.append(p)
     db.session.flush()
     name = participant_name(p) if kind != "stakeholder" else f"Person #{p.stakeholder_id}"
-    log(actor, case, "participant.add", f"{name} added as {label(role).lower()}", obj=p,
+    log(actor, case, "participant.add",
+        f"{name} added as {label(role).lower()}{grant_note(grant)}", obj=p,
         detail={"participant_id": p.id, "kind": kind, "role": role, "group_id": p.group_id,
                 "stakeholder_id": p.stakeholder_id, "user_id": p.user_id, "agency": p.agency})
     record_grant(actor, case, grant, via="participant")

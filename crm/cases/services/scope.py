@@ -56,6 +56,15 @@ def check_grant(actor: User, grantee: User, case: ProblemCase, field: str, error
             "stakeholder_ids": sorted(people)}
 
 
+def grant_note(grant: dict | None) -> str:
+    """What a grant gives, for the case timeline ("" when nothing)."""
+    if not grant:
+        return ""
+    parts = [f"{len(grant['group_ids'])} group(s)" if grant["group_ids"] else "",
+             f"{len(grant['stakeholder_ids'])} person(s)" if grant["stakeholder_ids"] else ""]
+    return " — now sees " + " and ".join(p for p in parts if p) + " of this case"
+
+
 def record_grant(actor: User, case: ProblemCase, grant: dict | None, *, via: str) -> None:
     """The audit event of a grant checked by `check_grant` (nothing when nothing was gained)."""
     if grant:
