@@ -23,7 +23,7 @@ def _share(part: int, whole: int) -> float | None:
 
 
 def coverage_from_totals(
-    groups: Iterable[GroupInfo],
+    groups: Iterable[GroupInfo],  # or anything with id, stance and beat_ids
     beat_totals: Mapping[int | None, list[int]],
     officer_totals: Mapping[int, list[int]],
     officer_groups: Mapping[int, int],

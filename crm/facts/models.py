@@ -44,7 +44,7 @@ class OfficerGroupLast(db.Model):
     """Per officer and group: the officer's latest contact with the group."""
 
     __tablename__ = "fact_officer_group_last"
-    __table_args__ = (sa.Index("ix_fact_officer_group_last_last_at", "last_at"),)
+    __table_args__ = (sa.Index("ix_fact_officer_group_last_last_at", "last_at", "user_id"),)
 
     user_id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(
@@ -90,6 +90,9 @@ class OfficerDay(_DayCounts, db.Model):
     day: Mapped[date] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(primary_key=True)
     n_proactive_receptive: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Groups whose latest contact with this officer was on this day: summed over a window,
+    # the groups the officer reached in it (a group counts once, on its latest day).
+    n_groups_last: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 FACT_MODELS = (GroupLastContact, OfficerGroupLast, OfficerBeatLast, BeatDay, OfficerDay)

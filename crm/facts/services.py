@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -213,17 +214,49 @@ def _apply_groups(conn, old: dict, new: dict) -> None:
                 _group_last_select().where(_cg.c.group_id.in_(chunk))))
 
 
+def _officer_group_days(conn, keys: Iterable[tuple[int, int]]) -> dict:
+    """(officer, group) -> day of its last contact, for the given keys that have one."""
+    keys = set(keys)
+    out = {}
+    for chunk in _chunks(sorted({k[0] for k in keys})):
+        for u, g, at in conn.execute(
+                sa.select(_OGL.c.user_id, _OGL.c.group_id, _OGL.c.last_at)
+                .where(_OGL.c.user_id.in_(chunk),
+                       _OGL.c.group_id.in_(sorted({k[1] for k in keys})))):
+            if (u, g) in keys:
+                out[(u, g)] = _dt(at).date()
+    return out
+
+
 def apply_change(conn, old: Contribution, new: Contribution) -> None:
     """Move the facts from `old` to `new` (both contributions of the same contacts)."""
     _add_counts(conn, _BD, ("day", "beat_id"), BEAT_COUNTS, old.beat_days, new.beat_days)
-    _add_counts(conn, _OD, ("day", "user_id"), OFFICER_COUNTS, old.officer_days, new.officer_days)
-    for table, keys, attr, source in (
-            (_OGL, ("user_id", "group_id"), "officer_group", _officer_group_source),
-            (_OBL, ("user_id", "beat_id"), "officer_beat", _officer_beat_source)):
-        forward, again = _split(getattr(old, attr), getattr(new, attr))
-        _move_forward(conn, table, keys, forward)
-        _look_up_again(conn, table, keys, again, source)
+    og_forward, og_again = _split(old.officer_group, new.officer_group)
+    og_keys = set(og_forward) | og_again
+    days_before = _officer_group_days(conn, og_keys) if og_keys else {}
+    _move_forward(conn, _OGL, ("user_id", "group_id"), og_forward)
+    _look_up_again(conn, _OGL, ("user_id", "group_id"), og_again, _officer_group_source)
+    days_after = _officer_group_days(conn, og_keys) if og_keys else {}
+    # Groups reached per officer and day of the last contact: a window's reach is their SUM.
+    old_days = {k: _six(v) for k, v in old.officer_days.items()}
+    new_days = {k: _six(v) for k, v in new.officer_days.items()}
+    for k in og_keys:
+        before, after = days_before.get(k), days_after.get(k)
+        if before != after:
+            if before is not None:
+                old_days.setdefault((before, k[0]), [0] * 6)[5] += 1
+            if after is not None:
+                new_days.setdefault((after, k[0]), [0] * 6)[5] += 1
+    _add_counts(conn, _OD, ("day", "user_id"), (*OFFICER_COUNTS, "n_groups_last"),
+                old_days, new_days)
+    forward, again = _split(old.officer_beat, new.officer_beat)
+    _move_forward(conn, _OBL, ("user_id", "beat_id"), forward)
+    _look_up_again(conn, _OBL, ("user_id", "beat_id"), again, _officer_beat_source)
     _apply_groups(conn, old.group, new.group)
+
+
+def _six(v: list[int]) -> list[int]:
+    return list(v) + [0] * (6 - len(v))
 
 
 class Tracker:
@@ -283,10 +316,22 @@ def _counts(*kinds: str):
             else sa.func.coalesce(sa.func.sum(sa.case((conds[k], 1), else_=0)), 0) for k in kinds]
 
 
-def rebuild_selects(dialect: str) -> dict[sa.Table, tuple[list[str], sa.Select]]:
-    """Each fact table's full content as a SELECT over the records (its definition)."""
+def rebuild_selects(dialect: str, reuse: bool = False) -> dict[sa.Table, tuple[list[str], sa.Select]]:
+    """Each fact table's full content as a SELECT over the records (its definition).
+    With `reuse`, the officer days take the reach from the officer-group table (rebuilt
+    just before) instead of recomputing it."""
     beat = sa.func.coalesce(_c.c.beat_id, NO_BEAT)
     day = _day(_c.c.occurred_at, dialect)
+    last = (_OGL if reuse else sa.select(
+        _co.c.user_id, _cg.c.group_id, sa.func.max(_c.c.occurred_at).label("last_at"))
+        .select_from(_pairs()).group_by(_co.c.user_id, _cg.c.group_id).subquery())
+    last_day = _day(last.c.last_at, dialect)
+    reach = (sa.select(last_day.label("day"), last.c.user_id, sa.func.count().label("n"))
+             .group_by(last_day, last.c.user_id).subquery())
+    counts = (sa.select(day.label("day"), _co.c.user_id,
+                        *(col.label(k) for k, col in zip(OFFICER_COUNTS, _counts(*OFFICER_COUNTS),
+                                                         strict=True)))
+              .select_from(_pairs()).group_by(day, _co.c.user_id).subquery())
     return {
         _GL: (["group_id", "last_at", "last_proactive_at", "last_requested_at"],
               _group_last_select()),
@@ -299,16 +344,17 @@ def rebuild_selects(dialect: str) -> dict[sa.Table, tuple[list[str], sa.Select]]
         _BD: (["day", "beat_id", *BEAT_COUNTS],
               sa.select(day, beat, *_counts(*BEAT_COUNTS)).select_from(_pairs())
               .group_by(day, beat)),
-        _OD: (["day", "user_id", *OFFICER_COUNTS],
-              sa.select(day, _co.c.user_id, *_counts(*OFFICER_COUNTS)).select_from(_pairs())
-              .group_by(day, _co.c.user_id)),
+        _OD: (["day", "user_id", *OFFICER_COUNTS, "n_groups_last"],
+              sa.select(*counts.c, sa.func.coalesce(reach.c.n, 0)).select_from(counts.outerjoin(
+                  reach, sa.and_(reach.c.day == counts.c.day,
+                                 reach.c.user_id == counts.c.user_id)))),
     }
 
 
 def rebuild(progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Recompute every fact table from the records, in the current transaction."""
     conn = db.session.connection()
-    selects = rebuild_selects(conn.dialect.name)
+    selects = rebuild_selects(conn.dialect.name, reuse=True)
     counts = {}
     for i, (table, (cols, select)) in enumerate(selects.items()):
         if progress:
@@ -350,11 +396,12 @@ def window(as_of_dt: datetime, days: int) -> tuple[datetime, date, date]:
     return start, (start + timedelta(microseconds=1)).date(), as_of_dt.date()
 
 
-def answers_as_of(as_of_dt: datetime, *tables: sa.Table) -> bool:
-    """The "last" facts describe the records up to `as_of_dt` only if none is later: true for
-    today's answers (bar a contact logged up to 15 minutes ahead near midnight)."""
-    return not any(db.session.scalar(sa.select(sa.literal(1)).where(t.c.last_at > as_of_dt)
-                                     .limit(1)) for t in tables)
+def answers_as_of(as_of_dt: datetime) -> bool:
+    """The "last" facts describe the records up to `as_of_dt` only if no contact is later:
+    true for today's answers (bar a contact logged up to 15 minutes ahead near midnight).
+    One seek on the contacts' time index."""
+    return not db.session.scalar(sa.select(sa.literal(1)).where(_c.c.occurred_at > as_of_dt)
+                                 .limit(1))
 
 
 def group_last_rows(as_of_dt: datetime, beat_ids: list[int] | None = None) -> list[tuple] | None:
@@ -367,7 +414,7 @@ def group_last_rows(as_of_dt: datetime, beat_ids: list[int] | None = None) -> li
     if beat_ids is not None:
         q = q.where(_g.c.id.in_(sa.select(group_beats.c.group_id)
                                 .where(group_beats.c.beat_id.in_(beat_ids))))
-    if not answers_as_of(as_of_dt, _GL):
+    if not answers_as_of(as_of_dt):
         return None
     return [tuple(r) for r in db.session.execute(q)]
 
@@ -383,9 +430,13 @@ class CoverageTotals:
     officer_seen_beats: dict[int, set[int]]  # officer -> beats they logged contacts in
 
 
-def coverage_totals(as_of_dt: datetime, days: int) -> CoverageTotals | None:
-    """Indexed reads over the facts for one window; None when they cannot answer for it."""
-    if as_of_dt.time() != datetime.max.time() or not answers_as_of(as_of_dt, _OGL, _OBL):
+def coverage_totals(as_of_dt: datetime, days: int,
+                    need_seen_beats: Callable[[dict], set[int]] | None = None
+                    ) -> CoverageTotals | None:
+    """Indexed reads over the facts for one window; None when they cannot answer for it.
+    `need_seen_beats(officer totals)` names the officers whose logged-in beats are needed
+    (those without assigned beats); by default all."""
+    if as_of_dt.time() != datetime.max.time() or not answers_as_of(as_of_dt):
         return None  # day rows answer whole-day windows only
     start, first, last = window(as_of_dt, days)
     beats: dict[int | None, list[int]] = {}
@@ -393,17 +444,51 @@ def coverage_totals(as_of_dt: datetime, days: int) -> CoverageTotals | None:
             sa.select(_BD.c.beat_id, *(sa.func.sum(_BD.c[c]) for c in BEAT_COUNTS))
             .where(_BD.c.day >= first, _BD.c.day <= last).group_by(_BD.c.beat_id)):
         beats[None if b == NO_BEAT else b] = [int(v) for v in vals]
-    officers = {u: [int(v) for v in vals] for u, *vals in db.session.execute(
-        sa.select(_OD.c.user_id, *(sa.func.sum(_OD.c[c]) for c in OFFICER_COUNTS))
-        .where(_OD.c.day >= first, _OD.c.day <= last).group_by(_OD.c.user_id))}
-    officer_groups: dict[int, int] = defaultdict(int)
-    reached: set[int] = set()
-    for u, g in db.session.execute(sa.select(_OGL.c.user_id, _OGL.c.group_id)
-                                   .where(_OGL.c.last_at > start)):
-        officer_groups[u] += 1
-        reached.add(g)
+    officers, officer_groups = {}, {}
+    for u, *vals in db.session.execute(
+            sa.select(_OD.c.user_id, *(sa.func.sum(_OD.c[c])
+                                       for c in (*OFFICER_COUNTS, "n_groups_last")))
+            .where(_OD.c.day >= first, _OD.c.day <= last).group_by(_OD.c.user_id)):
+        officers[u] = [int(v) for v in vals[:-1]]
+        officer_groups[u] = int(vals[-1])
+    # Every contact has its officers (the one who logs it at least), so a group with a contact
+    # in the window is a group some officer reached in it.
+    reached = set(db.session.scalars(sa.select(_GL.c.group_id).where(_GL.c.last_at > start)))
     seen: dict[int, set[int]] = defaultdict(set)
-    for u, b in db.session.execute(sa.select(_OBL.c.user_id, _OBL.c.beat_id)
-                                   .where(_OBL.c.last_at > start, _OBL.c.beat_id != NO_BEAT)):
-        seen[u].add(b)
-    return CoverageTotals(beats, officers, dict(officer_groups), reached, dict(seen))
+    if need_seen_beats is None or need_seen_beats(officers):
+        who = need_seen_beats(officers) if need_seen_beats else None
+        q = sa.select(_OBL.c.user_id, _OBL.c.beat_id).where(_OBL.c.last_at > start,
+                                                           _OBL.c.beat_id != NO_BEAT)
+        if who is not None:
+            q = q.where(_OBL.c.user_id.in_(sorted(who)))
+        for u, b in db.session.execute(q):
+            seen[u].add(b)
+    return CoverageTotals(beats, officers, officer_groups, reached, dict(seen))
+
+
+class _Group(NamedTuple):
+    """What coverage needs of a group (a lighter GroupInfo)."""
+
+    id: int
+    stance: str
+    beat_ids: tuple
+
+
+def coverage_from_facts(as_of: date, as_of_dt: datetime, days: int,
+                        officer_beats: dict[int, list[int]]):
+    """`analytics.coverage`'s result from the facts, or None when they cannot answer."""
+    from crm.facts.coverage import coverage_from_totals
+    from crm.models import group_beats
+
+    totals = coverage_totals(as_of_dt, days,
+                             lambda officers: set(officers) - set(officer_beats or ()))
+    if totals is None:
+        return None
+    beats: dict[int, list[int]] = defaultdict(list)
+    for gid, bid in db.session.execute(sa.select(group_beats.c.group_id, group_beats.c.beat_id)):
+        beats[gid].append(bid)
+    groups = [_Group(gid, stance, tuple(sorted(beats.get(gid, ()))))
+              for gid, stance in db.session.execute(sa.select(_g.c.id, _g.c.stance))]
+    return coverage_from_totals(
+        groups, totals.beats, totals.officers, totals.officer_groups, totals.reached,
+        totals.officer_seen_beats, as_of=as_of, days=days, officer_beats=officer_beats)

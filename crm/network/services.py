@@ -474,23 +474,18 @@ def _hard_to_engage(p) -> dict:
 
 
 def _coverage(p) -> dict:
-    from crm.facts.coverage import coverage_from_totals
-    from crm.facts.services import coverage_totals
+    from crm.facts.services import coverage_from_facts
 
-    groups = load_groups()
-    # Window sums from the engagement facts; a window they cannot answer (as_of before the
-    # latest contact) is counted from the records.
-    totals = coverage_totals(p["as_of_dt"], p["days"])
-    if totals is not None:
-        res = coverage_from_totals(
-            groups, totals.beats, totals.officers, totals.officer_groups, totals.reached,
-            totals.officer_seen_beats, as_of=p["as_of"], days=p["days"],
-            officer_beats=load_officer_beats())
-    else:
-        res = analytics.coverage(groups, load_officer_counts(p["as_of_dt"], p["days"]),
+    # From the engagement facts (window sums, indexed reads); a window they cannot answer
+    # (as_of before the latest contact) is counted from the records.
+    res = coverage_from_facts(p["as_of"], p["as_of_dt"], p["days"], load_officer_beats())
+    if res is None:
+        res = analytics.coverage(load_groups(), load_officer_counts(p["as_of_dt"], p["days"]),
                                  as_of=p["as_of"], days=p["days"],
                                  officer_beats=load_officer_beats())
-    beats = {b.id: b for b in db.session.scalars(sa.select(Beat))}
+    # The columns shown, not whole Beat rows (their outlines are large).
+    beats = {b.id: b for b in db.session.execute(
+        sa.select(Beat.id, Beat.code, Beat.name, Beat.district_id))}
     users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
     wanted = set(p["beat_ids"]) if p["beat_ids"] is not None else None
     beat_rows = []

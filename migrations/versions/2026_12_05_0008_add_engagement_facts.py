@@ -48,7 +48,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('user_id', 'group_id', name=op.f('pk_fact_officer_group_last'))
     )
     op.create_index('ix_fact_officer_group_last_last_at', 'fact_officer_group_last',
-                    ['last_at'], unique=False)
+                    ['last_at', 'user_id'], unique=False)
     op.create_table('fact_officer_beat_last',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('beat_id', sa.Integer(), nullable=False),
@@ -66,7 +66,7 @@ def upgrade():
     *_count_columns(*_COUNTS),
     sa.Column('day', sa.Date(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    *_count_columns('n_proactive_receptive'),
+    *_count_columns('n_proactive_receptive', 'n_groups_last'),
     sa.PrimaryKeyConstraint('day', 'user_id', name=op.f('pk_fact_officer_days')),
     sqlite_with_rowid=False
     )
@@ -75,8 +75,9 @@ def upgrade():
 
 def _fill():
     """The rebuild, frozen as SQL: the facts of the contacts already recorded."""
-    day = 'CAST(c.occurred_at AS DATE)' if op.get_bind().dialect.name == 'postgresql' \
-        else 'date(c.occurred_at)'
+    pg = op.get_bind().dialect.name == 'postgresql'
+    day = 'CAST(c.occurred_at AS DATE)' if pg else 'date(c.occurred_at)'
+    last_day = 'CAST(last_at AS DATE)' if pg else 'date(last_at)'
     pairs = ('FROM contacts c JOIN contact_officers co ON co.contact_id = c.id '
              'JOIN contact_groups cg ON cg.contact_id = c.id '
              'JOIN community_groups g ON g.id = cg.group_id')
@@ -102,10 +103,13 @@ def _fill():
         f'INSERT INTO fact_beat_days (day, beat_id, n, n_proactive, n_receptive, n_wary_hostile) '
         f'SELECT {day}, COALESCE(c.beat_id, 0), {counts} {pairs} '
         f'GROUP BY {day}, COALESCE(c.beat_id, 0)',
-        f'INSERT INTO fact_officer_days (day, user_id, n, n_proactive, n_receptive, '
-        f'n_wary_hostile, n_proactive_receptive) '
-        f'SELECT {day}, co.user_id, {counts}, {s(pro + " AND " + rec)} {pairs} '
-        f'GROUP BY {day}, co.user_id',
+        f'INSERT INTO fact_officer_days (day, user_id, n, n_proactive, n_receptive, '  # noqa: S608 (constants only)
+        f'n_wary_hostile, n_proactive_receptive, n_groups_last) '
+        f'SELECT t.*, COALESCE(r.n, 0) FROM ('
+        f'SELECT {day} AS day, co.user_id AS user_id, {counts}, {s(pro + " AND " + rec)} {pairs} '
+        f'GROUP BY {day}, co.user_id) t LEFT JOIN ('
+        f'SELECT {last_day} AS day, user_id, count(*) AS n FROM fact_officer_group_last '
+        f'GROUP BY {last_day}, user_id) r ON r.day = t.day AND r.user_id = t.user_id',
     ):
         op.execute(sql)
 
