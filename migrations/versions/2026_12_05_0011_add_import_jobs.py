@@ -1,7 +1,7 @@
 """Add import_jobs: background CSV imports and their progress (issue 11 item 16).
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0009
 Create Date: 2026-12-05 14:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
