@@ -50,6 +50,7 @@ def register_cli(app: Flask) -> None:
     from crm.audit.cli import audit_cli
     from crm.csvio.cli import register as register_csv
     from crm.demo.cli import register as register_demo
+    from crm.evaluation.cli import register as register_evaluation
     from crm.network.cli import register as register_analytics
     from crm.network.cli import register_outcomes
     from crm.ops.cli import register as register_ops
@@ -57,6 +58,7 @@ def register_cli(app: Flask) -> None:
 
     register_csv(crm_cli)
     register_demo(crm_cli)
+    register_evaluation(crm_cli)
     register_analytics(crm_cli)
     register_outcomes(crm_cli)
     register_ops(crm_cli)

@@ -5,9 +5,12 @@ from crm.beats.models import Beat, District
 from crm.cases.models import (case_beats, case_contacts, CaseAction, CaseEvent, CaseIdea, CaseMeasure, CaseMeasureValue,
                               CaseParticipant, ProblemCase)
 from crm.contacts.models import Contact, ContactGroup, ContactOfficer, ContactStakeholder
+from crm.evaluation.models import (SurveyCampaign, SurveyResponse, TrainingCompletion, Trial, TrialCrossover,
+                                   TrialUnit)
 from crm.facts.models import BeatDay, GroupLastContact, OfficerBeatLast, OfficerDay, OfficerGroupLast
 from crm.groups.models import (CommunityGroup, GroupRelation, RelationshipStageChange,
                                group_beats)
+from crm.handovers.models import Handover, HandoverItem
 from crm.network.models import DataVersion
 from crm.privacy.models import StakeholderHistory
 from crm.stakeholders.models import Membership, Stakeholder
@@ -22,4 +25,6 @@ __all__ = [
     "Membership", "ProblemCase", "StakeholderHistory", "RelationshipStageChange", "Stakeholder", "User",
     "WellbeingCheckin", "case_beats", "case_contacts", "group_beats",
     "BeatDay", "GroupLastContact", "OfficerBeatLast", "OfficerDay", "OfficerGroupLast",
+    "Handover", "HandoverItem",
+    "SurveyCampaign", "SurveyResponse", "TrainingCompletion", "Trial", "TrialCrossover", "TrialUnit",
 ]

@@ -1,0 +1,1 @@
+"""Evaluation of the approach (issue 14): training roster, randomized trial, surveys."""
