@@ -106,6 +106,10 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token instead
     MAX_CONTENT_LENGTH = 25 * 1024 * 1024  # CSV uploads; anything bigger is refused with 413
 
+    # Offline mode (crm.offline): the service worker, the on-device send queue and the cached
+    # field pages. A department that forbids storage on devices sets it off.
+    OFFLINE_MODE_ENABLED = os.environ.get("CRM_OFFLINE_MODE", "1") != "0"
+
     # Sign-in policy. The messages that tell a user their session ended are built from these
     # two values (crm.users.sessions), so they stay right when the values change.
     SESSION_IDLE_TIMEOUT = timedelta(minutes=30)

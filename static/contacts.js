@@ -117,7 +117,10 @@
     window.crmSearch(searchInput, searchUrl, {
       delay: 180,
       onResults: function (people, query) { showResults(query, people); },
-      onError: function (query) { showResults(query, []); },  // offer "add as new" anyway
+      onError: function (query) {  // offline: the first names kept on the phone; "add as new" anyway
+        if (!window.crmOffline) { showResults(query, []); return; }
+        window.crmOffline.pick(query).then(function (people) { showResults(query, people); });
+      },
       onClear: function () { results.textContent = ""; }
     });
     searchInput.addEventListener("keydown", function (ev) {
@@ -194,6 +197,27 @@
   } else if (hasErrors) {
     saveDraft();  // what the server sent back is the entry now
   }
+  var keyField = document.getElementById("idempotency_key");
+  function newKey() {
+    keyField.value = window.crmOffline ? window.crmOffline.uuid()
+      : String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+  // A copy kept on the phone carries the key it was fetched with: every contact needs its own.
+  if (document.body.hasAttribute("data-offline-copy") && !(saved && !hasErrors)) { newKey(); }
+
+  // Opened from the phone's queue ("needs you"): the kept entry and the server's message.
+  var queuedKey = new URLSearchParams(window.location.search).get("queued");
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!queuedKey || !window.crmOffline || hasErrors) { return; }
+    window.crmOffline.get(queuedKey).then(function (item) {
+      if (!item || item.kind !== "contact") { queuedKey = null; return; }
+      if (item.draft) { restore(item.draft); }
+      keyField.value = item.key;
+      saveDraft();
+      notSent(item.message || "Kept on this phone: check it and tap Send.");
+    });
+  });
+
   document.getElementById("draft-discard").addEventListener("click", function () {
     clearDraft();
     window.location.replace(form.getAttribute("action"));
@@ -218,10 +242,45 @@
     if (url) { window.history.replaceState(null, "", url); }
   }
 
+  function resetForm() {
+    form.reset();
+    chips.textContent = "";
+    newKey();
+    sendButton.disabled = false;
+    sendButton.textContent = "Send";
+  }
+
+  // No network (or the request failed): keep it on the phone; it sends by itself later.
+  function keepOnPhone() {
+    var fields = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrf_token") { fields.push([name, String(value)]); }
+    });
+    var draft = collect();
+    var groups = draft.groups.map(function (g) { return g.name; }).join(", ");
+    var label = "Contact" + (groups ? " \u00b7 " + groups : "") + " \u00b7 " +
+      (document.getElementById("occurred_at").value || "").replace("T", " ");
+    return window.crmOffline.enqueue("contact", "/offline/send/contact", fields,
+                                     {key: keyField.value, draft: draft, label: label})
+      .then(function () {
+        clearDraft();
+        queuedKey = null;
+        resetForm();
+        draftStatus.hidden = true;
+        sendStatus.textContent = "Saved on this phone, waiting to send. It sends by itself when the network is back.";
+        sendStatus.className = "flash offline-saved";
+        sendStatus.id = "send-status";
+        sendStatus.hidden = false;
+        sendStatus.scrollIntoView({block: "center"});
+      }, function () { notSent(NOT_SENT); });
+  }
+
   form.addEventListener("submit", function (ev) {
     if (!window.fetch || !window.FormData) { return; }  // plain form post still works
     ev.preventDefault();
     saveDraft();
+    sendStatus.className = "flash flash-error";
+    if (window.crmOffline && navigator.onLine === false) { keepOnPhone(); return; }
     sendStatus.hidden = true;
     sendButton.disabled = true;
     sendButton.textContent = "Sending\u2026";
@@ -231,8 +290,11 @@
       var path = new URL(response.url, window.location.href).pathname;
       if (response.ok && response.redirected && /\/contacts\/\d+$/.test(path)) {
         clearDraft();
+        // Sent from the form after the queue kept it: the phone's copy goes too.
+        var gone = queuedKey && window.crmOffline ? window.crmOffline.remove(queuedKey) : Promise.resolve();
         // fetch followed the redirect already (and took the "saved" message): show that page.
-        return response.text().then(function (html) { showPage(html, response.url); });
+        return gone.then(function () { return response.text(); })
+          .then(function (html) { showPage(html, response.url); });
       }
       if (response.redirected && /\/login$/.test(path)) {
         notSent("Not sent \u2014 your session ended. Your entry is kept: sign in, then tap Send again.");
@@ -242,7 +304,7 @@
       // The server answered with the form and its messages (422) or an error page: show it.
       return response.text().then(function (html) { showPage(html, null); });
     }).catch(function () {
-      notSent(NOT_SENT);
+      if (window.crmOffline) { keepOnPhone(); } else { notSent(NOT_SENT); }
     });
   });
 }());

@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.api import init_api
     from crm.audit.views import bp as audit_bp
     from crm.network.views import bp as network_bp
+    from crm.offline.views import bp as offline_bp
     from crm.cases.views import bp as cases_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.csvio.views import bp as csvio_bp
@@ -77,7 +78,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(csvio_bp)
     for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, network_bp, privacy_bp,
-               wellbeing_bp, audit_bp, admin_users_bp):
+               wellbeing_bp, audit_bp, admin_users_bp, offline_bp):
         app.register_blueprint(bp)
     init_api(app)
 
