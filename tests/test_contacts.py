@@ -41,7 +41,8 @@ def test_the_form_opens_with_now_my_beat_and_the_no_intelligence_warning(beat_wo
     auth.login("jdoe")
     html, fields = open_form(client)
     assert len(fields["idempotency_key"]) >= 32
-    assert f'<option value="{beat.id}" selected>' in html
+    # The beat comes from the groups chosen; before any, the officer's beat is shown.
+    assert f'Beat: <strong id="beat-preview-code">{beat.code}</strong>' in html
     assert "Engagement record, not intelligence: do not record suspicion, religion, politics or ethnicity." in html
     assert group.name in html
     for technique in ("active_listening", "de_escalation"):

@@ -22,8 +22,8 @@ from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.models import (Beat, CommunityGroup, Contact, ContactGroup, ContactOfficer,
-                        ContactStakeholder, GroupAssignment, RelationshipStageChange,
-                        Stakeholder, User)
+                        ContactStakeholder, GroupAssignment, Membership, RelationshipStageChange,
+                        Stakeholder, User, group_beats)
 from crm.stakeholders import services as stakeholder_services
 from crm.text import clean_text
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAFF_ROLES, STAGES, TECHNIQUES
@@ -175,21 +175,126 @@ def _parse_follow_up(data: dict, occurred_at: datetime, errors: dict) -> tuple[d
     return follow_up_on, follow_up_note
 
 
-def _parse_beat(actor: User, data: dict, errors: dict) -> int | None:
+# ---- where the contact happened -----------------------------------------------------------------
+# A contact is filed on the beat where the groups and people met live, not on the officer's
+# first beat (a visit to a group on 1622 counted on 1613 made coverage lie). The officer is
+# asked only when the groups and people chosen do not agree on one beat.
+
+
+def pick_beat(own: list[int], beat_sets: list[set[int]]) -> tuple[int | None, list[int]]:
+    """The beat of a contact from its subjects' beats; returns (beat id, beats to ask about).
+
+    `own` is the officer's beats, first beat first; `beat_sets` has one set per chosen group
+    (its beats) and per chosen person (their groups' beats). Subjects without a beat say
+    nothing. The beat every subject shares wins; when several are shared (a group on two
+    beats), the one the officer works, if exactly one; with no subjects on a beat, the
+    officer's first beat. Otherwise (None, the beats to choose from).
+
+    >>> pick_beat([7], [{3}, {3, 4}])
+    (3, [])
+    >>> pick_beat([7], [])
+    (7, [])
+    >>> pick_beat([4], [{3, 4}])
+    (4, [])
+    >>> pick_beat([7], [{3}, {4}])
+    (None, [3, 4])
+    """
+    sets = [s for s in beat_sets if s]
+    if not sets:
+        return (own[0] if own else None), []
+    common = set.intersection(*sets)
+    if len(common) == 1:
+        return next(iter(common)), []
+    if common:
+        mine = [b for b in own if b in common]
+        if len(mine) == 1:
+            return mine[0], []
+        return None, sorted(common)
+    return None, sorted(set.union(*sets))
+
+
+def subject_beat_sets(group_ids: list[int], stakeholder_ids: list[int]) -> list[set[int]]:
+    """One set of beat ids per group (its beats) and per person (their current groups' beats)."""
+    sets: dict[tuple[str, int], set[int]] = {("g", g): set() for g in group_ids}
+    sets.update({("s", s): set() for s in stakeholder_ids})
+    if not sets:
+        return []
+    parts = []
+    if group_ids:
+        parts.append(sa.select(sa.literal("g").label("kind"), group_beats.c.group_id.label("id"),
+                               group_beats.c.beat_id)
+                     .where(group_beats.c.group_id.in_(group_ids)))
+    if stakeholder_ids:
+        parts.append(sa.select(sa.literal("s").label("kind"), Membership.stakeholder_id.label("id"),
+                               group_beats.c.beat_id)
+                     .join(group_beats, group_beats.c.group_id == Membership.group_id)
+                     .where(Membership.stakeholder_id.in_(stakeholder_ids),
+                            sa.or_(Membership.ends_on.is_(None),
+                                   Membership.ends_on >= date.today())))
+    for kind, ident, beat_id in db.session.execute(sa.union_all(*parts)):
+        sets[(kind, ident)].add(beat_id)
+    return list(sets.values())
+
+
+def candidate_beats(group_ids: list[int], stakeholder_ids: list[int]) -> list[Beat]:
+    """Every beat the chosen groups and people are on (offered when the officer must choose)."""
+    ids = set().union(*subject_beat_sets(group_ids, stakeholder_ids), set())
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Beat).where(Beat.id.in_(ids)).order_by(Beat.code)))
+
+
+def beat_codes(beat_ids) -> str:
+    return ", ".join(db.session.scalars(sa.select(Beat.code).where(Beat.id.in_(list(beat_ids)))
+                                        .order_by(Beat.code)))
+
+
+def group_beat_codes(group_ids) -> dict[int, list[str]]:
+    """Beat codes per group in one query (the form's live "Beat: …" line reads them)."""
+    out: dict[int, list[str]] = {}
+    if not group_ids:
+        return out
+    rows = db.session.execute(sa.select(group_beats.c.group_id, Beat.code)
+                              .join(Beat, Beat.id == group_beats.c.beat_id)
+                              .where(group_beats.c.group_id.in_(list(group_ids)))
+                              .order_by(Beat.code))
+    for gid, code in rows:
+        out.setdefault(gid, []).append(code)
+    return out
+
+
+def beat_for_contact(officer: User, group_ids: list[int],
+                     stakeholder_ids: list[int]) -> tuple[int | None, list[int]]:
+    """`pick_beat` for an officer and chosen subjects (also used by the CSV import)."""
+    own = [b.id for b in officer.current_beats()]
+    return pick_beat(own, subject_beat_sets(group_ids, stakeholder_ids))
+
+
+AMBIGUOUS_BEAT = ("the groups and people chosen are on beats {codes}: choose the beat where "
+                  "the contact happened")
+
+
+def _parse_beat(actor: User, data: dict, plan: _Plan, errors: dict) -> int | None:
+    """The beat sent, if the actor may use it; else the one the groups and people decide."""
+    sets = subject_beat_sets([g.id for g in plan.groups], [s.id for s in plan.stakeholders])
     beat_id = data.get("beat_id")
     if beat_id in ("", None):
-        beat = default_beat(actor)
-        return beat.id if beat else None
+        own = [b.id for b in actor.current_beats()]
+        picked, ask = pick_beat(own, sets)
+        if ask:
+            errors["beat_id"] = AMBIGUOUS_BEAT.format(codes=beat_codes(ask))
+        return picked
     try:
         beat_id = int(beat_id)
     except (TypeError, ValueError):
         errors["beat_id"] = "is not a beat"
         return None
     allowed = sa.select(Beat.id).where(Beat.id == beat_id)
-    if actor.role in ("officer", "supervisor"):
+    subjects_beats = set().union(*sets, set())
+    if actor.role in ("officer", "supervisor") and beat_id not in subjects_beats:
         allowed = allowed.where(Beat.id.in_(beat_ids_select(actor)))
     if db.session.scalar(allowed) is None:
-        errors["beat_id"] = "is not one of your beats"
+        errors["beat_id"] = "is not one of your beats nor a beat of the groups chosen"
     return beat_id
 
 
@@ -252,7 +357,6 @@ def _validate(actor: User, data: dict) -> _Plan:
     place = _text(data, "place", 200, errors)
     purpose = _text(data, "purpose", 200, errors)
     follow_up_on, follow_up_note = _parse_follow_up(data, occurred_at, errors)
-    beat_id = _parse_beat(actor, data, errors)
 
     stakeholder_ids = _ids(data, "stakeholder_ids", errors)
     group_ids = _ids(data, "group_ids", errors)
@@ -260,6 +364,7 @@ def _validate(actor: User, data: dict) -> _Plan:
     plan = _Plan(values={}, stakeholders=_load_people(actor, stakeholder_ids, errors),
                  groups=_load_groups(actor, group_ids, errors), officer_ids=officer_ids)
     _check_officers(officer_ids, errors)
+    beat_id = _parse_beat(actor, data, plan, errors)
     plan.new_person = _parse_new_person(data, errors)
     if not (plan.stakeholders or plan.groups or plan.new_person) and not (
             "stakeholder_ids" in errors or "group_ids" in errors or any(

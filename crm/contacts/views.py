@@ -55,8 +55,12 @@ def _render_new(form: ContactForm, actor, status: int):
         memberships = groups_of(actor, list(found))
         chosen = [{"id": i, "name": found[i].name,
                    "groups": memberships.get(i, [])} for i in chosen_ids if i in found]
+    beats += [b for b in services.candidate_beats(chosen_group_ids, chosen_ids) if b not in beats]
     return render_template(
         "contacts/new.html", form=form, beats=beats, groups=groups, chosen=chosen,
+        group_beats=services.group_beat_codes([g.id for g in groups]),
+        default_beat=services.default_beat(actor),
+        own_beat_codes=[b.code for b in actor.current_beats()],
         chosen_group_ids=set(chosen_group_ids), co_officers=services.co_officer_choices(actor),
         techniques=TECHNIQUES, note_warning=services.NOTE_WARNING,
         has_errors=status >= 400), status
@@ -70,8 +74,7 @@ def new():
     if request.method == "GET":
         form.idempotency_key.data = uuid4().hex
         form.occurred_at.data = utcnow().replace(second=0, microsecond=0)
-        beat = services.default_beat(actor)
-        form.beat_id.data = beat.id if beat else None
+        form.beat_id.data = None  # decided by the groups and people chosen (see pick_beat)
         return _render_new(form, actor, 200)
     if not form.validate():
         return _render_new(form, actor, 422)

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from crm.contacts.services import MAX_NOTE
+from crm.contacts.services import MAX_NOTE, beat_for_contact
 from crm.csvio.plans.base import Planner, StakeholderRefs, count
 from crm.csvio.read import load, split
 from crm.db import utcnow
@@ -158,8 +158,12 @@ class ContactsPlanner(Planner):
         for c, key, initiated_by, channel in writes:
             if c is None:
                 when, officer_id, note, gids, sids = key
+                # Filed where the groups and people are, as on the form (None when they
+                # disagree: the file has no beat column to settle it).
+                beat_id, _ = beat_for_contact(db.session.get(User, officer_id), list(gids),
+                                              list(sids))
                 c = Contact(occurred_at=when, channel=channel, initiated_by=initiated_by,
-                            note=note, logged_by_id=officer_id,
+                            note=note, logged_by_id=officer_id, beat_id=beat_id,
                             idempotency_key=contact_import_key(key))
                 c.officer_links = [ContactOfficer(user_id=officer_id, occurred_at=when)]
                 c.group_links = [ContactGroup(group_id=g, occurred_at=when,
