@@ -10,6 +10,10 @@ database, the peak traced memory, and the ratio to a lower bound measured in the
 - hard-to-engage: the full refresh (SQL + Python) against the raw SQL that fetches the same
   facts (last contact of any kind and last proactive or requested contact, per group).
 
+Then the engagement facts phase (bench/facts.py): the incremental update of one contact,
+and coverage and hard-to-engage answered from the facts, each against a bound measured in
+the same run (BENCH_SKIP_FACTS=1 skips it).
+
 Then it serves the app with gunicorn and measures, with 4 concurrent clients and a warm
 cache, the supervisor coverage page, the officer home page and the contact-logging POST.
 Figures go to bench/results.json.
@@ -53,10 +57,13 @@ REQUESTS_PER_CLIENT = int(os.environ.get("BENCH_REQUESTS", "50"))
 
 
 def targets() -> list[tuple[str, str]]:
-    out = [("sqlite", f"sqlite:///{ROOT / 'bench' / 'large.sqlite'}")]
+    # BENCH_SQLITE / BENCH_PG_DATABASE: where the demo is kept (e.g. a file under /tmp).
+    sqlite_path = os.environ.get("BENCH_SQLITE") or ROOT / "bench" / "large.sqlite"
+    out = [("sqlite", f"sqlite:///{sqlite_path}")]
     pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if pg:
-        url = sa.make_url(_normalise_db_url(pg)).set(database="alliance_bench")
+        url = sa.make_url(_normalise_db_url(pg)).set(
+            database=os.environ.get("BENCH_PG_DATABASE", "alliance_bench"))
         out.append(("postgresql", url.render_as_string(hide_password=False)))
     return out
 
@@ -366,6 +373,11 @@ def main() -> None:
         if os.environ.get("BENCH_SKIP_ANALYTICS") != "1":
             rows += bench_analytics(app, kind)
             print_table([r for r in rows if r["database"] == kind])
+        if os.environ.get("BENCH_SKIP_FACTS") != "1":
+            from bench.facts import bench_facts
+            rows += bench_facts(app, kind)
+            print_table([r for r in rows if r["database"] == kind and
+                         r["analytic"].startswith("facts:")])
         if os.environ.get("BENCH_SKIP_PAGES") != "1":
             rows += bench_pages(url, kind)
         with app.app_context():

@@ -84,11 +84,17 @@ def _apply(w, env):
         if not gids and not people:
             return
         officers = env["officers"]
-        log_contact(admin, {
-            "occurred_at": now - timedelta(hours=hours), "initiated_by": initiated,
-            "beat_id": env["beats"][beat_ix].id if with_beat else None, "channel": "visit",
-            "group_ids": gids, "stakeholder_ids": people,
-            "officer_ids": [officers[o].id, officers[(o + 1) % 3].id][: 1 + (hours % 2)]})
+        beat_id = env["beats"][beat_ix].id
+        if gids:  # the contact's beat must be one of its groups' beats
+            beat_id = db.session.get(CommunityGroup, gids[0]).beats[0].id
+        data = {"occurred_at": now - timedelta(hours=hours), "initiated_by": initiated,
+                "beat_id": beat_id if with_beat else None, "channel": "visit",
+                "group_ids": gids, "stakeholder_ids": people,
+                "officer_ids": [officers[o].id, officers[(o + 1) % 3].id][: 1 + (hours % 2)]}
+        try:
+            log_contact(admin, data)
+        except ValidationError:
+            pass  # refused before any write (e.g. a beat unlike its groups')
     elif kind == "edit" and contacts:
         update_contact(admin, contacts[w[1] % len(contacts)], {"note": "edited"}, version_id=None)
     elif kind == "delete" and contacts:

@@ -406,7 +406,8 @@ def answers_as_of(as_of_dt: datetime) -> bool:
 
 def group_last_rows(as_of_dt: datetime, beat_ids: list[int] | None = None) -> list[tuple] | None:
     """(group_id, last, last proactive, last requested) for every group (None: never), or None
-    when the facts cannot answer for `as_of_dt` (it lies before some contact)."""
+    when the facts cannot answer for `as_of_dt` (it lies before some contact). Raw rows:
+    on SQLite the times are ISO text, which compares like the time it holds."""
     from crm.models import group_beats
 
     q = (sa.select(_g.c.id, _GL.c.last_at, _GL.c.last_proactive_at, _GL.c.last_requested_at)
@@ -416,7 +417,20 @@ def group_last_rows(as_of_dt: datetime, beat_ids: list[int] | None = None) -> li
                                 .where(group_beats.c.beat_id.in_(beat_ids))))
     if not answers_as_of(as_of_dt):
         return None
-    return [tuple(r) for r in db.session.execute(q)]
+    return _raw(q)
+
+
+def _raw(stmt: sa.Select) -> list[tuple]:
+    """Rows straight from the DBAPI cursor (SQLite: times as ISO text), skipping SQLAlchemy's
+    per-row processing; for statements whose parameters are plain numbers and dates."""
+    conn = db.session.connection()
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        cur.execute(sql)
+        return cur.fetchall()
+    finally:
+        cur.close()
 
 
 @dataclass

@@ -315,16 +315,15 @@ def load_engagement_inputs(as_of: datetime, days: int, beat_ids: list[int] | Non
     window_start = as_of - timedelta(days=days)
     # The engagement facts (one row per group, kept current by every contact write) answer
     # any moment after the latest contact; an earlier as_of is read from the records.
-    rows, start_key = group_last_rows(as_of, beat_ids), window_start
+    rows = group_last_rows(as_of, beat_ids)
     if rows is None:
         q = group_contact_facts_query(as_of)
         if beat_ids is not None:
             q = q.where(CommunityGroup.id.in_(sa.select(group_beats.c.group_id)
                                               .where(group_beats.c.beat_id.in_(beat_ids))))
         rows = _fetch_raw(q)
-        # ISO text compares like the datetime it holds, so engaged groups are skipped unparsed.
-        if db.engine.dialect.name == "sqlite":
-            start_key = window_start.isoformat(sep=" ")
+    # ISO text compares like the datetime it holds, so engaged groups are skipped unparsed.
+    start_key = window_start.isoformat(sep=" ") if db.engine.dialect.name == "sqlite" else window_start
     candidates = [row for row in rows
                   if not ((row[2] is not None and row[2] > start_key)
                           or (row[3] is not None and row[3] > start_key))]
