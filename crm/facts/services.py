@@ -116,7 +116,7 @@ def _later(current, incoming):
 
 def _add_counts(conn, table, keys: tuple[str, str], cols: tuple[str, ...], old: dict, new: dict):
     rows = []
-    for key in old.keys() | new.keys():
+    for key in sorted(old.keys() | new.keys()):  # one lock order for every writer
         a, b = old.get(key), new.get(key)
         delta = [(b[i] if b else 0) - (a[i] if a else 0) for i in range(len(cols))]
         if any(delta):
@@ -148,7 +148,7 @@ def _move_forward(conn, table, keys: tuple[str, str], forward: dict) -> None:
     if not forward:
         return
     rows = [{keys[0]: k[0], keys[1]: k[1], "last_at": max(at for _, at in v)}
-            for k, v in forward.items()]
+            for k, v in sorted(forward.items())]
     stmt = _insert(conn, table)
     conn.execute(stmt.on_conflict_do_update(
         index_elements=list(keys), set_={"last_at": _later(table.c.last_at, stmt.excluded.last_at)}),
@@ -159,7 +159,7 @@ def _look_up_again(conn, table, keys: tuple[str, str], again: set, source: Calla
     if not again:
         return
     found = source(conn, again)
-    for k in again:
+    for k in sorted(again):
         cond = sa.and_(table.c[keys[0]] == k[0], table.c[keys[1]] == k[1])
         if k in found:
             values = {keys[0]: k[0], keys[1]: k[1], "last_at": found[k]}
@@ -196,7 +196,7 @@ def _apply_groups(conn, old: dict, new: dict) -> None:
     forward, again = _split(old, new)
     if forward:
         rows = []
-        for gid, items in forward.items():
+        for gid, items in sorted(forward.items()):
             last = {kind: max((at for _, at, i in items if i == kind), default=None)
                     for kind in ("proactive", "requested")}
             rows.append({"group_id": gid, "last_at": max(at for _, at, _ in items),
