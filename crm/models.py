@@ -11,6 +11,7 @@ from crm.facts.models import BeatDay, GroupLastContact, OfficerBeatLast, Officer
 from crm.groups.models import (CommunityGroup, GroupRelation, RelationshipStageChange,
                                group_beats)
 from crm.handovers.models import Handover, HandoverItem
+from crm.handovers.models import Handover, HandoverItem
 from crm.network.models import DataVersion
 from crm.privacy.models import StakeholderHistory
 from crm.stakeholders.models import Membership, Stakeholder
@@ -25,6 +26,7 @@ __all__ = [
     "Membership", "ProblemCase", "StakeholderHistory", "RelationshipStageChange", "Stakeholder", "User",
     "WellbeingCheckin", "case_beats", "case_contacts", "group_beats",
     "BeatDay", "GroupLastContact", "OfficerBeatLast", "OfficerDay", "OfficerGroupLast",
+    "Handover", "HandoverItem",
     "Handover", "HandoverItem",
     "SurveyCampaign", "SurveyResponse", "TrainingCompletion", "Trial", "TrialCrossover", "TrialUnit",
 ]

@@ -1,0 +1,1 @@
+"""Beat hand-overs: the relationships an officer built, carried to whoever takes the beat (issue 15)."""
