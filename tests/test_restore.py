@@ -14,20 +14,35 @@ from crm.models import ApiToken, Contact, Stakeholder, User
 from crm.ops import ledger
 from crm.ops.backup import backup, restore_database
 from crm.privacy.services import erase_stakeholder
-from tests.conftest import Factory, make_config
+from tests.conftest import PG_URL, Factory, make_config
 
 
-@pytest.fixture
-def live(tmp_path):
-    """A file-backed SQLite app with the ledger and the audit anchor switched on."""
+KINDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _truncate_all() -> None:
+    names = ", ".join(t.name for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=KINDS)
+def live(request, tmp_path):
+    """An app on a real database file (or the PostgreSQL test database, restored with
+    pg_restore) with the ledger and the audit anchor switched on."""
     from crm import create_app
 
+    kind = request.param
+    db_opts = ({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.db'}",
+                "SQLALCHEMY_ENGINE_OPTIONS": {}} if kind == "sqlite" else {})
     app = create_app(make_config(
-        "sqlite", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'live.db'}",
-        SQLALCHEMY_ENGINE_OPTIONS={}, PRIVACY_LEDGER_FILE=str(tmp_path / "ledger.jsonl"),
+        kind, **db_opts, PRIVACY_LEDGER_FILE=str(tmp_path / "ledger.jsonl"),
         AUDIT_ANCHOR_FILE=str(tmp_path / "anchor.json")))
     with app.app_context():
-        db.create_all()
+        if kind == "sqlite":
+            db.create_all()
+        else:
+            _truncate_all()
         make = Factory()
         beat = make.beat()
         w = type("World", (), {})()
@@ -42,9 +57,12 @@ def live(tmp_path):
         # Ids, not objects: a restore ends every session that held the old rows.
         for name in ("admin", "officer", "zelda", "contact", "token"):
             setattr(w, name, getattr(w, name).id)
-        w.path, w.tmp = tmp_path / "live.db", tmp_path
+        db.session.remove()  # reading those ids opened a transaction: no lock may outlive it
+        w.path, w.tmp, w.kind = tmp_path / "live.db", tmp_path, kind
         yield app, w
         db.session.remove()
+        if kind == "postgresql":
+            _truncate_all()
         db.engine.dispose()
 
 
@@ -73,7 +91,7 @@ def _assert_nothing_came_back(w):
 def test_restore_reapplies_erasures_revocations_and_keeps_the_trail(live):
     app, w = live
     with app.app_context():
-        target = backup(db.engine.url, w.tmp / "old.sqlite3")
+        target = backup(db.engine.url, w.tmp / "old.backup")
         _changes_after_the_backup(w)
         entries = ledger.read()
         assert {e["kind"] for e in entries} == {"erasure", "token_revoked", "credentials"}
@@ -92,8 +110,10 @@ def test_restore_reapplies_erasures_revocations_and_keeps_the_trail(live):
 
 def test_restore_works_from_the_ledger_file_when_the_live_database_is_gone(live):
     app, w = live
+    if w.kind != "sqlite":
+        pytest.skip("deleting the live database is shown on SQLite")
     with app.app_context():
-        target = backup(db.engine.url, w.tmp / "old.sqlite3")
+        target = backup(db.engine.url, w.tmp / "old.backup")
         _changes_after_the_backup(w)
         db.session.remove()
         db.engine.dispose()
@@ -122,7 +142,7 @@ def test_a_reused_id_is_not_erased_again(live):
 def test_restore_command_reports_and_audits(live):
     app, w = live
     with app.app_context():
-        target = backup(db.engine.url, w.tmp / "old.sqlite3")
+        target = backup(db.engine.url, w.tmp / "old.backup")
         _changes_after_the_backup(w)
     result = app.test_cli_runner().invoke(args=["crm", "restore", str(target), "--yes"])
     assert result.exit_code == 0, result.output

@@ -73,6 +73,8 @@ def restore(url: sa.URL, source: Path) -> None:
             src.close()
     elif backend == "postgresql":
         args, env = _pg_env(url)
+        # A session still holding a lock must make the restore fail, not wait forever.
+        env["PGOPTIONS"] = (env.get("PGOPTIONS", "") + " -c lock_timeout=30s").strip()
         argv = [_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
                 *args, str(source)]
         subprocess.run(argv, check=True, env=env)  # noqa: S603  # nosec B603
