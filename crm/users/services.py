@@ -242,8 +242,11 @@ def hash_token(token: str) -> str:
 
 def issue_token(actor: User | None, user: User, name: str, *, ip: str = "") -> tuple[ApiToken, str]:
     """Create a token for `user`; the plain token is returned once and never stored."""
+    name = (name or "").strip()
+    if len(name) > 80:  # refused, never cut: the label is what the user reads back later
+        raise ValidationError({"name": f"must be at most 80 characters (now {len(name)})"})
     plain = "crm_" + secrets.token_urlsafe(32)
-    tok = ApiToken(user_id=user.id, name=(name or "")[:80] or "token", token_hash=hash_token(plain))
+    tok = ApiToken(user_id=user.id, name=name or "token", token_hash=hash_token(plain))
     db.session.add(tok)
     db.session.flush()
     record_event(actor, "api_token.create", tok, ip=ip,
