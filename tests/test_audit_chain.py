@@ -101,3 +101,44 @@ def test_appending_locks_the_chain_without_writing_other_tables(app):
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", spy)
     assert seen and not any("data_versions" in s for s in seen)
+
+
+@pytest.fixture
+def redis_url(tmp_path):
+    """A throwaway redis-server on a free port (skipped where Redis is not installed)."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    binary = shutil.which("redis-server")
+    if not binary:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no",
+                             "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port)
+    for _ in range(50):
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=5)
+
+
+def test_with_redis_the_anchor_is_kept_there_too(app, redis_url, monkeypatch):
+    monkeypatch.setitem(app.config, "AUDIT_ANCHOR_FILE", None)  # Redis alone
+    monkeypatch.setitem(app.config, "REDIS_URL", redis_url)
+    monkeypatch.setitem(app.extensions, "audit_anchor_redis", {})
+    evs = _append(4)
+    head = anchor.read()
+    assert (head.id, head.hash, head.source) == (evs[-1].id, evs[-1].hash, "Redis")
+    _cut_newest(1)
+    assert not verify_chain().ok
