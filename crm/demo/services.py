@@ -90,7 +90,7 @@ def seed_demo(size: str = "small", city: str = "chicago", seed: int = 0,
     bump_versions("network", "contacts")
     # ... and the engagement facts: recomputed from the contacts just loaded.
     from crm.facts.services import rebuild as rebuild_facts
-    rebuild_facts(progress=lambda stage, done, total: seeder.progress("engagement facts", done, total))
+    rebuild_facts(progress=lambda stage, done, total: demo.progress("engagement facts", done, total))
     if db.session.get_bind().dialect.name == "postgresql":
         # Planner statistics for the freshly loaded tables (autovacuum would come later).
         db.session.execute(sa.text("ANALYZE"))
