@@ -20,7 +20,8 @@ from crm.models import (CaseAction, CaseIdea, CaseMeasure, CaseParticipant, Grou
                         GroupRelation, ProblemCase, WellbeingCheckin)
 from tests.conftest import csrf_token_from
 
-PUBLIC = {"static", "auth.login", "auth.second_factor", "api_docs.asset"}
+PUBLIC = {"static", "auth.login", "auth.second_factor", "api_docs.asset",
+          "survey_public.answer"}  # the anonymous survey link (tests/test_evaluation_web.py)
 SECRET_MARKERS = ("Zed Hidden", "555-0299", "zed@hidden.example", "secret meeting note",
                   "private coping words")
 
@@ -80,6 +81,7 @@ def _values(world) -> dict:
             "idea_id": world["idea"].id, "measure_id": world["measure"].id,
             "participant_id": world["participant"].id, "beat_id": world["beat"].id,
             "user_id": world["officer"].id, "job_id": world["job"].id,
+            "trial_id": 1, "campaign_id": 1,  # evaluation: none exist in the walk (404)
             "section": "details", "kind": "stakeholders",
             "filename": "swagger-ui.css"}
 

@@ -209,7 +209,7 @@ def test_survey_results_hidden_below_five_answers_and_no_personal_data(app, make
     c = svc.create_campaign(admin, name="Wave 1", beat_id=beat.id, opens_on=date(2026, 1, 1),
                             closes_on=date(2026, 1, 31))
     day = date(2026, 1, 10)
-    for i in range(4):
+    for _ in range(4):
         svc.submit_response(None, c, {"trust": 4, "satisfaction": 3}, source="link", today=day)
     assert svc.campaign_results(c) == {"shown": False, "items": [],
                                        "message": "Fewer than 5 answers: nothing is shown yet."}

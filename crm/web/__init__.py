@@ -73,6 +73,8 @@ def register_blueprints(app: Flask) -> None:
     from crm.users.admin import bp as admin_users_bp
     from crm.users.views import bp as auth_bp
     from crm.wellbeing.views import bp as wellbeing_bp
+    from crm.evaluation.views import bp as evaluation_bp
+    from crm.evaluation.views import public_bp as survey_public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)
@@ -80,6 +82,8 @@ def register_blueprints(app: Flask) -> None:
     for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, network_bp, privacy_bp,
                wellbeing_bp, audit_bp, admin_users_bp, offline_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(evaluation_bp)
+    app.register_blueprint(survey_public_bp)
     init_api(app)
 
 

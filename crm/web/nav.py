@@ -37,6 +37,7 @@ def _table() -> list[tuple[str, str, tuple[str, ...], str]]:
         ("Well-being", "wellbeing.index", ("officer", "unit", "supervisor"), ""),
         ("Review queue", "privacy.review", ("supervisor", "admin"), ""),
         ("Team well-being", "wellbeing.aggregate", ("supervisor", "admin"), ""),
+        ("Evaluation", "evaluation.trials", ("unit", "admin", "supervisor", "analyst"), ""),
         ("Users", "admin_users.index", ("admin",), ""),
         ("Audit", "audit.search", ("admin",), ""),
     ]

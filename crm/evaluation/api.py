@@ -1,0 +1,54 @@
+"""Trials API: design, allocation and the difference-in-differences analysis."""
+
+import sqlalchemy as sa
+
+from crm.access import require_role
+from crm.api.common import Blueprint
+from crm.evaluation import services as svc
+from crm.evaluation.models import Trial
+from crm.evaluation.schemas import AnalysisQuerySchema, AnalysisSchema, TrialSchema, TrialShowSchema
+from crm.extensions import db
+from crm.web.forms import client_ip, current_actor
+
+blp = Blueprint("trials_api", __name__, url_prefix="/api/v1/trials",
+                description="Randomized trials of the training: allocation and analysis")
+
+
+@blp.route("/")
+@blp.response(200, TrialSchema(many=True))
+@blp.alt_response(403, description="Officers have no trials")
+def list_trials():
+    """Every trial, newest first."""
+    require_role(*svc.TRIAL_VIEW_ROLES)
+    return db.session.scalars(sa.select(Trial).order_by(Trial.id.desc())).all()
+
+
+@blp.route("/<id:trial_id>")
+@blp.response(200, TrialShowSchema)
+@blp.alt_response(404, description="No such trial")
+def show_trial(trial_id: int):
+    """The design hash and the allocation (pseudonyms for analysts, arms hidden from
+    supervisors unless the trial shows them)."""
+    require_role(*svc.TRIAL_VIEW_ROLES)
+    return svc.show_trial(current_actor(), svc.get_trial(trial_id))
+
+
+@blp.route("/<id:trial_id>/allocate", methods=["POST"])
+@blp.response(200, TrialShowSchema)
+@blp.alt_response(422, description="Already allocated")
+def allocate_trial(trial_id: int):
+    """Allocate once; the design is frozen by its SHA-256."""
+    require_role(*svc.TRIAL_EDIT_ROLES)
+    me = current_actor()
+    t = svc.allocate_trial(me, svc.get_trial(trial_id), ip=client_ip())
+    return svc.show_trial(me, t)
+
+
+@blp.route("/<id:trial_id>/analysis")
+@blp.arguments(AnalysisQuerySchema, location="query")
+@blp.response(200, AnalysisSchema)
+@blp.alt_response(422, description="Unknown outcome, or the trial is not allocated")
+def analyse(args, trial_id: int):
+    """Difference in differences (baseline vs follow-up) with its 95 % interval."""
+    require_role(*svc.TRIAL_VIEW_ROLES)
+    return svc.analyse_trial(current_actor(), svc.get_trial(trial_id), args["outcome"])

@@ -1,0 +1,166 @@
+"""Evaluation pages: training roster, trials (design, allocation, analysis), surveys, and the
+public survey link (anonymous, rate-limited)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from wtforms import SelectChoice
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+
+from crm.access import roles_required
+from crm.errors import ValidationError
+from crm.evaluation import services as svc
+from crm.evaluation.forms import CampaignForm, CompletionForm, TrainingImportForm, answer_form
+from crm.evaluation.models import Trial
+from crm.extensions import db, limiter
+from crm.models import Beat
+from crm.web.forms import apply_errors, client_ip, current_actor
+
+bp = Blueprint("evaluation", __name__, url_prefix="/evaluation")
+public_bp = Blueprint("survey_public", __name__, url_prefix="/s")
+
+
+@bp.route("/training", methods=["GET", "POST"])
+@roles_required(*svc.TRAINING_VIEW_ROLES)
+def training():
+    me = current_actor()
+    form, upload = CompletionForm(prefix="one"), TrainingImportForm(prefix="csv")
+    form.module.choices = [SelectChoice(m, m.replace("_", " ")) for m in svc.training_modules()]
+    status, import_errors = 200, []
+    if request.method == "POST":
+        if me.role not in svc.TRAINING_EDIT_ROLES:
+            return render_template("error.html", code=403, message="Only the unit or an admin enters training."), 403
+        try:
+            if upload.file.data and upload.validate_on_submit():
+                n = svc.import_training_csv(me, upload.file.data.read().decode("utf-8", "replace"))
+                flash(f"Imported {n} training record(s).", "success")
+                return redirect(url_for("evaluation.training"), 303)
+            if form.validate_on_submit():
+                svc.record_completion(me, officer=form.officer.data, module=form.module.data,
+                                      completed_on=form.completed_on.data, trainer=form.trainer.data)
+                flash("Training recorded.", "success")
+                return redirect(url_for("evaluation.training"), 303)
+            status = 422
+        except ValidationError as e:
+            import_errors = apply_errors(form, e) if not upload.file.data else \
+                [f"{k}: {', '.join(v)}" for k, v in e.errors.items()]
+            status = 422
+    return render_template("evaluation/training.html", rows=svc.roster(me), modules=svc.training_modules(),
+                           form=form, upload=upload, import_errors=import_errors,
+                           can_edit=me.role in svc.TRAINING_EDIT_ROLES), status
+
+
+@bp.route("/trials")
+@roles_required(*svc.TRIAL_VIEW_ROLES)
+def trials():
+    rows = db.session.scalars(sa.select(Trial).order_by(Trial.created_at.desc(), Trial.id.desc())).all()
+    return render_template("evaluation/trials.html", trials=rows)
+
+
+@bp.route("/trials/<id:trial_id>")
+@roles_required(*svc.TRIAL_VIEW_ROLES)
+def trial(trial_id: int):
+    me = current_actor()
+    t = svc.get_trial(trial_id)
+    analyses = [svc.analyse_trial(me, t, o) for o in t.outcomes] if t.allocated_at else []
+    return render_template("evaluation/trial.html", t=t, doc=svc.show_trial(me, t), analyses=analyses,
+                           can_edit=me.role in svc.TRIAL_EDIT_ROLES)
+
+
+@bp.route("/trials/<id:trial_id>/allocate", methods=["POST"])
+@roles_required(*svc.TRIAL_EDIT_ROLES)
+def allocate(trial_id: int):
+    t = svc.allocate_trial(current_actor(), svc.get_trial(trial_id), ip=client_ip())
+    flash(f"Allocated {len(t.units)} units; the design is frozen.", "success")
+    return redirect(url_for("evaluation.trial", trial_id=t.id), 303)
+
+
+@bp.route("/trials/<id:trial_id>/panel.csv")
+@roles_required(*svc.TRIAL_VIEW_ROLES)
+def panel(trial_id: int):
+    t = svc.get_trial(trial_id)
+    outcome = request.args.get("outcome") or (t.outcomes[0] if t.outcomes else "")
+    text = svc.export_panel(current_actor(), t, outcome, ip=client_ip())
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=trial-{t.id}-{outcome}.csv"})
+
+
+@bp.route("/surveys", methods=["GET", "POST"])
+@roles_required(*svc.SURVEY_VIEW_ROLES)
+def surveys():
+    me = current_actor()
+    form = CampaignForm()
+    status = 200
+    if request.method == "POST":
+        if me.role not in svc.SURVEY_EDIT_ROLES:
+            return render_template("error.html", code=403, message="Your role may not run surveys."), 403
+        if form.validate_on_submit():
+            beat_id = None
+            if form.beat_code.data:
+                beat_id = db.session.scalar(sa.select(Beat.id).where(Beat.code == form.beat_code.data.strip())) or 0
+            try:
+                c = svc.create_campaign(me, name=form.name.data, group_id=form.group_id.data, beat_id=beat_id,
+                                        opens_on=form.opens_on.data, closes_on=form.closes_on.data)
+            except ValidationError as e:
+                apply_errors(form, e)
+            else:
+                flash("Survey campaign created.", "success")
+                return redirect(url_for("evaluation.survey", campaign_id=c.id), 303)
+        status = 422
+    rows = db.session.scalars(svc.campaigns_for(me).limit(200)).all()
+    return render_template("evaluation/surveys.html", campaigns=rows, form=form,
+                           can_edit=me.role in svc.SURVEY_EDIT_ROLES), status
+
+
+@bp.route("/surveys/<id:campaign_id>", methods=["GET", "POST"])
+@roles_required(*svc.SURVEY_VIEW_ROLES)
+def survey(campaign_id: int):
+    me = current_actor()
+    c = svc.get_campaign(me, campaign_id)
+    can_edit = me.role in svc.SURVEY_EDIT_ROLES
+    form = answer_form(c.items)
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            return render_template("error.html", code=403, message="Your role may not enter answers."), 403
+        if form.validate_on_submit():
+            try:
+                svc.submit_response(me, c, _answers(form, c), source="paper")
+            except ValidationError as e:
+                apply_errors(form, {f"q_{k}" if k != "answers" and k != "survey" else k: v
+                                    for k, v in e.errors.items()})
+            else:
+                flash("Paper answer sheet entered.", "success")
+                return redirect(url_for("evaluation.survey", campaign_id=c.id), 303)
+        status = 422
+    trend = svc.trust_trend(group_id=c.group_id, beat_id=c.beat_id)
+    return render_template("evaluation/survey.html", c=c, results=svc.campaign_results(c), form=form,
+                           can_edit=can_edit, trend=trend, k=svc.K_MIN), status
+
+
+def _answers(form, campaign) -> dict:
+    return {i["key"]: getattr(form, f"q_{i['key']}").data for i in campaign.items
+            if getattr(form, f"q_{i['key']}").data}
+
+
+def _survey_rate_limit() -> str:
+    return current_app.config.get("SURVEY_RATE_LIMIT", "20 per minute")
+
+
+@public_bp.route("/<token>", methods=["GET", "POST"])
+@limiter.limit(_survey_rate_limit, methods=["POST"])
+def answer(token: str):
+    """The public link: no sign-in, no personal data asked or stored, closes on its date."""
+    c = svc.campaign_by_token(token)
+    form = answer_form(c.items)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                svc.submit_response(None, c, _answers(form, c), source="link")
+            except ValidationError as e:
+                apply_errors(form, {f"q_{k}" if k not in ("answers", "survey") else k: v
+                                    for k, v in e.errors.items()})
+            else:
+                return render_template("evaluation/thanks.html", c=c)
+        return render_template("evaluation/public.html", c=c, form=form), 422
+    return render_template("evaluation/public.html", c=c, form=form)

@@ -1,0 +1,169 @@
+"""Evaluation pages and API: roster, trial page and allocation, surveys and the public link."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from crm.evaluation import services as svc
+from crm.extensions import db
+from crm.models import AuditEvent, SurveyResponse
+from tests.conftest import csrf_token_from
+
+BASE = (date(2026, 1, 1), date(2026, 3, 31))
+FOLLOW = (date(2026, 4, 1), date(2026, 6, 30))
+
+
+def test_the_unit_records_training_on_the_roster_page(app, make, auth, client):
+    make.user("unit1", role="unit")
+    make.user("ofc")
+    make.commit()
+    auth.login("unit1")
+    page = client.get("/evaluation/training")
+    assert page.status_code == 200 and "ofc" in page.get_data(as_text=True)
+    token = csrf_token_from(page.get_data(as_text=True))
+    bad = client.post("/evaluation/training", data={"csrf_token": token, "one-csrf_token": token,
+                                                    "one-officer": "ghost", "one-module": "foundations",
+                                                    "one-completed_on": "2026-01-02"})
+    assert bad.status_code == 422 and "ghost" in bad.get_data(as_text=True)
+    page = client.get("/evaluation/training")
+    token = csrf_token_from(page.get_data(as_text=True))
+    r = client.post("/evaluation/training", data={"one-csrf_token": token, "one-officer": "ofc",
+                                                  "one-module": "foundations",
+                                                  "one-completed_on": "2026-01-02", "one-trainer": "Ann"})
+    assert r.status_code == 303, r.get_data(as_text=True)[:2000]
+    assert "2026-01-02" in client.get("/evaluation/training").get_data(as_text=True)
+
+
+def test_officers_and_analysts_do_not_open_the_roster(app, make, auth, client):
+    make.user("ofc")
+    make.user("ana", role="analyst")
+    make.commit()
+    for who in ("ofc", "ana"):
+        auth.login(who)
+        assert client.get("/evaluation/training").status_code == 403
+        auth.logout()
+
+
+def _trial(make, unit="officer"):
+    admin = make.user("adm", role="admin")
+    officers = [make.user(f"officer-name-{i}") for i in range(4)]
+    for o in officers:
+        make.contact(o, occurred_at=datetime(2026, 2, 1))
+        make.contact(o, occurred_at=datetime(2026, 5, 1), initiated_by="reactive")
+    t = svc.create_trial(admin, name="Web trial", unit=unit, baseline=BASE, follow_up=FOLLOW,
+                         outcomes=["proactive_share"], seed=4)
+    make.commit()
+    return t
+
+
+def test_trial_page_allocates_once_and_analysts_see_pseudonyms(app, make, auth, client):
+    t = _trial(make)
+    make.user("ana", role="analyst")
+    make.commit()
+    auth.login("adm")
+    page = client.get(f"/evaluation/trials/{t.id}")
+    token = csrf_token_from(page.get_data(as_text=True))
+    assert client.post(f"/evaluation/trials/{t.id}/allocate", data={"csrf_token": token}).status_code == 303
+    again = client.post(f"/evaluation/trials/{t.id}/allocate", data={"csrf_token": token})
+    assert again.status_code == 422 and "once" in again.get_data(as_text=True)
+    body = client.get(f"/evaluation/trials/{t.id}").get_data(as_text=True)
+    assert "officer-name-0" in body and "Analysis" in body
+    auth.logout()
+    auth.login("ana")
+    for url in (f"/evaluation/trials/{t.id}", f"/api/v1/trials/{t.id}",
+                f"/evaluation/trials/{t.id}/panel.csv?outcome=proactive_share",
+                f"/api/v1/trials/{t.id}/analysis?outcome=proactive_share"):
+        r = client.get(url)
+        assert r.status_code == 200, url
+        assert "officer-name" not in r.get_data(as_text=True), url
+    assert client.get(f"/api/v1/trials/{t.id}/analysis?outcome=bogus").status_code == 422
+
+
+def test_supervisors_see_arms_only_when_the_trial_says_so(app, make, auth, client):
+    t = _trial(make, unit="beat") if False else _trial(make)
+    svc.allocate_trial(None, t)
+    make.user("sarge", role="supervisor", district=make.district())
+    make.commit()
+    auth.login("sarge")
+    doc = client.get(f"/api/v1/trials/{t.id}").get_json()
+    assert {u["arm"] for u in doc["units"]} == {None}
+
+
+def _campaign(make, n_answers):
+    admin = make.user("adm", role="admin")
+    beat = make.beat()
+    today = date.today()
+    c = svc.create_campaign(admin, name="Wave", beat_id=beat.id, opens_on=today - timedelta(days=1),
+                            closes_on=today + timedelta(days=5))
+    for _ in range(n_answers):
+        svc.submit_response(None, c, {"trust": 4}, source="link")
+    make.commit()
+    return c
+
+
+def test_results_below_five_answers_appear_nowhere(app, make, auth, client):
+    c = _campaign(make, 4)
+    make.user("ana", role="analyst")
+    make.commit()
+    for who in ("adm", "ana"):
+        auth.login(who)
+        body = client.get(f"/evaluation/surveys/{c.id}").get_data(as_text=True)
+        assert "Fewer than 5 answers" in body and "4.0" not in body
+        auth.logout()
+    svc.submit_response(None, c, {"trust": 5}, source="link")
+    db.session.commit()
+    auth.login("ana")
+    body = client.get(f"/evaluation/surveys/{c.id}").get_data(as_text=True)
+    assert "4.2" in body and c.public_token not in body, "analysts get results, not the link"
+
+
+def test_the_public_link_takes_answers_only_and_closes(app, make, client):
+    c = _campaign(make, 0)
+    url = f"/s/{c.public_token}"
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert not re.search(r'name="(name|email|phone)', html)
+    token = csrf_token_from(html)
+    r = client.post(url, data={"csrf_token": token, "q_trust": "4", "name": "Ann Example",
+                               "email": "ann@example.org"})
+    assert r.status_code == 200 and "Thank you" in r.get_data(as_text=True)
+    stored = db.session.scalars(sa.select(SurveyResponse.answers)).all()
+    assert stored == [{"trust": 4}]
+    assert "Ann" not in str(db.session.scalars(sa.select(AuditEvent.detail)).all())
+    bad = client.post(url, data={"csrf_token": token, "q_trust": "9"})
+    assert bad.status_code == 422
+    assert client.get("/s/nope").status_code == 404
+    c.closes_on = date.today() - timedelta(days=1)
+    db.session.commit()
+    closed = client.post(url, data={"csrf_token": token, "q_trust": "4"})
+    assert closed.status_code == 422 and "open from" in closed.get_data(as_text=True)
+
+
+def test_the_public_link_is_rate_limited():
+    """Answers through the link are counted per client address (crm.extensions.limiter)."""
+    from crm import create_app
+    from crm.extensions import limiter
+    from crm.models import Beat
+    from tests.conftest import make_config
+    limited = create_app(make_config("sqlite", RATELIMIT_ENABLED=True, SURVEY_RATE_LIMIT="3 per minute"))
+    try:
+        with limited.app_context():
+            db.create_all()
+            beat = Beat(code="R1", name="R1")
+            db.session.add(beat)
+            db.session.flush()
+            c = svc.create_campaign(None, name="Wave", beat_id=beat.id, opens_on=date.today(),
+                                    closes_on=date.today())
+            db.session.commit()
+            client = limited.test_client()
+            url = f"/s/{c.public_token}"
+            token = csrf_token_from(client.get(url).get_data(as_text=True))
+            codes = [client.post(url, data={"csrf_token": token, "q_trust": "4"}).status_code
+                     for _ in range(4)]
+    finally:
+        limiter.enabled = False  # the module-level singleton: give other apps their setting back
+    assert codes == [200, 200, 200, 429]
