@@ -25,6 +25,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from crm.extensions import db
+from crm.handovers import scope as handover_scope
 from crm.models import (Beat, BeatAssignment, CaseParticipant, CommunityGroup, Contact,
                         ContactGroup, ContactOfficer, ContactStakeholder, GroupAssignment, Membership,
                         ProblemCase, Stakeholder, User, case_beats, group_beats)
@@ -52,7 +53,9 @@ def group_ids_select(user: User) -> sa.Select | None:
     if user.role == "admin":
         return None
     if user.role in ("officer", "supervisor"):
-        return sa.select(group_beats.c.group_id).where(group_beats.c.beat_id.in_(beat_ids_select(user)))
+        own = sa.select(group_beats.c.group_id).where(group_beats.c.beat_id.in_(beat_ids_select(user)))
+        # A successor also sees the groups a transferred hand-over gave them.
+        return sa.union(own, handover_scope.granted_group_ids(user.id)) if user.role == "officer" else own
     if user.role == "unit":
         return sa.union(
             sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id),
@@ -98,7 +101,11 @@ def stakeholder_scope(user: User) -> sa.ColumnElement[bool]:
             sa.select(ContactStakeholder.stakeholder_id).join(
                 ContactOfficer, ContactOfficer.contact_id == ContactStakeholder.contact_id)
             .where(ContactOfficer.user_id == user.id))
-        return sa.or_(via_groups, met)
+        # Handed-over people stay with the beat: once the officer has left it, having met
+        # them is no longer a reason to see them; the successor sees them through the plan.
+        met = sa.and_(met, Stakeholder.id.not_in(handover_scope.handed_away_stakeholder_ids(user.id)))
+        granted = Stakeholder.id.in_(handover_scope.granted_stakeholder_ids(user.id))
+        return sa.or_(via_groups, met, granted)
     if user.role == "unit":
         in_cases = Stakeholder.id.in_(sa.select(CaseParticipant.stakeholder_id).where(
             CaseParticipant.case_id.in_(_unit_case_ids(user)),
@@ -125,7 +132,8 @@ def contact_scope(user: User) -> sa.ColumnElement[bool]:
                                .where(ContactOfficer.user_id == user.id))
     if user.role in ("officer", "supervisor"):
         return sa.or_(took_part, Contact.logged_by_id == user.id,
-                      Contact.beat_id.in_(beat_ids_select(user)))
+                      Contact.beat_id.in_(beat_ids_select(user)),
+                      Contact.id.in_(handover_scope.granted_contact_ids(user.id)))
     if user.role == "unit":
         # Contacts with the groups they look after: their follow-ups are the unit's to do.
         assigned = sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(

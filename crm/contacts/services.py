@@ -21,6 +21,7 @@ from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
+from crm.handovers import scope as handover_scope
 from crm.models import (Beat, CommunityGroup, Contact, ContactGroup, ContactOfficer,
                         ContactStakeholder, GroupAssignment, Membership, RelationshipStageChange,
                         Stakeholder, User, group_beats)
@@ -606,7 +607,9 @@ def mine_condition(user: User) -> sa.ColumnElement[bool]:
         assigned = sa.select(ContactGroup.contact_id).where(ContactGroup.group_id.in_(
             sa.select(GroupAssignment.group_id).where(GroupAssignment.user_id == user.id)))
         cond = sa.or_(cond, Contact.id.in_(assigned))
-    return cond
+    # A hand-over moves follow-ups: the successor's to do now, no longer the leaving officer's.
+    cond = sa.or_(cond, Contact.id.in_(handover_scope.granted_contact_ids(user.id)))
+    return sa.and_(cond, Contact.id.not_in(handover_scope.handed_away_contact_ids(user.id)))
 
 
 def follow_ups_query(user: User, *, beat_id: int | None = None, today: date | None = None,

@@ -2,8 +2,8 @@
 
 Plain selects for `crm.access` and the follow-up lists, so the rules live in one place:
 a successor sees the people, groups and follow-ups the plan handed to them (nothing else
-of the old beat unless it is now theirs); the leaving officer, once their last day on the
-beat is past, no longer sees the people they handed over merely because they once met them.
+of the old beat unless it is now theirs); the leaving officer, once their assignment to the
+beat has ended, no longer sees the people they handed over merely because they once met them.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.handovers.models import Handover, HandoverItem
+from crm.users.models import BeatAssignment
 
 
 def _granted(user_id: int, kind: str, column) -> sa.Select:
@@ -42,10 +43,13 @@ def handed_away_contact_ids(user_id: int) -> sa.Select:
 
 
 def handed_away_stakeholder_ids(user_id: int, today: date | None = None) -> sa.Select:
-    """People the user handed over on a beat they have since left."""
+    """People the user handed over on a beat they are no longer assigned to."""
     today = today or date.today()
+    still_there = sa.exists().where(BeatAssignment.user_id == user_id,
+                                    BeatAssignment.beat_id == Handover.beat_id,
+                                    BeatAssignment.current_on(today))
     return (sa.select(HandoverItem.stakeholder_id)
             .join(Handover, Handover.id == HandoverItem.handover_id)
             .where(Handover.leaving_officer_id == user_id, HandoverItem.kind == "stakeholder",
-                   Handover.status == "transferred", Handover.leaves_on < today,
+                   Handover.status == "transferred", ~still_there,
                    HandoverItem.stakeholder_id.is_not(None)))

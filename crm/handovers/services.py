@@ -41,18 +41,19 @@ def open_handover(officer_id: int, beat_id: int) -> Handover | None:
         Handover.status == "draft"))
 
 
-def _officer_people(officer_id: int, beat_id: int) -> list[tuple[int, datetime]]:
+def _officer_people(officer_id: int, beat_id: int) -> list[tuple[int, str, datetime]]:
     """People the officer met on the beat, with their last contact, at rapport or better now."""
     last = sa.func.max(ContactStakeholder.occurred_at)
     return list(db.session.execute(
-        sa.select(ContactStakeholder.stakeholder_id, last)
+        sa.select(ContactStakeholder.stakeholder_id, Stakeholder.stage, last)
         .join(ContactOfficer, ContactOfficer.contact_id == ContactStakeholder.contact_id)
         .join(Contact, Contact.id == ContactStakeholder.contact_id)
         .join(Stakeholder, Stakeholder.id == ContactStakeholder.stakeholder_id)
         .where(ContactOfficer.user_id == officer_id, Contact.beat_id == beat_id,
                Stakeholder.stage.in_(RAPPORT_OR_BETTER), Stakeholder.erased_at.is_(None),
                Stakeholder.merged_into_id.is_(None))
-        .group_by(ContactStakeholder.stakeholder_id).order_by(ContactStakeholder.stakeholder_id)))
+        .group_by(ContactStakeholder.stakeholder_id, Stakeholder.stage)
+        .order_by(ContactStakeholder.stakeholder_id)))
 
 
 def _officer_groups(officer_id: int, beat_id: int) -> list[tuple[CommunityGroup, datetime]]:
@@ -93,9 +94,8 @@ def _open_actions(officer_id: int, beat_id: int) -> list[CaseAction]:
 
 def _draft_items(officer_id: int, beat_id: int) -> list[HandoverItem]:
     items = []
-    stages = dict(db.session.execute(sa.select(Stakeholder.id, Stakeholder.stage)))
-    for sid, at in _officer_people(officer_id, beat_id):
-        items.append(HandoverItem(kind="stakeholder", stakeholder_id=sid, stage=stages.get(sid),
+    for sid, stage, at in _officer_people(officer_id, beat_id):
+        items.append(HandoverItem(kind="stakeholder", stakeholder_id=sid, stage=stage,
                                   last_contact_at=at))
     for g, at in _officer_groups(officer_id, beat_id):
         items.append(HandoverItem(kind="group", group_id=g.id, stage=g.stage, last_contact_at=at,
@@ -343,10 +343,10 @@ def item_rows(viewer: User | None, h: Handover) -> list[ItemRow]:
     """The plan as `viewer` may read it, with each person's introduction task and its state."""
     items = visible_items(viewer, h)
     people = [i.stakeholder_id for i in items if i.kind == "stakeholder" and i.stakeholder_id]
-    names = dict(db.session.execute(sa.select(Stakeholder.id, Stakeholder.name)
-                                    .where(Stakeholder.id.in_(people)))) if people else {}
-    languages = dict(db.session.execute(sa.select(Stakeholder.id, Stakeholder.language)
-                                        .where(Stakeholder.id.in_(people)))) if people else {}
+    found = db.session.execute(sa.select(Stakeholder.id, Stakeholder.name, Stakeholder.language)
+                               .where(Stakeholder.id.in_(people))).all() if people else []
+    names = {sid: name for sid, name, _ in found}
+    languages = {sid: lang for sid, _, lang in found}
     channels = _last_channels(h.leaving_officer_id, people) if people else {}
     met = set()
     if h.transferred_at is not None:

@@ -207,7 +207,7 @@ def update_user(actor: User, user: User, changes: UserChanges, *, version_id: in
     user.role = changes.role
     user.district_id = changes.district_id
     user.display_name = (changes.display_name or "").strip() or user.display_name
-    _set_beats(user, changes.beat_ids, today)
+    ended = _set_beats(user, changes.beat_ids, today)
     for gid in found.values():
         if not db.session.get(GroupAssignment, (user.id, gid)):
             db.session.add(GroupAssignment(user_id=user.id, group_id=gid))
@@ -216,14 +216,20 @@ def update_user(actor: User, user: User, changes: UserChanges, *, version_id: in
     if changes.new_password:
         change_password(actor, user, changes.new_password, ip=ip)
     db.session.flush()
+    if ended:  # the relationships built on a beat are drafted for hand-over as it ends
+        from crm.handovers.services import draft_on_assignment_end
+        for a in ended:
+            draft_on_assignment_end(actor, a, ip=ip)
     record_event(actor, "user.update", user, ip=ip,
                  detail={"before": before, "after": _snapshot(user, today),
                          "groups_added": sorted(found)})
     return user
 
 
-def _set_beats(user: User, wanted: set[int], today: date) -> None:
+def _set_beats(user: User, wanted: set[int], today: date) -> list[BeatAssignment]:
+    """Start and end assignments to match `wanted`; return the ones that ended."""
     current = {a.beat_id: a for a in user.assignments if a.is_current_on(today)}
+    ended = []
     for beat_id in wanted - set(current):
         user.assignments.append(BeatAssignment(beat_id=beat_id, starts_on=today))
     for beat_id in set(current) - wanted:
@@ -232,6 +238,8 @@ def _set_beats(user: User, wanted: set[int], today: date) -> None:
             user.assignments.remove(a)
         else:
             a.ends_on = today - timedelta(days=1)
+            ended.append(a)
+    return ended
 
 
 # ---- API tokens ------------------------------------------------------------------------------
