@@ -126,13 +126,15 @@ class ContactsPlanner(Planner):
             .where(Contact.idempotency_key.in_(c)),
             {contact_import_key(k) for _, k, _, _ in resolved})}
         by_natural: dict[tuple, Contact] = {}
+        officer_ids = {k[1] for _, k, _, _ in resolved}
         if resolved:
-            whens = [k[0] for _, k, _, _ in resolved]
+            # Exact times only: a range would load every contact in between, once per chunk.
             for c in load(lambda chunk: sa.select(Contact).options(
                     selectinload(Contact.group_links), selectinload(Contact.stakeholder_links))
-                    .where(Contact.logged_by_id.in_(chunk),
-                           Contact.occurred_at.between(min(whens), max(whens)))
-                    .order_by(Contact.id), {k[1] for _, k, _, _ in resolved}):
+                    .where(Contact.occurred_at.in_(chunk)).order_by(Contact.id),
+                    {k[0] for _, k, _, _ in resolved}):
+                if c.logged_by_id not in officer_ids:
+                    continue
                 nk = contact_natural_key(c.occurred_at, c.logged_by_id, c.note,
                                          [link.group_id for link in c.group_links],
                                          [link.stakeholder_id for link in c.stakeholder_links])
