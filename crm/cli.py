@@ -66,6 +66,8 @@ def register_cli(app: Flask) -> None:
     crm_cli.add_command(audit_cli)
     from crm.facts.cli import facts_cli
     crm_cli.add_command(facts_cli)
+    from crm.handovers.cli import handover_cli
+    crm_cli.add_command(handover_cli)
     app.cli.add_command(crm_cli)
 
 

@@ -27,6 +27,7 @@ API_MODULES = [
     "crm.cases.api",
     "crm.network.api",
     "crm.wellbeing.api",
+    "crm.handovers.api",
     "crm.evaluation.api",
 ]
 

@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.users.admin import bp as admin_users_bp
     from crm.users.views import bp as auth_bp
     from crm.wellbeing.views import bp as wellbeing_bp
+    from crm.handovers.views import bp as handovers_bp
     from crm.evaluation.views import bp as evaluation_bp
     from crm.evaluation.views import public_bp as survey_public_bp
 
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(survey_public_bp)
+    app.register_blueprint(handovers_bp)
     init_api(app)
 
 

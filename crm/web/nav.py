@@ -31,6 +31,7 @@ def _table() -> list[tuple[str, str, tuple[str, ...], str]]:
         ("People", "stakeholders.index", STAFF, ""),
         ("Cases", "cases.index", STAFF, ""),
         ("My beat", f"{an}.my_beat", ("officer",), ""),
+        ("Hand-overs", "handovers.index", ("officer", "supervisor", "admin"), ""),
         ("Coverage", f"{an}.coverage", ("supervisor", "admin", "unit"), ""),
         ("Network", f"{an}.network", ("supervisor", "admin", "unit", "analyst"), ""),
         ("Import", "csvio.import_page", ("unit", "admin"), ""),
