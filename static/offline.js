@@ -28,8 +28,9 @@
 
   /* ---- IndexedDB, promise-wrapped ---- */
   var dbPromise = null;
+  var clearing = false;  // signing out: nothing may reopen the queue
   function openDb() {
-    if (!hasIdb) { return Promise.reject(new Error("no IndexedDB")); }
+    if (!hasIdb || clearing) { return Promise.reject(new Error("no IndexedDB")); }
     if (!dbPromise) {
       dbPromise = new Promise(function (resolve, reject) {
         var req = window.indexedDB.open(DB_NAME, 1);
@@ -62,7 +63,12 @@
 
   /* ---- the header count ---- */
   function refresh() {
-    return items().then(function (all) {
+    // Signed out, the phone must not start a queue: open it only if one was left.
+    var kept = cfg.user || !window.indexedDB.databases ? Promise.resolve(true)
+      : window.indexedDB.databases().then(function (dbs) {
+        return dbs.some(function (d) { return d.name === DB_NAME; });
+      });
+    return kept.then(function (yes) { return yes ? items() : []; }).then(function (all) {
       var mine = all.filter(function (i) { return !cfg.user || !i.user || i.user === cfg.user; });
       var needs = mine.filter(function (i) { return i.status === "needs-you"; }).length;
       var badge = document.getElementById("offline-count");
@@ -73,6 +79,7 @@
         badge.setAttribute("data-needs", String(needs));
       }
       renderQueuePage(mine);
+      signedOutNotice(mine.length);
       return mine.length;
     }, function () { return 0; });
   }
@@ -132,6 +139,7 @@
   }
 
   function flushNow() {
+    if (!cfg.user) { return Promise.resolve("idle"); }  // signed out: sign in first
     return items().then(function (all) {
       var todo = all.filter(function (i) {
         return (i.status === "waiting" || i.reason === "signin") && (!i.user || i.user === cfg.user);
@@ -182,6 +190,21 @@
                 label: opts.label || kind, user: cfg.user, status: "waiting", reason: "",
                 message: "", errors: null, created_at: new Date().toISOString(), tries: 0};
     return put(item).then(refresh).then(function () { return item; });
+  }
+
+  /* ---- signed out with items waiting (an expired session): sign in, then they send ---- */
+  function signedOutNotice(n) {
+    var old = document.getElementById("offline-signin");
+    if (old) { old.remove(); }
+    if (cfg.user || !n) { return; }
+    var bar = document.createElement("div");
+    bar.className = "flash offline-saved";
+    bar.id = "offline-signin";
+    bar.setAttribute("role", "status");
+    bar.textContent = n + (n === 1 ? " item is" : " items are") +
+      " kept on this phone, waiting to send: sign in and " + (n === 1 ? "it sends." : "they send.");
+    var main = document.querySelector("main") || document.body;
+    main.insertBefore(bar, main.firstChild);
   }
 
   /* ---- a page served from the phone ---- */
@@ -281,13 +304,16 @@
   /* ---- signing out: one last attempt, a warning, then forget everything ---- */
   function clearDevice() {
     var steps = [];
+    clearing = true;
+    clearTimeout(timer);
     steps.push(new Promise(function (resolve) {
       if (!hasIdb) { resolve(); return; }
       var close = dbPromise ? dbPromise.then(function (db) { db.close(); }, function () {}) : Promise.resolve();
       dbPromise = null;
       close.then(function () {
         var req = window.indexedDB.deleteDatabase(DB_NAME);
-        req.onsuccess = req.onerror = req.onblocked = function () { resolve(); };
+        req.onsuccess = req.onerror = function () { resolve(); };
+        req.onblocked = function () { setTimeout(resolve, 3000); };  // another tab: it goes when that closes
       });
     }));
     if (window.caches) {
