@@ -251,7 +251,8 @@ def _like_terms(values: list[str]) -> list[str]:
         else:
             terms.add(f.lower())
             terms.add(json.dumps(f.lower())[1:-1])  # as a JSON column may store it: "Jos\u00e9"
-    return sorted(terms)
+    # A row holding "zelda quibble" also holds "zelda": the shorter term finds it already.
+    return sorted(t for t in terms if not any(o != t and o in t for o in terms))
 
 
 def redact(text: str, people: list[Stakeholder]) -> str:
@@ -323,6 +324,7 @@ def _scrub_free_text(values: list[str]) -> int:
     if pattern is None:
         return 0
     terms = _like_terms(values)
+    sqlite = _dialect() == "sqlite"
     changed_rows = 0
     for table in db.metadata.sorted_tables:
         if table.name in _SCRUB_SKIP_TABLES:
@@ -334,7 +336,10 @@ def _scrub_free_text(values: list[str]) -> int:
         conds = []
         for c in cols:
             text = sa.cast(c, sa.Text) if isinstance(c.type, sa.JSON) else c
-            conds += [sa.func.lower(text).contains(t, autoescape=True) for t in terms]
+            if sqlite:  # LIKE is case-insensitive there already (and lower() is ASCII-only)
+                conds += [text.contains(t, autoescape=True) for t in terms]
+            else:
+                conds += [sa.func.lower(text).contains(t, autoescape=True) for t in terms]
         for row in db.session.execute(sa.select(*pk, *cols).where(sa.or_(*conds))).mappings():
             changes = {}
             for c in cols:
