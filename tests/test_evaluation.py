@@ -228,3 +228,34 @@ def test_survey_results_hidden_below_five_answers_and_no_personal_data(app, make
     with pytest.raises(ValidationError):
         svc.create_campaign(unit, name="x", beat_id=beat.id, opens_on=day, closes_on=day)
     assert db.session.scalar(sa.select(sa.func.count(SurveyResponse.id))) == 5
+
+
+def test_each_outcome_per_unit_and_period_by_hand(app, make):
+    """Beat A's baseline: a proactive contact with a wary group (two techniques, a warning,
+    a step up the ladder) and a reactive one with a receptive group contacted a week before
+    the period (so not hard to engage). Beat B: nothing in the baseline."""
+    from crm.groups.models import RelationshipStageChange
+    admin = make.user("adm", role="admin")
+    officer = make.user("ofc")
+    a, b = _beats(make, (2,))
+    wary = make.group("Wary", beats=[a], stance="wary")
+    friendly = make.group("Friendly", beats=[a], stance="receptive")
+    make.contact(officer, groups=[friendly], beat=b, occurred_at=datetime(2025, 12, 25))
+    c1 = make.contact(officer, groups=[wary], beat=a, occurred_at=datetime(2026, 1, 5),
+                      techniques=["active_listening", "reframing"], enforcement="warning")
+    make.contact(officer, groups=[friendly], beat=a, occurred_at=datetime(2026, 1, 6),
+                 initiated_by="reactive")
+    db.session.add(RelationshipStageChange(group_id=wary.id, contact_id=c1.id, from_stage="none",
+                                           to_stage="rapport", changed_at=datetime(2026, 1, 5)))
+    t = svc.allocate_trial(admin, svc.create_trial(admin, name="H", unit="beat", baseline=BASE,
+                                                   follow_up=FOLLOW, outcomes=list(svc.OUTCOMES), seed=1,
+                                                   eligible=[a.code, b.code]))
+    expected = {"proactive_share": 0.5, "groups_reached": 2.0, "hard_to_engage_reached": 1.0,
+                "wary_hostile_share": 0.5, "techniques_per_contact": 1.0,
+                "enforcement_per_contact": 0.5, "stage_progressions": 1.0}
+    for outcome, value in expected.items():
+        rows = {(r["unit"], r["period"]): r for r in svc.outcome_panel(t, outcome)}
+        assert rows[(a.code, "baseline")]["value"] == pytest.approx(value), outcome
+        assert rows[(a.code, "baseline")]["contacts"] == 2
+        empty = rows[(b.code, "baseline")]["value"]
+        assert empty in (None, 0.0), outcome

@@ -167,3 +167,51 @@ def test_the_public_link_is_rate_limited():
     finally:
         limiter.enabled = False  # the module-level singleton: give other apps their setting back
     assert codes == [200, 200, 200, 429]
+
+
+def test_the_api_designs_allocates_and_records_a_crossover(app, make, client):
+    from crm.users.services import issue_token
+    admin = make.user("adm", role="admin")
+    beats = [make.beat(), make.beat()]
+    token = issue_token(None, admin, "evaluation")[1]
+    make.commit()
+    h = {"Authorization": f"Bearer {token}"}
+    body = {"name": "API trial", "unit": "beat", "baseline_start": "2026-01-01", "baseline_end": "2026-03-31",
+            "follow_up_start": "2026-04-01", "follow_up_end": "2026-06-30", "outcomes": ["proactive_share"],
+            "seed": 3, "eligible": [b.code for b in beats]}
+    bad = client.post("/api/v1/trials/", json={**body, "follow_up_start": "2026-02-01"}, headers=h)
+    assert bad.status_code == 422 and "follow_up" in bad.get_data(as_text=True)
+    r = client.post("/api/v1/trials/", json=body, headers=h)
+    assert r.status_code == 201, r.get_json()
+    tid = r.get_json()["id"]
+    assert client.post(f"/api/v1/trials/{tid}/allocate", headers=h).status_code == 200
+    assert client.post(f"/api/v1/trials/{tid}/allocate", headers=h).status_code == 422
+    x = client.post(f"/api/v1/trials/{tid}/crossovers", headers=h,
+                    json={"unit_key": beats[0].code, "kind": "moved_beat", "occurred_on": "2026-04-03"})
+    assert x.status_code == 201
+    assert "/api/v1/trials/" in client.get("/api/v1/openapi.json", headers=h).get_data(as_text=True)
+
+
+def test_the_trial_form_keeps_what_was_typed_and_names_the_field(app, make, auth, client):
+    make.user("unit1", role="unit")
+    beats = [make.beat(), make.beat()]
+    make.commit()
+    auth.login("unit1")
+    token = csrf_token_from(client.get("/evaluation/trials").get_data(as_text=True))
+    data = {"csrf_token": token, "name": "Spring trial", "unit": "beat", "strata": "none",
+            "baseline_start": "2026-01-01", "baseline_end": "2026-03-31", "follow_up_start": "2026-03-01",
+            "follow_up_end": "2026-06-30", "outcomes": ["proactive_share"], "seed": "5",
+            "eligible": ",".join(b.code for b in beats)}
+    bad = client.post("/evaluation/trials", data=data)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Follow up" in html and 'value="Spring trial"' in html
+    ok = client.post("/evaluation/trials", data={**data, "follow_up_start": "2026-04-01"})
+    assert ok.status_code == 303
+    page = client.get(ok.headers["Location"])
+    token = csrf_token_from(page.get_data(as_text=True))
+    tid = int(ok.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+    assert client.post(f"/evaluation/trials/{tid}/allocate", data={"csrf_token": token}).status_code == 303
+    x = client.post(f"/evaluation/trials/{tid}", data={"csrf_token": token, "unit_key": beats[0].code,
+                                                      "kind": "moved_beat", "occurred_on": "2026-04-02"})
+    assert x.status_code == 303
+    assert "moved beat" in client.get(f"/evaluation/trials/{tid}").get_data(as_text=True)

@@ -6,7 +6,8 @@ from crm.access import require_role
 from crm.api.common import Blueprint
 from crm.evaluation import services as svc
 from crm.evaluation.models import Trial
-from crm.evaluation.schemas import AnalysisQuerySchema, AnalysisSchema, TrialSchema, TrialShowSchema
+from crm.evaluation.schemas import (AnalysisQuerySchema, AnalysisSchema, CrossoverSchema, TrialCreateSchema,
+                                    TrialSchema, TrialShowSchema)
 from crm.extensions import db
 from crm.web.forms import client_ip, current_actor
 
@@ -52,3 +53,25 @@ def analyse(args, trial_id: int):
     """Difference in differences (baseline vs follow-up) with its 95 % interval."""
     require_role(*svc.TRIAL_VIEW_ROLES)
     return svc.analyse_trial(current_actor(), svc.get_trial(trial_id), args["outcome"])
+
+
+@blp.route("/", methods=["POST"])
+@blp.arguments(TrialCreateSchema)
+@blp.response(201, TrialSchema)
+@blp.alt_response(422, description="Invalid design (the field is named)")
+def create_trial(data):
+    """Design a trial (unit and admin roles)."""
+    require_role(*svc.TRIAL_EDIT_ROLES)
+    baseline = (data.pop("baseline_start"), data.pop("baseline_end"))
+    follow_up = (data.pop("follow_up_start"), data.pop("follow_up_end"))
+    return svc.create_trial(current_actor(), baseline=baseline, follow_up=follow_up, **data)
+
+
+@blp.route("/<id:trial_id>/crossovers", methods=["POST"])
+@blp.arguments(CrossoverSchema)
+@blp.response(201, CrossoverSchema)
+@blp.alt_response(422, description="Not allocated, or not a unit of the trial")
+def record_crossover(data, trial_id: int):
+    """Record a deviation from the allocation (a control officer trained anyway, a move)."""
+    require_role(*svc.TRIAL_EDIT_ROLES)
+    return svc.record_crossover(current_actor(), svc.get_trial(trial_id), **data)

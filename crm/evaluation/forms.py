@@ -1,9 +1,11 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectChoice, SelectField,
+                     SelectMultipleField, StringField)
 from wtforms.validators import InputRequired, Length, Optional
 
-from crm.evaluation.services import SCALE
+from crm.evaluation.models import CROSSOVER_KINDS
+from crm.evaluation.services import OUTCOMES, SCALE
 
 
 class CompletionForm(FlaskForm):
@@ -34,3 +36,25 @@ def answer_form(items):
         setattr(AnswerForm, f"q_{item['key']}", RadioField(item["text"], choices=choices,
                                                            validators=[Optional()]))
     return AnswerForm()
+
+
+class TrialForm(FlaskForm):
+    name = StringField("Name", validators=[InputRequired(), Length(max=120)])
+    unit = SelectField("Unit of randomisation", choices=[SelectChoice("beat", "beat"),
+                                                          SelectChoice("officer", "officer")])
+    strata = SelectField("Strata", choices=[SelectChoice("district", "district"), SelectChoice("none", "none")])
+    baseline_start = DateField("Baseline from", validators=[InputRequired("a date YYYY-MM-DD")])
+    baseline_end = DateField("Baseline to", validators=[InputRequired("a date YYYY-MM-DD")])
+    follow_up_start = DateField("Follow-up from", validators=[InputRequired("a date YYYY-MM-DD")])
+    follow_up_end = DateField("Follow-up to", validators=[InputRequired("a date YYYY-MM-DD")])
+    outcomes = SelectMultipleField("Pre-registered outcomes", choices=[SelectChoice(o, o) for o in OUTCOMES])
+    seed = IntegerField("Seed", validators=[InputRequired("a whole number")])
+    eligible = StringField("Eligible units (comma-separated; empty: every unit with a baseline contact)",
+                           validators=[Optional(), Length(max=20000)])
+    arms_visible_to_supervisors = BooleanField("Supervisors may see which arm their units are in")
+
+
+class CrossoverForm(FlaskForm):
+    unit_key = StringField("Unit (beat code or username)", validators=[InputRequired(), Length(max=80)])
+    kind = SelectField("What happened", choices=[SelectChoice(k, k.replace("_", " ")) for k in CROSSOVER_KINDS])
+    occurred_on = DateField("On", validators=[InputRequired("a date YYYY-MM-DD")])

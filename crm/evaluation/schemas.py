@@ -46,3 +46,29 @@ class AnalysisSchema(ma.Schema):
     n_treatment = ma.fields.Int()
     n_control = ma.fields.Int()
     periods = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.List(ma.fields.Str()))
+
+
+class TrialCreateSchema(ma.Schema):
+    name = ma.fields.Str(required=True, validate=ma.validate.Length(1, 120))
+    unit = ma.fields.Str(required=True, validate=ma.validate.OneOf(("officer", "beat")))
+    strata = ma.fields.Str(load_default="none", validate=ma.validate.OneOf(("district", "none")))
+    baseline_start = ma.fields.Date(required=True)
+    baseline_end = ma.fields.Date(required=True)
+    follow_up_start = ma.fields.Date(required=True)
+    follow_up_end = ma.fields.Date(required=True)
+    outcomes = ma.fields.List(ma.fields.Str(validate=ma.validate.OneOf(OUTCOMES)), required=True,
+                              validate=ma.validate.Length(1, len(OUTCOMES)))
+    seed = ma.fields.Int(required=True, validate=ma.validate.Range(0, 2**62 - 1))
+    eligible = ma.fields.List(ma.fields.Str(validate=ma.validate.Length(1, 80)), load_default=None,
+                              validate=ma.validate.Length(max=5000), metadata={
+                                  "description": "Beat codes or usernames; default every unit "
+                                                 "with a contact in the baseline"})
+    arms_visible_to_supervisors = ma.fields.Bool(load_default=False)
+
+
+class CrossoverSchema(ma.Schema):
+    unit_key = ma.fields.Str(required=True, validate=ma.validate.Length(1, 80))
+    kind = ma.fields.Str(required=True, validate=ma.validate.OneOf(
+        ("trained_in_control", "untrained_in_treatment", "moved_beat", "other")))
+    occurred_on = ma.fields.Date(required=True)
+    id = ma.fields.Int(dump_only=True)

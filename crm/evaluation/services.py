@@ -159,8 +159,8 @@ def is_guardian(officer_id: int) -> bool:
 
 # ---- trials -------------------------------------------------------------------------------------
 
-OUTCOMES = ("proactive_share", "groups_reached", "wary_hostile_share", "techniques_per_contact",
-            "enforcement_per_contact")
+OUTCOMES = ("proactive_share", "hard_to_engage_reached", "groups_reached", "wary_hostile_share",
+            "techniques_per_contact", "enforcement_per_contact", "stage_progressions")
 DESIGN_FIELDS = ("name", "unit", "strata", "eligible", "baseline_start", "baseline_end",
                  "follow_up_start", "follow_up_end", "outcomes", "seed", "arms_visible_to_supervisors")
 SEED_MAX = 2**62
@@ -416,11 +416,54 @@ def _groups_of(contact_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
     return out
 
 
-def outcome_value(outcome: str, contacts: list[tuple], groups: dict[int, list[tuple[int, str]]]) -> float | None:
-    """One unit's outcome over one period's contacts; None where a share has no contacts."""
+HARD_TO_ENGAGE_DAYS = 90  # as the hard-to-engage flag: no contact within this window
+
+
+def _hard_to_engage(groups: dict[int, list[tuple[int, str]]], start: date) -> set[int]:
+    """Groups among those reached that were hard to engage when the period began: wary or
+    hostile, or with no contact by anyone in the 90 days before it."""
+    stance = {g: s for pairs in groups.values() for g, s in pairs}
+    if not stance:
+        return set()
+    lo = datetime.combine(start - timedelta(days=HARD_TO_ENGAGE_DAYS), datetime.min.time())
+    hi = datetime.combine(start, datetime.min.time())
+    recent = set(db.session.scalars(sa.select(ContactGroup.group_id).where(
+        ContactGroup.group_id.in_(stance), ContactGroup.occurred_at >= lo,
+        ContactGroup.occurred_at < hi).distinct()))
+    return {g for g, s in stance.items() if s in ("wary", "hostile") or g not in recent}
+
+
+def _progressions(contact_ids: set[int]) -> dict[int, int]:
+    """Forward steps on the relationship ladder recorded with each contact."""
+    from crm.groups.models import RelationshipStageChange as Change
+    from crm.vocab import STAGES
+    out: dict[int, int] = {}
+    if not contact_ids:
+        return out
+    rank = {s: i for i, s in enumerate(STAGES)}
+    q = sa.select(Change.contact_id, Change.from_stage, Change.to_stage).where(
+        Change.contact_id.in_(contact_ids))
+    for cid, before, after in db.session.execute(q):
+        if rank.get(after, 0) > rank.get(before, 0):
+            out[cid] = out.get(cid, 0) + 1
+    return out
+
+
+def outcome_value(outcome: str, contacts: list[tuple], ctx: dict) -> float | None:
+    """One unit's outcome over one period's contacts; None where a share has no contacts.
+
+    `ctx` holds the period's look-ups: "groups" {contact: [(group, stance)]}, "hard" (groups
+    hard to engage at the period's start) and "progressions" {contact: forward steps}.
+    """
+    groups = ctx["groups"]
     n = len(contacts)
+    reached = {g for c in contacts for g, _ in groups.get(c[0], [])}
     if outcome == "groups_reached":
-        return float(len({g for c in contacts for g, _ in groups.get(c[0], [])}))
+        return float(len(reached))
+    if outcome == "hard_to_engage_reached":
+        return float(len(reached & ctx["hard"]))
+    if outcome == "stage_progressions":
+        return float(sum(ctx["progressions"].get(c[0], 0) for c in contacts))
     if n == 0:
         return None
     if outcome == "proactive_share":
@@ -445,11 +488,15 @@ def outcome_panel(trial: Trial, outcome: str) -> list[dict]:
     rows = []
     for period, (start, end) in periods.items():
         per_unit = _period_rows(trial, start, end)
-        groups = _groups_of({c[0] for cs in per_unit.values() for c in cs})
+        ids = {c[0] for cs in per_unit.values() for c in cs}
+        groups = _groups_of(ids)
+        ctx = {"groups": groups,
+               "hard": _hard_to_engage(groups, start) if outcome == "hard_to_engage_reached" else set(),
+               "progressions": _progressions(ids) if outcome == "stage_progressions" else {}}
         for u in trial.units:
             cs = per_unit.get(u.unit_key, [])
             rows.append({"unit": u.unit_key, "arm": u.arm, "stratum": u.stratum, "period": period,
-                         "contacts": len(cs), "value": outcome_value(outcome, cs, groups)})
+                         "contacts": len(cs), "value": outcome_value(outcome, cs, ctx)})
     return rows
 
 

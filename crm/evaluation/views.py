@@ -10,7 +10,8 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from crm.access import roles_required
 from crm.errors import ValidationError
 from crm.evaluation import services as svc
-from crm.evaluation.forms import CampaignForm, CompletionForm, TrainingImportForm, answer_form
+from crm.evaluation.forms import (CampaignForm, CompletionForm, CrossoverForm, TrainingImportForm, TrialForm,
+                                  answer_form)
 from crm.evaluation.models import Trial
 from crm.extensions import db, limiter
 from crm.models import Beat
@@ -50,21 +51,59 @@ def training():
                            can_edit=me.role in svc.TRAINING_EDIT_ROLES), status
 
 
-@bp.route("/trials")
+@bp.route("/trials", methods=["GET", "POST"])
 @roles_required(*svc.TRIAL_VIEW_ROLES)
 def trials():
+    me = current_actor()
+    form = TrialForm()
+    status = 200
+    if request.method == "POST":
+        if me.role not in svc.TRIAL_EDIT_ROLES:
+            return render_template("error.html", code=403, message="Your role may not design trials."), 403
+        if form.validate_on_submit():
+            try:
+                t = svc.create_trial(
+                    me, name=form.name.data, unit=form.unit.data, strata=form.strata.data,
+                    baseline=(form.baseline_start.data, form.baseline_end.data),
+                    follow_up=(form.follow_up_start.data, form.follow_up_end.data),
+                    outcomes=form.outcomes.data, seed=form.seed.data,
+                    eligible=[e for e in (form.eligible.data or "").split(",") if e.strip()] or None,
+                    arms_visible_to_supervisors=form.arms_visible_to_supervisors.data)
+            except ValidationError as e:
+                apply_errors(form, e)
+            else:
+                flash("Trial designed. Check it, then allocate.", "success")
+                return redirect(url_for("evaluation.trial", trial_id=t.id), 303)
+        status = 422
     rows = db.session.scalars(sa.select(Trial).order_by(Trial.created_at.desc(), Trial.id.desc())).all()
-    return render_template("evaluation/trials.html", trials=rows)
+    return render_template("evaluation/trials.html", trials=rows, form=form,
+                           can_edit=me.role in svc.TRIAL_EDIT_ROLES), status
 
 
-@bp.route("/trials/<id:trial_id>")
+@bp.route("/trials/<id:trial_id>", methods=["GET", "POST"])
 @roles_required(*svc.TRIAL_VIEW_ROLES)
 def trial(trial_id: int):
+    """The design, the allocation, crossovers (recorded here) and the analysis."""
     me = current_actor()
     t = svc.get_trial(trial_id)
+    form = CrossoverForm()
+    status = 200
+    if request.method == "POST":
+        if me.role not in svc.TRIAL_EDIT_ROLES:
+            return render_template("error.html", code=403, message="Your role may not record crossovers."), 403
+        if form.validate_on_submit():
+            try:
+                svc.record_crossover(me, t, unit_key=form.unit_key.data.strip(), kind=form.kind.data,
+                                     occurred_on=form.occurred_on.data)
+            except ValidationError as e:
+                apply_errors(form, e)
+            else:
+                flash("Crossover recorded.", "success")
+                return redirect(url_for("evaluation.trial", trial_id=t.id), 303)
+        status = 422
     analyses = [svc.analyse_trial(me, t, o) for o in t.outcomes] if t.allocated_at else []
     return render_template("evaluation/trial.html", t=t, doc=svc.show_trial(me, t), analyses=analyses,
-                           can_edit=me.role in svc.TRIAL_EDIT_ROLES)
+                           form=form, can_edit=me.role in svc.TRIAL_EDIT_ROLES), status
 
 
 @bp.route("/trials/<id:trial_id>/allocate", methods=["POST"])
