@@ -259,3 +259,34 @@ def test_each_outcome_per_unit_and_period_by_hand(app, make):
         assert rows[(a.code, "baseline")]["contacts"] == 2
         empty = rows[(b.code, "baseline")]["value"]
         assert empty in (None, 0.0), outcome
+
+
+def test_the_demo_has_a_trial_in_follow_up_and_two_survey_waves(app, make):
+    from crm.evaluation.demo import seed_evaluation_demo
+    from crm.models import SurveyCampaign
+    officer = make.user("ofc")
+    beats = _beats(make, (3, 3))
+    group = make.group("Demo group", beats=[beats[0]])
+    today = date(2026, 12, 5)
+    for i, b in enumerate(beats):
+        for d in (170, 120, 60, 10):
+            make.contact(officer, groups=[group], beat=b, occurred_at=datetime(2026, 12, 5) - timedelta(days=d + i))
+    counts = seed_evaluation_demo(today=today, groups=1)
+    assert counts["trials"] == 1 and counts["survey_answers"] >= 16
+    t = svc.get_trial("Demo beat trial")
+    assert t.follow_up_start <= today <= t.follow_up_end
+    assert svc.analyse_trial(None, t, "proactive_share")["n_units"] == 6
+    trend = svc.trust_trend(group_id=group.id)
+    assert [p["campaign"] for p in trend] == ["Wave 1", "Wave 2"] and all(p["n"] for p in trend)
+    assert db.session.scalar(sa.select(sa.func.count(SurveyCampaign.id))) == 2
+
+
+def test_cli_seed_demo_refuses_twice_without_a_traceback(app, make, runner):
+    officer = make.user("ofc")
+    for b in _beats(make, (2,)):
+        make.contact(officer, beat=b, occurred_at=datetime.utcnow() - timedelta(days=150))
+    make.commit()
+    first = runner.invoke(args=["crm", "trial", "seed-demo"])
+    assert first.exit_code == 0 and "trials: 1" in first.output, first.output
+    again = runner.invoke(args=["crm", "trial", "seed-demo"])
+    assert again.exit_code == 1 and "exists" in again.output

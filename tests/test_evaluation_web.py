@@ -215,3 +215,28 @@ def test_the_trial_form_keeps_what_was_typed_and_names_the_field(app, make, auth
                                                       "kind": "moved_beat", "occurred_on": "2026-04-02"})
     assert x.status_code == 303
     assert "moved beat" in client.get(f"/evaluation/trials/{tid}").get_data(as_text=True)
+
+
+def test_the_public_link_survives_a_fuzzer(app, make, client):
+    """Any form fields, any values: never a 500, and only valid scores of the survey's own
+    questions are ever stored."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    c = _campaign(make, 0)
+    url = f"/s/{c.public_token}"
+    token = csrf_token_from(client.get(url).get_data(as_text=True))
+    keys = [f"q_{i['key']}" for i in c.items] + ["name", "email", "phone", "answers", "csrf_token"]
+    values = st.one_of(st.text(max_size=30), st.integers(-10, 10).map(str), st.sampled_from(["1", "5"]))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(st.one_of(st.sampled_from(keys), st.text(max_size=10)), values, max_size=8))
+    def post(data):
+        data = {k: v.replace("\x00", "") for k, v in data.items()}
+        r = client.post(url, data={**data, "csrf_token": token})
+        assert r.status_code in (200, 400, 422), r.status_code
+
+    post()
+    allowed = {i["key"] for i in c.items}
+    for answers in db.session.scalars(sa.select(SurveyResponse.answers)):
+        assert set(answers) <= allowed and all(1 <= v <= 5 for v in answers.values())

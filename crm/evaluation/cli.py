@@ -108,6 +108,19 @@ def analyse_cmd(name, outcome, as_json):
                f"{doc['n_treatment']} treated / {doc['n_control']} control units")
 
 
+@trial_cli.command("seed-demo")
+@click.option("--seed", type=int, default=0)
+def seed_demo_cmd(seed):
+    """Add a trial in its follow-up period and two survey waves to the demo community."""
+    from crm.evaluation.demo import seed_evaluation_demo
+    try:
+        counts = seed_evaluation_demo(seed=seed)
+    except DomainError as e:
+        _fail(e)
+    db.session.commit()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
 def register(crm_cli: AppGroup) -> None:
     crm_cli.add_command(training_cli)
     crm_cli.add_command(trial_cli)

@@ -1,0 +1,54 @@
+"""Evaluation demo data: a trial in its follow-up period and two survey waves, on top of the
+demo community (`seed_evaluation_demo`, called after `crm.demo.services.seed_demo`)."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from crm.evaluation import services as svc
+from crm.extensions import db
+from crm.models import Beat, BeatAssignment, CommunityGroup, User
+
+
+def seed_evaluation_demo(*, today: date | None = None, seed: int = 0, groups: int = 3) -> dict:
+    """Design and allocate "Demo beat trial" (baseline 180 to 91 days ago, follow-up from 90
+    days ago to 30 days ahead), train the officers of treated beats, and run two survey waves
+    for `groups` groups (the first closed, the second open). Flushes only; returns counts."""
+    today = today or date.today()
+    rng = random.Random(seed)
+    counts = {"trials": 0, "training": 0, "survey_answers": 0}
+    baseline = (today - timedelta(days=180), today - timedelta(days=91))
+    follow_up = (today - timedelta(days=90), today + timedelta(days=30))
+    if len(svc._units_with_contacts("beat", *baseline)) >= 2:
+        trial = svc.create_trial(None, name="Demo beat trial", unit="beat", strata="district",
+                                 baseline=baseline, follow_up=follow_up,
+                                 outcomes=["proactive_share", "hard_to_engage_reached", "groups_reached",
+                                           "wary_hostile_share", "enforcement_per_contact"],
+                                 seed=seed or 2026)
+        svc.allocate_trial(None, trial)
+        counts["trials"] = 1
+        treated = [u.unit_key for u in trial.units if u.arm == "treatment"]
+        officers = db.session.scalars(
+            sa.select(User.username).join(BeatAssignment, BeatAssignment.user_id == User.id)
+            .join(Beat, Beat.id == BeatAssignment.beat_id)
+            .where(Beat.code.in_(treated), User.role == "officer").distinct()).all()
+        for username in sorted(officers):
+            for i, module in enumerate(svc.training_modules()):
+                svc.record_completion(None, officer=username, module=module,
+                                      completed_on=follow_up[0] - timedelta(days=30 - 3 * i),
+                                      trainer="Academy", today=today)
+                counts["training"] += 1
+    picked = db.session.scalars(sa.select(CommunityGroup.id).order_by(CommunityGroup.id).limit(groups)).all()
+    for group_id in picked:
+        for wave, (opens, shift) in enumerate(((today - timedelta(days=150), 0.0),
+                                                (today - timedelta(days=20), 0.5)), start=1):
+            c = svc.create_campaign(None, name=f"Wave {wave}", group_id=group_id, opens_on=opens,
+                                    closes_on=opens + timedelta(days=40))
+            for _ in range(rng.randint(8, 16)):
+                answers = {i["key"]: min(5, max(1, round(rng.gauss(3.0 + shift, 1.0)))) for i in c.items}
+                svc.submit_response(None, c, answers, source="paper", today=opens + timedelta(days=3))
+                counts["survey_answers"] += 1
+    return counts
