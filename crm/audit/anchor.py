@@ -92,9 +92,10 @@ def _write_file(path: Path, key: str, head: Head, force: bool) -> None:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)  # readers see the old or the new head, never half of one
+        # Readers see the old or the new head, never half of one. No fsync: it cost ~4 ms on
+        # every audited request; after a power cut the anchor may lag (or be unreadable,
+        # which `read` reports), never run ahead of the table.
+        os.replace(tmp, path)
     finally:
         os.close(lock)
 
@@ -121,7 +122,11 @@ def read() -> Head | None:
     heads = []
     path = anchor_file()
     if path is not None and path.exists():
-        cur = json.loads(path.read_text() or "{}").get(key)
+        try:
+            cur = json.loads(path.read_text() or "{}").get(key)
+        except ValueError:
+            log.warning("audit anchor %s is unreadable; checking the chain without it", path)
+            cur = None
         if cur:
             heads.append(Head(int(cur["id"]), cur["hash"], f"file {path.name}"))
     client = _redis()
