@@ -223,6 +223,15 @@
     var d = new Date(at);
     var day = isNaN(d.getTime()) || d.toDateString() === new Date().toDateString() ? "" : d.toISOString().slice(0, 10) + " ";
     bar.textContent = "No network: this is the copy kept on this phone, as of " + day + hhmm(at) + ". ";
+    [["/contacts/new", "Log contact"], ["/contacts/follow-ups", "Follow-ups"],
+     ["/offline/beat", "My beat"], [cfg.queue || "/offline/queue", "Kept on this phone"]]
+      .forEach(function (link, i) {
+        if (i) { bar.appendChild(document.createTextNode(" \u00b7 ")); }
+        var a = document.createElement("a");
+        a.href = link[0];
+        a.textContent = link[1];
+        bar.appendChild(a);
+      });
     var main = document.querySelector("main") || document.body;
     main.insertBefore(bar, main.firstChild);
   }
