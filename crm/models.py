@@ -1,5 +1,6 @@
 """Every domain's models, imported once so the metadata (and Alembic) sees all tables."""
 
+from crm.assignments.models import Assignment
 from crm.audit.models import AuditEvent
 from crm.beats.models import Beat, District
 from crm.cases.models import (case_beats, case_contacts, CaseAction, CaseEvent, CaseIdea, CaseMeasure, CaseMeasureValue,
@@ -11,7 +12,6 @@ from crm.facts.models import BeatDay, GroupLastContact, OfficerBeatLast, Officer
 from crm.groups.models import (CommunityGroup, GroupRelation, RelationshipStageChange,
                                group_beats)
 from crm.handovers.models import Handover, HandoverItem
-from crm.handovers.models import Handover, HandoverItem
 from crm.network.models import DataVersion
 from crm.privacy.models import StakeholderHistory
 from crm.stakeholders.models import Membership, Stakeholder
@@ -19,14 +19,13 @@ from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, User
 from crm.wellbeing.models import WellbeingCheckin
 
 __all__ = [
-    "ApiToken", "AuditEvent", "Beat", "BeatAssignment", "CaseAction", "CaseEvent", "CaseIdea",
+    "Assignment", "ApiToken", "AuditEvent", "Beat", "BeatAssignment", "CaseAction", "CaseEvent", "CaseIdea",
     "CaseMeasure", "CaseMeasureValue", "CaseParticipant", "CommunityGroup", "Contact",
     "GroupAssignment",
     "ContactGroup", "DataVersion", "ContactOfficer", "ContactStakeholder", "District", "GroupRelation",
     "Membership", "ProblemCase", "StakeholderHistory", "RelationshipStageChange", "Stakeholder", "User",
     "WellbeingCheckin", "case_beats", "case_contacts", "group_beats",
     "BeatDay", "GroupLastContact", "OfficerBeatLast", "OfficerDay", "OfficerGroupLast",
-    "Handover", "HandoverItem",
     "Handover", "HandoverItem",
     "SurveyCampaign", "SurveyResponse", "TrainingCompletion", "Trial", "TrialCrossover", "TrialUnit",
 ]

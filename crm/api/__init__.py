@@ -24,6 +24,7 @@ API_MODULES = [
     "crm.stakeholders.api",
     "crm.contacts.api",
     "crm.contacts.followups_api",
+    "crm.assignments.api",
     "crm.cases.api",
     "crm.network.api",
     "crm.wellbeing.api",

@@ -460,6 +460,10 @@ def log_contact(actor: User, data: dict, idempotency_key: str | None = None, *,
         "groups": [g.id for g in plan.groups], "stakeholders": [s.id for s in people],
         "officers": [actor.id, *plan.officer_ids], "stage_changes": stage_changes,
         "follow_up_on": v["follow_up_on"].isoformat() if v["follow_up_on"] else None})
+    # A visit the officer was assigned (or an introduction they asked for) is now done.
+    from crm.assignments.services import close_for_contact
+    close_for_contact(actor, contact.id, at, [actor.id, *plan.officer_ids],
+                      [g.id for g in plan.groups], [s.id for s in people], ip=ip)
     return contact, True
 
 

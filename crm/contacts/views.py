@@ -150,7 +150,9 @@ def follow_ups():
         if beat is None:
             abort(404)
     lists = services.follow_ups(actor, beat_id=beat.id if beat else None)
+    from crm.assignments.services import my_open
     return render_template("contacts/follow_ups.html", lists=lists, beat=beat,
+                           assignments=my_open(actor) if beat is None else [],
                            beats=services.user_beats(actor), done_form=DoneForm(),
                            today=date.today(), here=request.full_path.rstrip("?"))
 

@@ -10,6 +10,8 @@ from flask_login import login_required
 
 from crm.cases.services import overdue_actions_for, overdue_actions_in_scope
 from crm.access import scoped
+from crm.assignments import services as assignment_services
+from crm.assignments.services import my_open as my_assignments
 from crm.extensions import db
 from crm.home import services
 from crm.models import CommunityGroup, Contact, ProblemCase, Stakeholder, User
@@ -29,13 +31,15 @@ def index():
             "home/officer.html", beats=user.current_beats(), today=today,
             groups=services.groups_by_days_since_contact(beat_ids, today=today),
             follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today),
-            overdue_actions=overdue_actions_for(user, today=today))
+            overdue_actions=overdue_actions_for(user, today=today),
+            assignments=my_assignments(user))
     if user.role == "supervisor":
         beat_ids = services.district_beat_ids(user)
         return render_template(
             "home/supervisor.html", district=user.district, today=today,
             groups=services.groups_by_days_since_contact(beat_ids, today=today),
-            follow_ups=services.follow_ups_due(beat_ids=beat_ids, today=today))
+            follow_ups=services.follow_ups_due(beat_ids=beat_ids, today=today),
+            overdue_assignments=assignment_services.overdue(user, today=today))
     if user.role == "unit":
         open_cases = db.session.scalars(
             scoped(ProblemCase, user).where(ProblemCase.stage != "closed")
@@ -43,7 +47,8 @@ def index():
         return render_template(
             "home/unit.html", today=today, open_cases=open_cases,
             follow_ups=services.follow_ups_due(officer_ids=[user.id], today=today),
-            overdue_actions=overdue_actions_in_scope(user, today=today))
+            overdue_actions=overdue_actions_in_scope(user, today=today),
+            assignments=my_assignments(user))
     counts = {name: db.session.scalar(sa.select(sa.func.count()).select_from(model))
               for name, model in [("users", User), ("groups", CommunityGroup),
                                   ("stakeholders", Stakeholder), ("contacts", Contact),

@@ -187,7 +187,17 @@ def coverage():
         officers=pages.officer_rows(table_doc),
         hard=hard["groups"][:HARD_LIST_SIZE], hard_total=len(hard["groups"]),
         no_outline=[r["beat"] for r in map_rows if r["beat"].id in missing],
-        legend=COVERAGE_LEGEND, windows=WINDOWS, can_open=user.role in RECORD_ROLES)
+        legend=COVERAGE_LEGEND, windows=WINDOWS, can_open=user.role in RECORD_ROLES,
+        **_assignment_context(user, hard["groups"][:HARD_LIST_SIZE]))
+
+
+def _assignment_context(user: User, flags: list[dict]) -> dict:
+    """Who is assigned to each hard-to-engage group, and the overdue visits (crm.assignments)."""
+    from crm.assignments import services as assignments
+
+    return {"assigned": assignments.open_by_group(user, [f["group"]["id"] for f in flags]),
+            "overdue_assignments": assignments.overdue(user),
+            "can_assign": user.role in assignments.ASSIGN_ROLES, "today": date.today()}
 
 
 @bp.route("/coverage.csv")
@@ -303,7 +313,9 @@ def my_beat():
     names = pages.visible_names(user, wanted, ip=client_ip())
     can_open = user.role in RECORD_ROLES
     intros = {gid: [{"mine": c["officer"]["id"] == user.id, "hops": c["hops"], "stage": c["stage"],
-                     "steps": _chain_steps(c, user, names, can_open)} for c in chains]
+                     "steps": _chain_steps(c, user, names, can_open),
+                     "first": next((st["id"] for st in c["steps"] if st["kind"] == "stakeholder"),
+                                   None)} for c in chains]
               for gid, chains in found.chains.items()}
     return render_template("network/my_beat.html", flags=flags, intros=intros,
                            intros_pending=found.pending, intro_groups=pages.INTRO_GROUPS,

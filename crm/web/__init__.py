@@ -60,6 +60,7 @@ def register_request_hooks(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.api import init_api
+    from crm.assignments.views import bp as assignments_bp
     from crm.audit.views import bp as audit_bp
     from crm.network.views import bp as network_bp
     from crm.offline.views import bp as offline_bp
@@ -81,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(csvio_bp)
     for bp in (groups_bp, stakeholders_bp, contacts_bp, cases_bp, network_bp, privacy_bp,
-               wellbeing_bp, audit_bp, admin_users_bp, offline_bp):
+               wellbeing_bp, audit_bp, admin_users_bp, offline_bp, assignments_bp):
         app.register_blueprint(bp)
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(survey_public_bp)

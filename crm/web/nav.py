@@ -33,6 +33,7 @@ def _table() -> list[tuple[str, str, tuple[str, ...], str]]:
         ("My beat", f"{an}.my_beat", ("officer",), ""),
         ("Hand-overs", "handovers.index", ("officer", "supervisor", "admin"), ""),
         ("Coverage", f"{an}.coverage", ("supervisor", "admin", "unit"), ""),
+        ("Assignments", "assignments.index", ("supervisor", "admin"), ""),
         ("Network", f"{an}.network", ("supervisor", "admin", "unit", "analyst"), ""),
         ("Import", "csvio.import_page", ("unit", "admin"), ""),
         ("Well-being", "wellbeing.index", ("officer", "unit", "supervisor"), ""),
