@@ -64,8 +64,7 @@ def bench_facts(app, kind: str) -> list[dict]:
     from crm.contacts.services import log_contact
     from crm.extensions import db
     from crm.facts import services as facts
-    from crm.models import (BeatAssignment, Contact, ContactGroup, ContactOfficer, User,
-                            group_beats)
+    from crm.models import BeatAssignment, Contact, ContactGroup, ContactOfficer, User, group_beats
     from crm.network.services import _fetch_raw, compute
 
     rows = []

@@ -142,8 +142,13 @@ def peak_mb(fn) -> float:
 
 def bench_analytics(app, kind: str) -> list[dict]:
     import analytics
-    from crm.network.services import (NAMES, _fetch_raw, compute, group_contact_facts_query,
-                                      load_membership_arrays)
+    from crm.network.services import (
+        NAMES,
+        _fetch_raw,
+        compute,
+        group_contact_facts_query,
+        load_membership_arrays,
+    )
 
     rows = []
     with app.app_context():

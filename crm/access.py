@@ -26,9 +26,23 @@ from flask_login import current_user, login_required
 
 from crm.extensions import db
 from crm.handovers import scope as handover_scope
-from crm.models import (Beat, BeatAssignment, CaseParticipant, CommunityGroup, Contact,
-                        ContactGroup, ContactOfficer, ContactStakeholder, GroupAssignment, Membership,
-                        ProblemCase, Stakeholder, User, case_beats, group_beats)
+from crm.models import (
+    Beat,
+    BeatAssignment,
+    CaseParticipant,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    ContactStakeholder,
+    GroupAssignment,
+    Membership,
+    ProblemCase,
+    Stakeholder,
+    User,
+    case_beats,
+    group_beats,
+)
 
 NOTHING = sa.false()
 

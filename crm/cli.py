@@ -79,8 +79,8 @@ def token_cmd(username, name, revoke_id):
     """Create (or revoke) a personal API token for USERNAME; the token is printed once."""
     import sqlalchemy as sa
 
-    from crm.users.services import issue_token, revoke_token
     from crm.models import ApiToken, User
+    from crm.users.services import issue_token, revoke_token
 
     user = db.session.scalar(sa.select(User).where(User.username == username.lower()))
     if user is None:

@@ -3,14 +3,34 @@
 from crm.assignments.models import Assignment
 from crm.audit.models import AuditEvent
 from crm.beats.models import Beat, District
-from crm.cases.models import (case_beats, case_contacts, CaseAction, CaseEvent, CaseIdea, CaseMeasure, CaseMeasureValue,
-                              CaseParticipant, ProblemCase)
+from crm.cases.models import (
+                              CaseAction,
+                              CaseEvent,
+                              CaseIdea,
+                              CaseMeasure,
+                              CaseMeasureValue,
+                              CaseParticipant,
+                              ProblemCase,
+                              case_beats,
+                              case_contacts,
+)
 from crm.contacts.models import Contact, ContactGroup, ContactOfficer, ContactStakeholder
-from crm.evaluation.models import (SurveyCampaign, SurveyResponse, TrainingCompletion, Trial, TrialCrossover,
-                                   TrialUnit)
-from crm.facts.models import BeatDay, GroupLastContact, OfficerBeatLast, OfficerDay, OfficerGroupLast
-from crm.groups.models import (CommunityGroup, GroupRelation, RelationshipStageChange,
-                               group_beats)
+from crm.evaluation.models import (
+                              SurveyCampaign,
+                              SurveyResponse,
+                              TrainingCompletion,
+                              Trial,
+                              TrialCrossover,
+                              TrialUnit,
+)
+from crm.facts.models import (
+                              BeatDay,
+                              GroupLastContact,
+                              OfficerBeatLast,
+                              OfficerDay,
+                              OfficerGroupLast,
+)
+from crm.groups.models import CommunityGroup, GroupRelation, RelationshipStageChange, group_beats
 from crm.handovers.models import Handover, HandoverItem
 from crm.network.models import DataVersion
 from crm.privacy.models import StakeholderHistory

@@ -27,8 +27,16 @@ def live_server(tmp_path):
 
     from crm import create_app
     from crm.extensions import db
-    from crm.models import (Beat, CommunityGroup, Contact, ContactGroup, ContactOfficer, District,
-                            Membership, Stakeholder)
+    from crm.models import (
+        Beat,
+        CommunityGroup,
+        Contact,
+        ContactGroup,
+        ContactOfficer,
+        District,
+        Membership,
+        Stakeholder,
+    )
     from crm.users.services import create_user
     from tests.conftest import make_config
 

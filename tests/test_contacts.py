@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from crm.contacts import services
 from crm.extensions import db
-from crm.models import (AuditEvent, Contact, RelationshipStageChange, Stakeholder)
+from crm.models import AuditEvent, Contact, RelationshipStageChange, Stakeholder
 from tests.conftest import csrf_token_from
 
 

@@ -9,12 +9,29 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from crm.csvio.services import (COLUMNS, KINDS, contact_import_key, contact_natural_key,
-                                export_csv, import_csv)
+from crm.csvio.services import (
+    COLUMNS,
+    KINDS,
+    contact_import_key,
+    contact_natural_key,
+    export_csv,
+    import_csv,
+)
 from crm.extensions import db
-from crm.models import (AuditEvent, Beat, CommunityGroup, Contact, ContactGroup, ContactOfficer,
-                        ContactStakeholder, District, GroupAssignment, GroupRelation, Membership,
-                        Stakeholder)
+from crm.models import (
+    AuditEvent,
+    Beat,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    ContactStakeholder,
+    District,
+    GroupAssignment,
+    GroupRelation,
+    Membership,
+    Stakeholder,
+)
 from tests.conftest import csrf_token_from
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"

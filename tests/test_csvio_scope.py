@@ -7,8 +7,15 @@ import sqlalchemy as sa
 
 from crm.csvio.services import COLUMNS, import_csv
 from crm.extensions import db
-from crm.models import (AuditEvent, Beat, CommunityGroup, Contact, GroupAssignment, Membership,
-                        Stakeholder)
+from crm.models import (
+    AuditEvent,
+    Beat,
+    CommunityGroup,
+    Contact,
+    GroupAssignment,
+    Membership,
+    Stakeholder,
+)
 
 
 def csv_text(kind: str, *lines: str, header: str | None = None) -> str:

@@ -12,10 +12,25 @@ from crm.beats.services import load_geography
 from crm.db import utcnow
 from crm.demo.services import DEMO_PASSWORD, DemoDataExistsError, seed_demo
 from crm.extensions import db
-from crm.models import (AuditEvent, Beat, CaseAction, CaseIdea, CaseMeasure, CaseParticipant,
-                        CommunityGroup, Contact, ContactGroup, ContactOfficer, District,
-                        GroupRelation, Membership, ProblemCase, RelationshipStageChange,
-                        Stakeholder, User)
+from crm.models import (
+    AuditEvent,
+    Beat,
+    CaseAction,
+    CaseIdea,
+    CaseMeasure,
+    CaseParticipant,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    District,
+    GroupRelation,
+    Membership,
+    ProblemCase,
+    RelationshipStageChange,
+    Stakeholder,
+    User,
+)
 from crm.vocab import CASE_STAGES, GROUP_KINDS
 
 

@@ -66,7 +66,7 @@ def _apply(w, env):
     from crm.contacts.services import delete_contact, log_contact, update_contact
     from crm.csvio.services import import_csv
     from crm.errors import ValidationError
-    from crm.groups.services import update_group, delete_group
+    from crm.groups.services import delete_group, update_group
     from crm.models import Beat, CommunityGroup
     from crm.privacy.services import erase_stakeholder
     from crm.stakeholders.services import merge_stakeholders

@@ -12,7 +12,6 @@ from crm.extensions import db
 from crm.models import AuditEvent, CommunityGroup, GroupAssignment
 
 
-
 def _ago(days: int) -> datetime:
     return datetime.utcnow() - timedelta(days=days)
 

@@ -9,10 +9,15 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import (AuditEvent, CaseParticipant, CommunityGroup, GroupAssignment,
-                        ProblemCase, RelationshipStageChange)
+from crm.models import (
+    AuditEvent,
+    CaseParticipant,
+    CommunityGroup,
+    GroupAssignment,
+    ProblemCase,
+    RelationshipStageChange,
+)
 from tests.conftest import csrf_token_from
-
 
 
 def _ago(days: int) -> datetime:

@@ -11,13 +11,29 @@ import pytest
 import sqlalchemy as sa
 
 from crm.audit.services import record_event
-from crm.extensions import db
-from crm.models import (AuditEvent, CaseAction, CaseEvent, CaseIdea, CaseParticipant, Contact,
-                        ContactStakeholder, Membership, ProblemCase, Stakeholder,
-                        StakeholderHistory)
-from crm.privacy.services import (add_years, erase_stakeholder, keep_stakeholder,
-                                  not_past_review, record_consent, refresh_review_dates)
 from crm.errors import ConflictError, ValidationError
+from crm.extensions import db
+from crm.models import (
+    AuditEvent,
+    CaseAction,
+    CaseEvent,
+    CaseIdea,
+    CaseParticipant,
+    Contact,
+    ContactStakeholder,
+    Membership,
+    ProblemCase,
+    Stakeholder,
+    StakeholderHistory,
+)
+from crm.privacy.services import (
+    add_years,
+    erase_stakeholder,
+    keep_stakeholder,
+    not_past_review,
+    record_consent,
+    refresh_review_dates,
+)
 from tests.conftest import csrf_token_from
 
 NAME, PHONE, EMAIL = "Zelda Quibble", "+1 555 0199", "zelda.q@example.org"

@@ -16,7 +16,6 @@ from crm.ops.backup import backup, restore_database
 from crm.privacy.services import erase_stakeholder
 from tests.conftest import PG_URL, Factory, make_config
 
-
 KINDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 
 

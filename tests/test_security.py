@@ -145,8 +145,8 @@ def test_security_headers_on_pages(make, auth, client):
 
 
 def test_hsts_and_secure_cookie_outside_development(tmp_path):
-    from crm import create_app
     from config import ProductionConfig
+    from crm import create_app
     cfg = type("Prod", (ProductionConfig,), {"SECRET_KEY": "x" * 32,
                                              "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/p.db"})
     app = create_app(cfg)
@@ -156,8 +156,8 @@ def test_hsts_and_secure_cookie_outside_development(tmp_path):
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
-    from crm import create_app
     from config import ProductionConfig
+    from crm import create_app
     cfg = type("Prod", (ProductionConfig,), {"SECRET_KEY": None})
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         create_app(cfg)

@@ -8,8 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import (AuditEvent, ContactStakeholder, Membership, RelationshipStageChange,
-                        Stakeholder)
+from crm.models import (
+    AuditEvent,
+    ContactStakeholder,
+    Membership,
+    RelationshipStageChange,
+    Stakeholder,
+)
 from crm.stakeholders import services
 from tests.conftest import csrf_token_from
 

@@ -1,9 +1,8 @@
 """Beats: read-only reference data for every signed-in user."""
 
 import sqlalchemy as sa
-from crm.api.common import Blueprint
 
-from crm.api.common import paginate
+from crm.api.common import Blueprint, paginate
 from crm.beats.models import Beat, District
 from crm.beats.schemas import BeatQuerySchema, BeatSchema
 from crm.extensions import db

@@ -12,11 +12,25 @@ from flask import abort
 from crm.api.common import Blueprint, paginate
 from crm.cases import services as svc
 from crm.cases.figures import case_figures, unit_figures
-from crm.cases.schemas import (ActionSchema, ActionUpdateSchema, CaseCreateSchema,
-                               CaseDetailSchema, CaseErrorSchema, CaseQuerySchema, CaseSchema,
-                               CaseUpdateSchema, ContactLinkSchema, IdeaSchema, IdeaUpdateSchema,
-                               MeasureSchema, MeasureValueSchema, ParticipantSchema,
-                               TransitionSchema, UnitFiguresQuerySchema, UnitFiguresSchema)
+from crm.cases.schemas import (
+    ActionSchema,
+    ActionUpdateSchema,
+    CaseCreateSchema,
+    CaseDetailSchema,
+    CaseErrorSchema,
+    CaseQuerySchema,
+    CaseSchema,
+    CaseUpdateSchema,
+    ContactLinkSchema,
+    IdeaSchema,
+    IdeaUpdateSchema,
+    MeasureSchema,
+    MeasureValueSchema,
+    ParticipantSchema,
+    TransitionSchema,
+    UnitFiguresQuerySchema,
+    UnitFiguresSchema,
+)
 from crm.db import utcnow
 from crm.models import CaseAction, CaseIdea, CaseMeasure, CaseParticipant, ProblemCase
 from crm.web.forms import current_actor

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (DateField, FloatField, HiddenField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    DateField,
+    FloatField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from crm.vocab import (ACTION_STATUSES, CASE_STAGES, IDEA_STATUSES, OWNER_KINDS,
-                       PARTICIPANT_KINDS, PARTICIPANT_ROLES, label)
+from crm.vocab import (
+    ACTION_STATUSES,
+    CASE_STAGES,
+    IDEA_STATUSES,
+    OWNER_KINDS,
+    PARTICIPANT_KINDS,
+    PARTICIPANT_ROLES,
+    label,
+)
 
 
 def optional_int(value):

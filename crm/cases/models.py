@@ -10,8 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.beats.models import Beat
 from crm.db import Timestamped, Versioned, enum_check
 from crm.extensions import db
-from crm.vocab import (ACTION_STATUSES, CASE_STAGES, IDEA_STATUSES, OWNER_KINDS,
-                       PARTICIPANT_KINDS, PARTICIPANT_ROLES)
+from crm.vocab import (
+    ACTION_STATUSES,
+    CASE_STAGES,
+    IDEA_STATUSES,
+    OWNER_KINDS,
+    PARTICIPANT_KINDS,
+    PARTICIPANT_ROLES,
+)
 
 case_beats = sa.Table(
     "case_beats",

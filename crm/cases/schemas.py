@@ -3,8 +3,14 @@
 import marshmallow as ma
 
 from crm.api.common import UTCDateTime, VersionedSchema
-from crm.vocab import (ACTION_STATUSES, CASE_STAGES, IDEA_STATUSES, OWNER_KINDS,
-                       PARTICIPANT_KINDS, PARTICIPANT_ROLES)
+from crm.vocab import (
+    ACTION_STATUSES,
+    CASE_STAGES,
+    IDEA_STATUSES,
+    OWNER_KINDS,
+    PARTICIPANT_KINDS,
+    PARTICIPANT_ROLES,
+)
 
 OneOf = ma.validate.OneOf
 

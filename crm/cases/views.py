@@ -19,8 +19,7 @@ from crm.db import utcnow
 from crm.errors import ConflictError, ForbiddenError, ValidationError
 from crm.models import CaseAction, CaseIdea, CaseMeasure, CaseParticipant, ProblemCase
 from crm.vocab import CASE_STAGES, label
-from crm.web.forms import (apply_errors, conflict_context, current_actor, version_of,
-                           versioned_edit)
+from crm.web.forms import apply_errors, conflict_context, current_actor, version_of, versioned_edit
 from crm.web.paging import paginate
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from crm.api.common import Blueprint
 
-from crm.api.common import check_version, paginate
-from crm.contacts import services
-from crm.contacts.schemas import (ContactCreateSchema, ContactQuerySchema, ContactSchema,
-                                  ContactUpdateSchema)
 from crm.access import get_visible_or_404, require_role
+from crm.api.common import Blueprint, check_version, paginate
+from crm.contacts import services
+from crm.contacts.schemas import (
+    ContactCreateSchema,
+    ContactQuerySchema,
+    ContactSchema,
+    ContactUpdateSchema,
+)
 from crm.errors import ForbiddenError
 from crm.extensions import db
 from crm.models import Beat, Contact

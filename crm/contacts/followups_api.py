@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort
-from crm.api.common import Blueprint
 
 from crm.access import get_visible_or_404, require_role
-from crm.api.common import paginate
+from crm.api.common import Blueprint, paginate
 from crm.contacts import services
 from crm.contacts.schemas import FollowUpQuerySchema, FollowUpSchema
 from crm.models import Contact

@@ -7,8 +7,18 @@ groups arrive as ids and are checked against the user's scope by the service.
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import (SelectChoice, DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES, label

@@ -15,16 +15,32 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from crm.access import (beat_ids_select, contact_scope, group_ids_select, stakeholder_scope,
-                        visible_stakeholder_ids)  # noqa: F401  (re-exported for the views)
+from crm.access import (
+    beat_ids_select,
+    contact_scope,
+    group_ids_select,
+    stakeholder_scope,
+    visible_stakeholder_ids,  # noqa: F401  (re-exported for the views)
+)
 from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.handovers import scope as handover_scope
-from crm.models import (Beat, CommunityGroup, Contact, ContactGroup, ContactOfficer,
-                        ContactStakeholder, GroupAssignment, Membership, RelationshipStageChange,
-                        Stakeholder, User, group_beats)
+from crm.models import (
+    Beat,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    ContactStakeholder,
+    GroupAssignment,
+    Membership,
+    RelationshipStageChange,
+    Stakeholder,
+    User,
+    group_beats,
+)
 from crm.stakeholders import services as stakeholder_services
 from crm.text import clean_text
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAFF_ROLES, STAGES, TECHNIQUES

@@ -14,8 +14,16 @@ from crm.csvio.plans import current_relations, stakeholder_ref
 from crm.csvio.read import COLUMNS, LIST_SEPARATOR, PERSONAL_KINDS
 from crm.csvio.safe import SafeWriter
 from crm.extensions import db
-from crm.models import (Beat, CommunityGroup, Contact, ContactGroup, ContactStakeholder,
-                        GroupRelation, Membership, Stakeholder)
+from crm.models import (
+    Beat,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactStakeholder,
+    GroupRelation,
+    Membership,
+    Stakeholder,
+)
 
 
 def _live_stakeholders() -> sa.Select:

@@ -28,10 +28,24 @@ import sqlalchemy as sa
 
 from crm.audit.services import record_event
 from crm.csvio.export import export_csv, export_rows
-from crm.csvio.plans import (PLANNERS, contact_import_key, contact_natural_key, parse_when,
-                             stakeholder_ref)
-from crm.csvio.read import (COLUMNS, KINDS, OPTIONAL_COLUMNS, PERSONAL_KINDS, Check,
-                            ImportReport, RowError, as_binary, read_chunks)
+from crm.csvio.plans import (
+    PLANNERS,
+    contact_import_key,
+    contact_natural_key,
+    parse_when,
+    stakeholder_ref,
+)
+from crm.csvio.read import (
+    COLUMNS,
+    KINDS,
+    OPTIONAL_COLUMNS,
+    PERSONAL_KINDS,
+    Check,
+    ImportReport,
+    RowError,
+    as_binary,
+    read_chunks,
+)
 from crm.errors import ValidationError
 from crm.extensions import db
 

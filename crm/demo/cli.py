@@ -7,7 +7,6 @@ from flask import current_app
 
 from crm.extensions import db
 
-
 MAX_OFFICERS_LISTED = 20
 
 

@@ -6,8 +6,14 @@ from crm.access import require_role
 from crm.api.common import Blueprint
 from crm.evaluation import services as svc
 from crm.evaluation.models import Trial
-from crm.evaluation.schemas import (AnalysisQuerySchema, AnalysisSchema, CrossoverSchema, TrialCreateSchema,
-                                    TrialSchema, TrialShowSchema)
+from crm.evaluation.schemas import (
+    AnalysisQuerySchema,
+    AnalysisSchema,
+    CrossoverSchema,
+    TrialCreateSchema,
+    TrialSchema,
+    TrialShowSchema,
+)
 from crm.extensions import db
 from crm.web.forms import client_ip, current_actor
 

@@ -1,7 +1,15 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, IntegerField, RadioField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from crm.evaluation.models import CROSSOVER_KINDS

@@ -15,15 +15,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.facts.models import (NO_BEAT, BeatDay, GroupLastContact, OfficerBeatLast, OfficerDay,
-                              OfficerGroupLast)
+from crm.facts.models import (
+    NO_BEAT,
+    BeatDay,
+    GroupLastContact,
+    OfficerBeatLast,
+    OfficerDay,
+    OfficerGroupLast,
+)
 from crm.models import CommunityGroup, Contact, ContactGroup, ContactOfficer
 
 WARY = ("wary", "hostile")

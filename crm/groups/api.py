@@ -7,15 +7,12 @@ analysts get 403 (they work on pseudonymised exports).
 
 from __future__ import annotations
 
+from crm.access import get_visible_or_404, require_role
 from crm.api.common import Blueprint
-
-from crm.access import get_visible_or_404
 from crm.errors import ConflictError
 from crm.groups import services
 from crm.groups.models import CommunityGroup
-from crm.groups.schemas import (GroupCreateSchema, GroupQuerySchema, GroupSchema,
-                                GroupUpdateSchema)
-from crm.access import require_role
+from crm.groups.schemas import GroupCreateSchema, GroupQuerySchema, GroupSchema, GroupUpdateSchema
 
 blp = Blueprint("groups_api", __name__, url_prefix="/api/v1/groups", description="Groups")
 

@@ -11,16 +11,19 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from crm.api.common import Blueprint
 
-from crm.api.common import paginate
+from crm.access import require_role
+from crm.api.common import Blueprint, paginate
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups import services
-from crm.groups.schemas import (MembershipCreateSchema, MembershipQuerySchema, MembershipSchema,
-                                MembershipUpdateSchema)
+from crm.groups.schemas import (
+    MembershipCreateSchema,
+    MembershipQuerySchema,
+    MembershipSchema,
+    MembershipUpdateSchema,
+)
 from crm.stakeholders.models import Membership
-from crm.access import require_role
 
 blp = Blueprint("memberships_api", __name__, url_prefix="/api/v1/memberships", description="Memberships")
 

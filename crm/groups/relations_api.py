@@ -10,16 +10,20 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import abort
-from crm.api.common import Blueprint
 
-from crm.api.common import paginate
+from crm.access import require_role
+from crm.api.common import Blueprint, paginate
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups import services
 from crm.groups.models import GroupRelation
-from crm.groups.schemas import (RelationCreateSchema, RelationEndSchema, RelationQuerySchema,
-                                RelationSchema, RelationUpdateSchema)
-from crm.access import require_role
+from crm.groups.schemas import (
+    RelationCreateSchema,
+    RelationEndSchema,
+    RelationQuerySchema,
+    RelationSchema,
+    RelationUpdateSchema,
+)
 
 blp = Blueprint("relations_api", __name__, url_prefix="/api/v1/relations", description="Relations")
 

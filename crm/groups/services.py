@@ -18,8 +18,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from crm.access import (case_scope, contact_scope, group_scope, stakeholder_scope,
-                        visible_stakeholder_ids)  # noqa: F401  (re-exported for the views)
+from crm.access import (
+    case_scope,
+    contact_scope,
+    group_scope,
+    stakeholder_scope,
+    visible_stakeholder_ids,  # noqa: F401  (re-exported for the views)
+)
 from crm.audit.services import record_event
 from crm.beats.models import Beat
 from crm.cases.models import CaseParticipant, ProblemCase

@@ -17,13 +17,26 @@ from crm.access import get_visible_or_404, group_scope, roles_required, stakehol
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups import services
-from crm.groups.forms import (EndForm, GroupFilterForm, GroupForm, MembershipEditForm,
-                              MembershipForm, RelationEditForm, RelationForm)
+from crm.groups.forms import (
+    EndForm,
+    GroupFilterForm,
+    GroupForm,
+    MembershipEditForm,
+    MembershipForm,
+    RelationEditForm,
+    RelationForm,
+)
 from crm.groups.models import CommunityGroup, GroupRelation
 from crm.stakeholders.models import Membership, Stakeholder
 from crm.vocab import label
-from crm.web.forms import (STALE_MESSAGE, apply_errors, conflict_context, current_actor,
-                           version_of, versioned_edit)
+from crm.web.forms import (
+    STALE_MESSAGE,
+    apply_errors,
+    conflict_context,
+    current_actor,
+    version_of,
+    versioned_edit,
+)
 from crm.web.paging import Page, page_arg
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")

@@ -13,8 +13,15 @@ from crm.errors import ValidationError
 from crm.extensions import db
 from crm.handovers import services
 from crm.handovers.models import Handover, HandoverItem
-from crm.handovers.schemas import (HandoverSchema, NoteSchema, PlanSchema, RetentionQuerySchema,
-                                   RetentionSchema, SuccessorSchema, TransferSchema)
+from crm.handovers.schemas import (
+    HandoverSchema,
+    NoteSchema,
+    PlanSchema,
+    RetentionQuerySchema,
+    RetentionSchema,
+    SuccessorSchema,
+    TransferSchema,
+)
 from crm.models import Beat, User
 from crm.web.forms import client_ip
 

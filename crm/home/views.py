@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import login_required
 
-from crm.cases.services import overdue_actions_for, overdue_actions_in_scope
 from crm.access import scoped
 from crm.assignments import services as assignment_services
 from crm.assignments.services import my_open as my_assignments
+from crm.cases.services import overdue_actions_for, overdue_actions_in_scope
 from crm.extensions import db
 from crm.home import services
 from crm.models import CommunityGroup, Contact, ProblemCase, Stakeholder, User

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, current_app, jsonify
-from crm.api.common import Blueprint
 
 from crm.access import beat_ids_select, group_scope, require_role
+from crm.api.common import Blueprint
 from crm.audit.services import record_event
 from crm.extensions import db
 from crm.models import Beat, CommunityGroup, District, User

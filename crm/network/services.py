@@ -34,10 +34,23 @@ from sqlalchemy.orm.util import identity_key
 
 import analytics
 from crm.extensions import db
-from crm.models import (Beat, CaseParticipant, CommunityGroup, Contact, ContactGroup,
-                        ContactOfficer, ContactStakeholder, DataVersion, GroupRelation,
-                        Membership, ProblemCase, RelationshipStageChange, Stakeholder, User,
-                        group_beats)
+from crm.models import (
+    Beat,
+    CaseParticipant,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    ContactStakeholder,
+    DataVersion,
+    GroupRelation,
+    Membership,
+    ProblemCase,
+    RelationshipStageChange,
+    Stakeholder,
+    User,
+    group_beats,
+)
 
 NAMES = ("overlap", "factions", "brokers", "introductions", "hard-to-engage", "coverage")
 ENGAGING = ("proactive", "requested")

@@ -11,8 +11,16 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import (Blueprint, current_app, jsonify, render_template, request, send_from_directory,
-                   session, url_for)
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 

@@ -1,6 +1,13 @@
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from crm.privacy.services import REASON_MAX

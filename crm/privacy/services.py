@@ -20,9 +20,19 @@ from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
-from crm.models import (CaseAction, CaseIdea, CaseParticipant, Contact, ContactGroup,
-                        ContactOfficer, ContactStakeholder, Membership, RelationshipStageChange,
-                        Stakeholder, User)
+from crm.models import (
+    CaseAction,
+    CaseIdea,
+    CaseParticipant,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    ContactStakeholder,
+    Membership,
+    RelationshipStageChange,
+    Stakeholder,
+    User,
+)
 from crm.ops import ledger  # noqa: F401 - its session hooks record erasures for `restore`
 from crm.privacy.models import StakeholderHistory
 from crm.vocab import CONSENT_STATUSES, SUBJECT_CATEGORIES

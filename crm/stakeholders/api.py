@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort
-from crm.api.common import Blueprint
 
 from crm.access import get_visible_or_404, require_role, stakeholder_scope
-from crm.api.common import check_version, paginate
+from crm.api.common import Blueprint, check_version, paginate
 from crm.models import Membership, Stakeholder
 from crm.stakeholders import services
-from crm.stakeholders.schemas import (MergeResultSchema, MergeSchema, StakeholderCreateSchema,
-                                      StakeholderQuerySchema, StakeholderSchema,
-                                      StakeholderSummarySchema, StakeholderUpdateSchema)
+from crm.stakeholders.schemas import (
+    MergeResultSchema,
+    MergeSchema,
+    StakeholderCreateSchema,
+    StakeholderQuerySchema,
+    StakeholderSchema,
+    StakeholderSummarySchema,
+    StakeholderUpdateSchema,
+)
 from crm.web.forms import client_ip
 
 blp = Blueprint("stakeholders_api", __name__, url_prefix="/api/v1/stakeholders", description="Stakeholders")

@@ -21,12 +21,19 @@ from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
-from crm.models import (CaseAction, CaseIdea, CaseParticipant, CommunityGroup,
-                        ContactStakeholder, Membership, RelationshipStageChange, Stakeholder,
-                        User)
+from crm.models import (
+    CaseAction,
+    CaseIdea,
+    CaseParticipant,
+    CommunityGroup,
+    ContactStakeholder,
+    Membership,
+    RelationshipStageChange,
+    Stakeholder,
+    User,
+)
 from crm.text import clean_text
-from crm.vocab import (CONSENT_STATUSES, MEMBERSHIP_ROLES, STAFF_ROLES, STAGES,
-                       SUBJECT_CATEGORIES)
+from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAFF_ROLES, STAGES, SUBJECT_CATEGORIES
 
 MERGE_ROLES = ("unit", "supervisor", "admin")
 EDIT_ROLES = STAFF_ROLES

@@ -10,8 +10,8 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from crm.audit.services import record_event
 from crm.access import get_visible_or_404, roles_required, stakeholder_scope
+from crm.audit.services import record_event
 from crm.contacts.services import contacts_query
 from crm.errors import ValidationError
 from crm.extensions import db

@@ -34,8 +34,14 @@ from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.extensions import db
 from crm.users.models import LoginThrottle, User
-from crm.users.services import (load_user, rehash_if_needed, revoke_sessions, set_active,
-                                spend_verify_time, verify_password)
+from crm.users.services import (
+    load_user,
+    rehash_if_needed,
+    revoke_sessions,
+    set_active,
+    spend_verify_time,
+    verify_password,
+)
 
 # One message for every refusal at the password step, so the page never tells which usernames
 # exist or which are locked.

@@ -9,16 +9,32 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pyotp
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, \
-    session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.errors import ValidationError
 from crm.extensions import limiter
 from crm.users import signin
 from crm.users.forms import LoginForm, PasswordChangeForm, TokenForm, TotpForm
-from crm.users.services import (change_password, issue_token, own_token, password_ok,
-                                revoke_sessions, revoke_token, tokens_of)
+from crm.users.services import (
+    change_password,
+    issue_token,
+    own_token,
+    password_ok,
+    revoke_sessions,
+    revoke_token,
+    tokens_of,
+)
 from crm.users.sessions import start_session
 from crm.web.forms import apply_errors, client_ip, current_actor
 

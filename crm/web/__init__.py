@@ -62,21 +62,21 @@ def register_blueprints(app: Flask) -> None:
     from crm.api import init_api
     from crm.assignments.views import bp as assignments_bp
     from crm.audit.views import bp as audit_bp
-    from crm.network.views import bp as network_bp
-    from crm.offline.views import bp as offline_bp
     from crm.cases.views import bp as cases_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.csvio.views import bp as csvio_bp
+    from crm.evaluation.views import bp as evaluation_bp
+    from crm.evaluation.views import public_bp as survey_public_bp
     from crm.groups.views import bp as groups_bp
-    from crm.stakeholders.views import bp as stakeholders_bp
+    from crm.handovers.views import bp as handovers_bp
     from crm.home.views import bp as home_bp
+    from crm.network.views import bp as network_bp
+    from crm.offline.views import bp as offline_bp
     from crm.privacy.views import bp as privacy_bp
+    from crm.stakeholders.views import bp as stakeholders_bp
     from crm.users.admin import bp as admin_users_bp
     from crm.users.views import bp as auth_bp
     from crm.wellbeing.views import bp as wellbeing_bp
-    from crm.handovers.views import bp as handovers_bp
-    from crm.evaluation.views import bp as evaluation_bp
-    from crm.evaluation.views import public_bp as survey_public_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(home_bp)

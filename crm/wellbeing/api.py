@@ -3,10 +3,8 @@
 Every lookup is by author, so another officer's check-in is a 404 for everyone.
 """
 
-from crm.api.common import Blueprint
-
 from crm.access import require_role
-from crm.api.common import paginate
+from crm.api.common import Blueprint, paginate
 from crm.web.forms import current_actor
 from crm.wellbeing import services
 from crm.wellbeing.schemas import AggregateQuerySchema, AggregateSchema, CheckinSchema

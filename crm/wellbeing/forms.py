@@ -1,6 +1,12 @@
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateTimeLocalField, IntegerField, RadioField, SelectChoice,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from crm.wellbeing.services import COPING_MAX

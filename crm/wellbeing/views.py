@@ -6,7 +6,6 @@ so any other user, whatever their role, gets a 404 for it.
 
 from __future__ import annotations
 
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from crm.access import roles_required

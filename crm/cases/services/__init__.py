@@ -20,22 +20,62 @@ One module per part of a case:
 | `queries` | reads for pages and the API |
 """
 
-from .actions import (action_owner, add_action, is_overdue, overdue_actions_for,
-                      overdue_actions_in_scope, overdue_condition, overdue_counts, update_action)
+from .actions import (
+                      action_owner,
+                      add_action,
+                      is_overdue,
+                      overdue_actions_for,
+                      overdue_actions_in_scope,
+                      overdue_condition,
+                      overdue_counts,
+                      update_action,
+)
 from .cases import allowed_moves, create_case, move_case, stage_guard_errors, update_case
 from .heard import link_contact, unlink_contact, visible_case_contacts
 from .ideas import add_idea, idea_credit, update_idea
-from .lookups import as_id, officer_choices, selectable_beats, selectable_groups, selectable_stakeholders
+from .lookups import (
+                      as_id,
+                      officer_choices,
+                      selectable_beats,
+                      selectable_groups,
+                      selectable_stakeholders,
+)
 from .measures import add_measure, add_measure_value
-from .participants import (add_participant, competing_warnings, participant_name,
-                           remove_participant)
-from .queries import (beat_choices, beat_codes, case_list_query, cases_for_figures,
-                      contact_choices, get_case, get_part, group_choices, list_filter_choices,
-                      load_case_options, people_choices, reload_case, stakeholder_ids_of,
-                      unit_members, user_name, visible_people_names, visible_stakeholder_ids)
-from .rules import (CREATE_ROLES, EDIT_ROLES, OPEN_ACTION_STATUSES, TEXT_FIELDS, action_snapshot,
-                    can_create, can_edit, can_update_action, case_snapshot, field_label,
-                    idea_snapshot, require_create, require_edit)
+from .participants import add_participant, competing_warnings, participant_name, remove_participant
+from .queries import (
+                      beat_choices,
+                      beat_codes,
+                      case_list_query,
+                      cases_for_figures,
+                      contact_choices,
+                      get_case,
+                      get_part,
+                      group_choices,
+                      list_filter_choices,
+                      load_case_options,
+                      people_choices,
+                      reload_case,
+                      stakeholder_ids_of,
+                      unit_members,
+                      user_name,
+                      visible_people_names,
+                      visible_stakeholder_ids,
+)
+from .rules import (
+                      CREATE_ROLES,
+                      EDIT_ROLES,
+                      OPEN_ACTION_STATUSES,
+                      TEXT_FIELDS,
+                      action_snapshot,
+                      can_create,
+                      can_edit,
+                      can_update_action,
+                      case_snapshot,
+                      field_label,
+                      idea_snapshot,
+                      require_create,
+                      require_edit,
+)
 from .scope import case_subjects, check_grant
 
 __all__ = [

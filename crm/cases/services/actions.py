@@ -15,9 +15,19 @@ from crm.models import CaseAction, ProblemCase, User
 from crm.vocab import ACTION_STATUSES, OWNER_KINDS, label
 
 from . import lookups
-from .rules import (HIDDEN, OPEN_ACTION_STATUSES, action_snapshot, can_edit, can_update_action,
-                    check_version, person_label, require, require_edit)
+from .rules import (
+    HIDDEN,
+    OPEN_ACTION_STATUSES,
+    action_snapshot,
+    can_edit,
+    can_update_action,
+    check_version,
+    person_label,
+    require,
+    require_edit,
+)
 from .timeline import apply_changes, log
+
 
 def action_owner(a: CaseAction, visible_stakeholder_ids: set[int] | None = None,
                  hidden=HIDDEN) -> str | None:

@@ -11,8 +11,15 @@ from crm.models import CaseMeasure, CaseParticipant, ProblemCase, User
 from crm.vocab import CASE_STAGES, label
 
 from . import lookups
-from .rules import (ANALYSIS_REQUIRED, TEXT_FIELDS, case_snapshot, check_version, field_label,
-                    require_create, require_edit)
+from .rules import (
+    ANALYSIS_REQUIRED,
+    TEXT_FIELDS,
+    case_snapshot,
+    check_version,
+    field_label,
+    require_create,
+    require_edit,
+)
 from .scope import check_grant, grant_note, record_grant
 from .timeline import apply_changes, log
 

@@ -13,6 +13,7 @@ from . import lookups
 from .rules import HIDDEN, check_version, idea_snapshot, person_label, require_edit
 from .timeline import apply_changes, log
 
+
 def idea_credit(i: CaseIdea, visible_stakeholder_ids: set[int] | None = None,
                 hidden=HIDDEN) -> str | None:
     """Who proposed the idea; a person outside `visible_stakeholder_ids` shows as "Person #id"

@@ -12,6 +12,7 @@ from . import lookups
 from .rules import require_edit
 from .timeline import log
 
+
 def add_measure(actor: User, case: ProblemCase, *, name: str, unit: str = "",
                 baseline_value: float | None = None, baseline_on: date | None = None
                 ) -> CaseMeasure:

@@ -18,6 +18,7 @@ from .rules import HIDDEN, person_label, require_edit
 from .scope import check_grant, grant_note, record_grant
 from .timeline import log
 
+
 def participant_name(p: CaseParticipant, visible_stakeholder_ids: set[int] | None = None,
                      hidden=HIDDEN) -> str | None:
     """Display name; a person outside `visible_stakeholder_ids` shows as "Person #id" (or

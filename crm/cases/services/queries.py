@@ -10,9 +10,24 @@ from sqlalchemy.orm import selectinload
 from crm.access import case_scope, contact_scope, visible_stakeholder_ids
 from crm.errors import NotFoundError
 from crm.extensions import db
-from crm.models import (Beat, CaseAction, CaseEvent, CaseIdea, CaseMeasure, CaseParticipant,
-                        CommunityGroup, Contact, ContactGroup, Membership, ProblemCase,
-                        Stakeholder, User, case_beats, case_contacts, group_beats)
+from crm.models import (
+    Beat,
+    CaseAction,
+    CaseEvent,
+    CaseIdea,
+    CaseMeasure,
+    CaseParticipant,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    Membership,
+    ProblemCase,
+    Stakeholder,
+    User,
+    case_beats,
+    case_contacts,
+    group_beats,
+)
 
 from . import lookups
 from .actions import overdue_condition

@@ -2,8 +2,12 @@
 
 from crm.csvio.plans.base import Planner, stakeholder_ref
 from crm.csvio.plans.beats import BeatsPlanner
-from crm.csvio.plans.contacts import (ContactsPlanner, contact_import_key, contact_natural_key,
-                                      parse_when)
+from crm.csvio.plans.contacts import (
+                                      ContactsPlanner,
+                                      contact_import_key,
+                                      contact_natural_key,
+                                      parse_when,
+)
 from crm.csvio.plans.groups import GroupsPlanner
 from crm.csvio.plans.memberships import MembershipsPlanner
 from crm.csvio.plans.relations import RelationsPlanner, current_relations

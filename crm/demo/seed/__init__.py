@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from crm.demo.seed import bulk, cases, contacts, geography, groups, people, relations, users
-from crm.demo.seed import wellbeing
+from crm.demo.seed import (
+    bulk,
+    cases,
+    contacts,
+    geography,
+    groups,
+    people,
+    relations,
+    users,
+    wellbeing,
+)
 from crm.demo.seed.base import DEMO_PASSWORD, SIZES, Demo, DemoLogin, Progress, Size
 from crm.extensions import db
 

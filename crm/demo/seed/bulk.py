@@ -7,10 +7,24 @@ import sqlalchemy as sa
 
 from crm.demo.seed.base import Demo
 from crm.extensions import db
-from crm.models import (BeatAssignment, CaseAction, CaseEvent, CaseIdea, CaseMeasure,
-                        CaseMeasureValue, CaseParticipant, CommunityGroup, Contact,
-                        GroupRelation, Membership, ProblemCase, RelationshipStageChange,
-                        Stakeholder, User, WellbeingCheckin)
+from crm.models import (
+    BeatAssignment,
+    CaseAction,
+    CaseEvent,
+    CaseIdea,
+    CaseMeasure,
+    CaseMeasureValue,
+    CaseParticipant,
+    CommunityGroup,
+    Contact,
+    GroupRelation,
+    Membership,
+    ProblemCase,
+    RelationshipStageChange,
+    Stakeholder,
+    User,
+    WellbeingCheckin,
+)
 
 BULK_TABLES = ("stakeholders", "memberships", "contacts", "contact_officers", "contact_groups",
                "contact_stakeholders")

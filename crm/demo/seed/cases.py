@@ -13,8 +13,15 @@ from crm.cases.models import case_beats, case_contacts
 from crm.demo import words
 from crm.demo.seed.base import Demo
 from crm.demo.seed.mix import HOST, NEU, REC, UNK, WARY
-from crm.models import (CaseAction, CaseEvent, CaseIdea, CaseMeasure, CaseMeasureValue,
-                        CaseParticipant, ProblemCase)
+from crm.models import (
+    CaseAction,
+    CaseEvent,
+    CaseIdea,
+    CaseMeasure,
+    CaseMeasureValue,
+    CaseParticipant,
+    ProblemCase,
+)
 from crm.vocab import CASE_STAGES
 
 TABLES = {"cases": ProblemCase.__table__, "beats": case_beats, "contacts": case_contacts,

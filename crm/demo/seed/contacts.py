@@ -9,10 +9,14 @@ import numpy as np
 from crm.demo import words
 from crm.demo.seed.arrays import choice, chunks, pick_from_csr
 from crm.demo.seed.base import Demo
-from crm.demo.seed.mix import (CONTACT_PULL, HOST, INITIATED_MIX, NEU, REC, STAGE_TARGET, UNK,
-                               WARY)
-from crm.models import (Contact, ContactGroup, ContactOfficer, ContactStakeholder,
-                        RelationshipStageChange)
+from crm.demo.seed.mix import CONTACT_PULL, HOST, INITIATED_MIX, NEU, REC, STAGE_TARGET, UNK, WARY
+from crm.models import (
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    ContactStakeholder,
+    RelationshipStageChange,
+)
 from crm.vocab import CHANNELS, GROUP_KINDS, INITIATED_BY, STAGES, TECHNIQUES
 
 

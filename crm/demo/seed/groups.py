@@ -8,8 +8,7 @@ import numpy as np
 from crm.demo import words
 from crm.demo.seed.arrays import choice, csr
 from crm.demo.seed.base import Demo
-from crm.demo.seed.mix import (DEFAULT_MIX, KIND_SIZE, KIND_WEIGHTS, NEU, QUALIFIERS, STANCE_MIX,
-                               UNK)
+from crm.demo.seed.mix import DEFAULT_MIX, KIND_SIZE, KIND_WEIGHTS, NEU, QUALIFIERS, STANCE_MIX, UNK
 from crm.groups.models import group_beats
 from crm.models import CommunityGroup, GroupAssignment
 from crm.vocab import CHANNELS, GROUP_KINDS, STAGES, STANCES
