@@ -240,3 +240,16 @@ def test_the_public_link_survives_a_fuzzer(app, make, client):
     allowed = {i["key"] for i in c.items}
     for answers in db.session.scalars(sa.select(SurveyResponse.answers)):
         assert set(answers) <= allowed and all(1 <= v <= 5 for v in answers.values())
+
+
+def test_an_officer_sees_their_own_training_status(app, make, auth, client):
+    make.user("ofc")
+    for m in svc.DEFAULT_MODULES[:-1]:
+        svc.record_completion(None, officer="ofc", module=m, completed_on=date(2026, 1, 2))
+    make.commit()
+    auth.login("ofc")
+    body = client.get("/evaluation/training/mine").get_data(as_text=True)
+    assert "5 of 6 modules" in body and "Proactive Guardian" not in body
+    svc.record_completion(None, officer="ofc", module=svc.DEFAULT_MODULES[-1], completed_on=date(2026, 1, 3))
+    db.session.commit()
+    assert "Proactive Guardian" in client.get("/evaluation/training/mine").get_data(as_text=True)

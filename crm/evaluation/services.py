@@ -151,6 +151,11 @@ def roster(actor) -> list[dict]:
              "guardian": all(m in done.get(o.id, {}) for m in modules)} for o in officers]
 
 
+def completions_of(officer_id: int) -> dict[str, TrainingCompletion]:
+    return {r.module: r for r in db.session.scalars(
+        sa.select(TrainingCompletion).where(TrainingCompletion.officer_id == officer_id))}
+
+
 def is_guardian(officer_id: int) -> bool:
     got = set(db.session.scalars(sa.select(TrainingCompletion.module)
                                  .where(TrainingCompletion.officer_id == officer_id)))

@@ -51,6 +51,16 @@ def training():
                            can_edit=me.role in svc.TRAINING_EDIT_ROLES), status
 
 
+@bp.route("/training/mine")
+@roles_required("officer", "unit", "supervisor")
+def my_training():
+    """An officer's own modules and Proactive Guardian status."""
+    me = current_actor()
+    done = svc.completions_of(me.id)
+    return render_template("evaluation/my_training.html", modules=svc.training_modules(), done=done,
+                           guardian=all(m in done for m in svc.training_modules()))
+
+
 @bp.route("/trials", methods=["GET", "POST"])
 @roles_required(*svc.TRIAL_VIEW_ROLES)
 def trials():

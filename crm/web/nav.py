@@ -40,6 +40,7 @@ def _table() -> list[tuple[str, str, tuple[str, ...], str]]:
         ("Review queue", "privacy.review", ("supervisor", "admin"), ""),
         ("Team well-being", "wellbeing.aggregate", ("supervisor", "admin"), ""),
         ("Evaluation", "evaluation.trials", ("unit", "admin", "supervisor", "analyst"), ""),
+        ("My training", "evaluation.my_training", ("officer",), ""),
         ("Users", "admin_users.index", ("admin",), ""),
         ("Audit", "audit.search", ("admin",), ""),
     ]
