@@ -252,6 +252,19 @@ class DuplicateCandidate:
     reasons: list[str]
 
 
+def _shares_a_detail(digits: str, email: str | None, group_ids: list[int] | None) -> list:
+    """SQL conditions for a person sharing the phone, the email or a group."""
+    shared = []
+    if len(digits) >= 7:
+        shared.append(_digits_sql(Stakeholder.phone).like(f"%{digits[-9:]}"))
+    if email and email.strip():
+        shared.append(sa.func.lower(Stakeholder.email) == email.strip().lower())
+    if group_ids:
+        shared.append(Stakeholder.id.in_(sa.select(Membership.stakeholder_id)
+                                         .where(Membership.group_id.in_(group_ids))))
+    return shared
+
+
 def find_duplicates(user: User, *, name: str, phone: str | None = None,
                     email: str | None = None, group_ids: list[int] | None = None,
                     exclude_id: int | None = None) -> list[DuplicateCandidate]:
@@ -262,15 +275,8 @@ def find_duplicates(user: User, *, name: str, phone: str | None = None,
     norm = normalise_name(name)
     if not norm:
         return []
-    shared = []
     digits = phone_digits(phone)
-    if len(digits) >= 7:
-        shared.append(_digits_sql(Stakeholder.phone).like(f"%{digits[-9:]}"))
-    if email and email.strip():
-        shared.append(sa.func.lower(Stakeholder.email) == email.strip().lower())
-    if group_ids:
-        shared.append(Stakeholder.id.in_(sa.select(Membership.stakeholder_id)
-                                         .where(Membership.group_id.in_(group_ids))))
+    shared = _shares_a_detail(digits, email, group_ids)
     if not shared:
         return []
     q = (sa.select(Stakeholder).where(stakeholder_scope(user), Stakeholder.live(),
