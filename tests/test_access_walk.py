@@ -16,6 +16,7 @@ import pytest
 
 from crm.csvio.models import ImportJob
 from crm.extensions import db
+from crm.handovers.models import Handover, HandoverItem
 from crm.models import (CaseAction, CaseIdea, CaseMeasure, CaseParticipant, GroupAssignment,
                         GroupRelation, ProblemCase, WellbeingCheckin)
 from tests.conftest import csrf_token_from
@@ -55,11 +56,15 @@ def _world(make, n: int, secret: bool):
                                stress_level=4, coping="private coping words" if secret else "")
     job = ImportJob(user_id=officer.id, kind="groups", status="done", errors=[])
     db.session.add_all([participant, action, idea, measure, checkin, job])
+    handover = Handover(beat_id=beat.id, leaving_officer_id=officer.id, leaves_on=date.today(),
+                        items=[HandoverItem(kind="stakeholder", stakeholder_id=person.id, stage="rapport",
+                                            note="secret meeting note" if secret else "")])
+    db.session.add(handover)
     db.session.flush()
     return {"job": job, "district": d, "beat": beat, "officer": officer, "group": g1, "stakeholder": person,
             "membership": membership, "contact": contact, "relation": relation, "case": case,
             "participant": participant, "action": action, "idea": idea, "measure": measure,
-            "checkin": checkin}
+            "checkin": checkin, "handover": handover}
 
 
 @pytest.fixture
@@ -85,7 +90,8 @@ def _values(world) -> dict:
             "user_id": world["officer"].id, "job_id": world["job"].id,
             "trial_id": 1, "campaign_id": 1,  # evaluation: none exist in the walk (404)
             "section": "details", "kind": "stakeholders",
-            "filename": "swagger-ui.css"}
+            "filename": "swagger-ui.css",
+            "handover_id": world["handover"].id, "item_id": world["handover"].items[0].id}
 
 
 def _routes(app):

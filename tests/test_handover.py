@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +20,8 @@ class World:
     pass
 
 
-@pytest.fixture
-def world(make, today):
+def build_world(make, today):
+    """Two beats of one district; the leaver's people, groups, follow-up and case action."""
     w = World()
     w.district = make.district()
     w.beat = make.beat(district=w.district)
@@ -52,6 +52,11 @@ def world(make, today):
     db.session.add(w.action)
     db.session.flush()
     return w
+
+
+@pytest.fixture
+def world(make, today):
+    return build_world(make, today)
 
 
 def _kinds(h):

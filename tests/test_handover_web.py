@@ -3,15 +3,21 @@ officer notes, the successor reads only what was given to them."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from crm.api.auth import issue_token
 from crm.extensions import db
 from crm.handovers.models import Handover
 from tests.conftest import csrf_token_from
-from tests.test_handover import world  # noqa: F401  (the shared fixture)
+from tests.test_handover import build_world
+
+
+@pytest.fixture
+def world(make, today):
+    return build_world(make, today)
 
 
 def _headers(user):

@@ -443,3 +443,15 @@ def retention(beat_ids: list[int] | None, date_from: date, date_to: date) -> lis
                           [(p, o, at.date()) for p, o, at in contacts])
         out.append(BeatRetention(h.beat.code, h.id, h.transferred_at.date(), r))
     return out
+
+
+def coverage_figures(beat_ids: list[int] | None, as_of: date, days: int | None) -> dict:
+    """What the coverage page shows: beats in hand-over, and retention per beat that changed hands.
+
+    The window is the page's (`days` up to `as_of`), at least 90 days so that a hand-over's
+    90-day figure has a chance to show.
+    """
+    days = max(days or 365, 90)
+    rows = retention(beat_ids, as_of - timedelta(days=days), as_of)
+    return {"in_handover": beats_in_handover(beat_ids), "retention": rows,
+            "windows": (30, 60, 90), "days": days}

@@ -154,3 +154,10 @@ def note(item_id: int):
     msgs = [f"Note: {m}" for m in form.note.errors] or ["Note: could not be saved"]
     h = item.handover
     return render_template("handovers/note_error.html", h=h, item=item, form=form, msgs=msgs), 422
+
+
+@bp.app_template_global("handover_coverage")
+def handover_coverage(scope) -> dict:
+    """For the coverage page (templates/network/coverage.html): its beats' hand-over figures."""
+    beat_ids = scope.beat_ids if scope.beat_ids is not None else [b.id for b in scope.map_beats]
+    return services.coverage_figures(beat_ids, scope.as_of, scope.days)
