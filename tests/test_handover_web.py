@@ -136,3 +136,18 @@ def test_cli_plan_show_transfer(world, runner, today):
     r = runner.invoke(args=["crm", "handover", "show", str(hid)])
     assert "transferred" in r.output and "Introduce yourself to Ada Rapport" not in r.output
     assert "Meet Ada Rapport with" in r.output
+
+
+def test_coverage_page_shows_the_beat_in_hand_over_then_the_figures(world, auth, client, today):
+    from crm.handovers import services as hs
+    w = world
+    h = hs.draft_handover(w.sup, w.leaver, w.beat, leaves_on=today)
+    db.session.commit()
+    auth.login("sup")
+    page = client.get("/analytics/coverage").get_data(as_text=True)
+    assert "in hand-over" in page and "Re-established in 30 days" not in page
+    hs.assign_successor(w.sup, h, w.succ)
+    hs.transfer(w.sup, h)
+    db.session.commit()
+    page = client.get("/analytics/coverage").get_data(as_text=True)
+    assert "Re-established in 30 days" in page and 'class="pill in-handover"' not in page
