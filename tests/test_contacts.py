@@ -212,7 +212,9 @@ def test_logging_a_contact_takes_few_queries(beat_world, make, auth, client, app
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert r.status_code == 303
-    assert len(statements) <= 30, statements
+    # <= 30 for the contact itself, plus ~11 indexed reads and upserts that keep the
+    # engagement facts current in the same transaction (crm.facts).
+    assert len(statements) <= 42, statements
 
 
 def test_an_officer_cannot_open_a_contact_outside_their_beats(make, auth, client):
