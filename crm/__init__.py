@@ -21,10 +21,10 @@ def create_app(config: type[Config] | None = None) -> Flask:
     configure_extensions(app)
     from crm.ops.logs import install as keep_query_strings_out_of_access_logs
     keep_query_strings_out_of_access_logs()
-    configure_proxy(app)
-    register_login_loaders()
     from crm.network import jobs
     jobs.init_app(app)  # the background queue of the network analytics
+    configure_proxy(app)
+    register_login_loaders()
     web.register_request_hooks(app)
     web.register_blueprints(app)
     web.register_error_handlers(app)

@@ -14,11 +14,20 @@ from html.parser import HTMLParser
 
 import pytest
 
+from crm.assignments.models import Assignment
 from crm.csvio.models import ImportJob
 from crm.extensions import db
 from crm.handovers.models import Handover, HandoverItem
-from crm.models import (CaseAction, CaseIdea, CaseMeasure, CaseParticipant, GroupAssignment,
-                        GroupRelation, ProblemCase, WellbeingCheckin)
+from crm.models import (
+    CaseAction,
+    CaseIdea,
+    CaseMeasure,
+    CaseParticipant,
+    GroupAssignment,
+    GroupRelation,
+    ProblemCase,
+    WellbeingCheckin,
+)
 from tests.conftest import csrf_token_from
 
 PUBLIC = {"static", "auth.login", "auth.second_factor", "api_docs.asset",
@@ -59,9 +68,12 @@ def _world(make, n: int, secret: bool):
     handover = Handover(beat_id=beat.id, leaving_officer_id=officer.id, leaves_on=date.today(),
                         items=[HandoverItem(kind="stakeholder", stakeholder_id=person.id, stage="rapport",
                                             note="secret meeting note" if secret else "")])
-    db.session.add(handover)
+    assignment = Assignment(group_id=g1.id, officer_id=officer.id, assigned_by_id=officer.id,
+                            due_on=date.today() + timedelta(days=7),
+                            note="secret meeting note" if secret else "")
+    db.session.add_all([handover, assignment])
     db.session.flush()
-    return {"job": job, "district": d, "beat": beat, "officer": officer, "group": g1, "stakeholder": person,
+    return {"assignment": assignment, "job": job, "district": d, "beat": beat, "officer": officer, "group": g1, "stakeholder": person,
             "membership": membership, "contact": contact, "relation": relation, "case": case,
             "participant": participant, "action": action, "idea": idea, "measure": measure,
             "checkin": checkin, "handover": handover}
@@ -91,6 +103,7 @@ def _values(world) -> dict:
             "trial_id": 1, "campaign_id": 1,  # evaluation: none exist in the walk (404)
             "section": "details", "kind": "stakeholders",
             "filename": "swagger-ui.css",
+            "assignment_id": world["assignment"].id,
             "handover_id": world["handover"].id, "item_id": world["handover"].items[0].id}
 
 

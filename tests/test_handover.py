@@ -12,8 +12,16 @@ from crm.contacts.services import follow_ups_query
 from crm.errors import ForbiddenError, ValidationError
 from crm.extensions import db
 from crm.handovers import services as hs
-from crm.models import (AuditEvent, CaseAction, CaseEvent, CommunityGroup, Contact, ProblemCase,
-                        Stakeholder, case_beats)
+from crm.models import (
+    AuditEvent,
+    CaseAction,
+    CaseEvent,
+    CommunityGroup,
+    Contact,
+    ProblemCase,
+    Stakeholder,
+    case_beats,
+)
 
 
 class World:

@@ -24,11 +24,27 @@ from analytics.trial import allocate
 from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ForbiddenError, NotFoundError, ValidationError
-from crm.evaluation.models import (CROSSOVER_KINDS, TRIAL_STRATA, TRIAL_UNITS, SurveyCampaign,
-                                   SurveyResponse, TrainingCompletion, Trial, TrialCrossover,
-                                   TrialUnit)
+from crm.evaluation.models import (
+    CROSSOVER_KINDS,
+    TRIAL_STRATA,
+    TRIAL_UNITS,
+    SurveyCampaign,
+    SurveyResponse,
+    TrainingCompletion,
+    Trial,
+    TrialCrossover,
+    TrialUnit,
+)
 from crm.extensions import db
-from crm.models import Beat, BeatAssignment, CommunityGroup, Contact, ContactGroup, ContactOfficer, User
+from crm.models import (
+    Beat,
+    BeatAssignment,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    User,
+)
 
 # ---- roles ------------------------------------------------------------------------------------
 

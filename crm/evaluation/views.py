@@ -4,14 +4,29 @@ public survey link (anonymous, rate-limited)."""
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from wtforms import SelectChoice
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from crm.access import roles_required
 from crm.errors import ValidationError
 from crm.evaluation import services as svc
-from crm.evaluation.forms import (CampaignForm, CompletionForm, CrossoverForm, TrainingImportForm, TrialForm,
-                                  answer_form)
+from crm.evaluation.forms import (
+    CampaignForm,
+    CompletionForm,
+    CrossoverForm,
+    TrainingImportForm,
+    TrialForm,
+    answer_form,
+)
 from crm.evaluation.models import Trial
 from crm.extensions import db, limiter
 from crm.models import Beat

@@ -18,9 +18,20 @@ from crm.db import utcnow
 from crm.errors import ForbiddenError, ValidationError
 from crm.extensions import db
 from crm.handovers.models import INTRO_MODES, Handover, HandoverItem
-from crm.models import (Beat, BeatAssignment, CaseAction, CommunityGroup, Contact, ContactGroup,
-                        ContactOfficer, ContactStakeholder, Stakeholder, User, case_beats,
-                        group_beats)
+from crm.models import (
+    Beat,
+    BeatAssignment,
+    CaseAction,
+    CommunityGroup,
+    Contact,
+    ContactGroup,
+    ContactOfficer,
+    ContactStakeholder,
+    Stakeholder,
+    User,
+    case_beats,
+    group_beats,
+)
 from crm.vocab import STAGES
 
 PLAN_ROLES = ("supervisor", "admin")

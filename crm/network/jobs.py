@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey
@@ -48,7 +49,9 @@ def init_app(app: Flask) -> None:
     if mode == "redis":
         huey = RedisHuey("crm-analytics", url=app.config["REDIS_URL"], results=False)
     elif mode == "sqlite":
-        path = app.config.get("ANALYTICS_QUEUE_PATH") or f"{app.config['INSTANCE_DIR']}/queue.sqlite"
+        path = Path(app.config.get("ANALYTICS_QUEUE_PATH")
+                    or Path(app.config["INSTANCE_DIR"]) / "queue.sqlite")
+        path.parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no instance/ yet
         huey = SqliteHuey("crm-analytics", filename=str(path), results=False)
     else:
         huey = MemoryHuey("crm-analytics", immediate=mode == "immediate", results=False)
