@@ -25,6 +25,8 @@ from flask import has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from crm.ops import instance_file
+
 log = logging.getLogger(__name__)
 REDIS_KEY = "alliance:audit-anchor:"
 _PENDING = "audit_anchor_pending"
@@ -46,14 +48,7 @@ def _db_key() -> str:
 
 def anchor_file() -> Path | None:
     """Where the head is kept; None (off) under TESTING unless a test sets the path."""
-    if not has_app_context():
-        return None
-    cfg = flask.current_app.config
-    if "AUDIT_ANCHOR_FILE" in cfg:
-        return Path(cfg["AUDIT_ANCHOR_FILE"]) if cfg["AUDIT_ANCHOR_FILE"] else None
-    if cfg.get("TESTING"):
-        return None
-    return Path(cfg.get("INSTANCE_DIR") or flask.current_app.instance_path) / "audit-anchor.json"
+    return instance_file("AUDIT_ANCHOR_FILE", "audit-anchor.json")
 
 
 def _redis():

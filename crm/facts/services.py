@@ -21,6 +21,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from crm.db import fetch_raw
 from crm.extensions import db
 from crm.facts.models import (
     NO_BEAT,
@@ -423,20 +424,8 @@ def group_last_rows(as_of_dt: datetime, beat_ids: list[int] | None = None) -> li
                                 .where(group_beats.c.beat_id.in_(beat_ids))))
     if not answers_as_of(as_of_dt):
         return None
-    return _raw(q)
+    return fetch_raw(db.session, q)
 
-
-def _raw(stmt: sa.Select) -> list[tuple]:
-    """Rows straight from the DBAPI cursor (SQLite: times as ISO text), skipping SQLAlchemy's
-    per-row processing; for statements whose parameters are plain numbers and dates."""
-    conn = db.session.connection()
-    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    cur = conn.connection.dbapi_connection.cursor()
-    try:
-        cur.execute(sql)
-        return cur.fetchall()
-    finally:
-        cur.close()
 
 
 @dataclass

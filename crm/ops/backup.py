@@ -36,18 +36,23 @@ def _pg_env(url: sa.URL) -> tuple[list[str], dict]:
     return args, env
 
 
+def _sqlite_copy(source, target) -> None:
+    """SQLite's online backup API: a consistent copy even while the app writes."""
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 def backup(url: sa.URL, target: Path) -> Path:
     """Write a complete copy of the database to `target` and return its path."""
     target.parent.mkdir(parents=True, exist_ok=True)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        src = sqlite3.connect(url.database)
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(url.database, target)
     elif backend == "postgresql":
         args, env = _pg_env(url)
         argv = [_tool("pg_dump"), "--format=custom", "--no-owner", "--file", str(target), *args]
@@ -64,13 +69,7 @@ def restore(url: sa.URL, source: Path) -> None:
         raise FileNotFoundError(source)
     backend = url.get_backend_name()
     if backend == "sqlite":
-        src = sqlite3.connect(source)
-        dst = sqlite3.connect(url.database)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _sqlite_copy(source, url.database)
     elif backend == "postgresql":
         args, env = _pg_env(url)
         # A session still holding a lock must make the restore fail, not wait forever.

@@ -28,10 +28,11 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-import flask
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from crm.ops import instance_file
 
 log = logging.getLogger(__name__)
 _PENDING = "privacy_ledger_pending"
@@ -40,14 +41,7 @@ _CREDENTIAL_FIELDS = ("password_hash", "session_nonce", "active")
 
 def ledger_file() -> Path | None:
     """Where the ledger is kept; None (off) under TESTING unless a test sets the path."""
-    if not flask.has_app_context():
-        return None
-    cfg = flask.current_app.config
-    if "PRIVACY_LEDGER_FILE" in cfg:
-        return Path(cfg["PRIVACY_LEDGER_FILE"]) if cfg["PRIVACY_LEDGER_FILE"] else None
-    if cfg.get("TESTING"):
-        return None
-    return Path(cfg.get("INSTANCE_DIR") or flask.current_app.instance_path) / "privacy-ledger.jsonl"
+    return instance_file("PRIVACY_LEDGER_FILE", "privacy-ledger.jsonl")
 
 
 def _iso(value: datetime | None) -> str | None:
