@@ -17,19 +17,36 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     from crm import cli, web
     from crm.extensions import configure_extensions, configure_proxy, register_login_loaders
+    from crm.network import jobs
+    from crm.ops.logs import install as keep_query_strings_out_of_access_logs
 
     configure_extensions(app)
-    from crm.ops.logs import install as keep_query_strings_out_of_access_logs
     keep_query_strings_out_of_access_logs()
-    from crm.network import jobs
     jobs.init_app(app)  # the background queue of the network analytics
     configure_proxy(app)
     register_login_loaders()
+    register_session_listeners(app)
     web.register_request_hooks(app)
     web.register_blueprints(app)
     web.register_error_handlers(app)
     web.register_template_helpers(app)
     cli.register_cli(app)
-    from crm.facts.listeners import register_listeners
-    register_listeners(app)  # engagement facts follow every contact write
     return app
+
+
+def register_session_listeners(app: Flask) -> None:
+    """What every ORM session does besides writing: refuse audit edits, keep the erasure
+    ledger and the audit anchor, bump data versions, wipe erased data, update the facts."""
+    from crm.audit import anchor
+    from crm.audit import services as audit
+    from crm.facts import listeners as facts
+    from crm.network import services as network
+    from crm.ops import ledger
+    from crm.privacy import services as privacy
+
+    audit.register_listeners()
+    ledger.register_listeners()
+    anchor.register_listeners()
+    network.register_listeners()
+    privacy.register_listeners()
+    facts.register_listeners(app)  # engagement facts follow every contact write

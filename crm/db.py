@@ -104,3 +104,13 @@ def fetch_raw(session, stmt: sa.Select) -> list[tuple]:
         return cur.fetchall()
     finally:
         cur.close()
+
+
+def listen_on_sessions(*hooks: tuple[str, object]) -> None:
+    """Listen on every ORM session for each (event name, function); idempotent, since the
+    tests build many apps in one process."""
+    from sqlalchemy.orm import Session
+
+    for name, fn in hooks:
+        if not sa.event.contains(Session, name, fn):
+            sa.event.listen(Session, name, fn)

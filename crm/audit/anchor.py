@@ -22,9 +22,9 @@ from pathlib import Path
 
 import flask
 from flask import has_app_context
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from crm.db import listen_on_sessions
 from crm.ops import instance_file
 
 log = logging.getLogger(__name__)
@@ -138,13 +138,19 @@ def note_append(session: Session, event_id: int, event_hash: str) -> None:
         session.info[_PENDING] = Head(event_id, event_hash)
 
 
-@event.listens_for(Session, "after_commit")
 def _anchor_after_commit(session):
     head = session.info.pop(_PENDING, None)
     if head is not None:
         write(head)
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop(_PENDING, None)
+
+
+def register_listeners() -> None:
+    """Hook the functions above into every ORM session (called by create_app; idempotent)."""
+    listen_on_sessions(
+        ("after_commit", _anchor_after_commit),
+        ("after_rollback", _forget_after_rollback),
+    )

@@ -14,12 +14,10 @@ import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from crm.audit import anchor
 from crm.audit.models import AuditEvent
-from crm.db import utcnow
+from crm.db import listen_on_sessions, utcnow
 from crm.extensions import db
 
 GENESIS = "0" * 64
@@ -182,9 +180,13 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-@event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session, flush_context, instances):
     """The ORM refuses to update or delete an audit event once written."""
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise AppendOnlyError("audit events are append-only")
+
+
+def register_listeners() -> None:
+    """Hook the functions above into every ORM session (called by create_app; idempotent)."""
+    listen_on_sessions(("before_flush", _refuse_audit_changes))

@@ -28,12 +28,10 @@ from functools import lru_cache
 
 import numpy as np
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 import analytics
-from crm.db import fetch_raw
+from crm.db import fetch_raw, listen_on_sessions
 from crm.extensions import db
 from crm.models import (
     Beat,
@@ -134,7 +132,6 @@ def _fine_families(session, obj, is_new_or_deleted: bool) -> tuple[str, ...]:
     return ()
 
 
-@event.listens_for(Session, "after_flush")
 def note_changes(session, _flush_context):
     """Remember which input families this transaction touched; bumped once it commits."""
     touched = session.info.setdefault("crm_touched", set())
@@ -149,7 +146,6 @@ def note_changes(session, _flush_context):
         touched.update(_fine_families(session, obj, obj in fresh))
 
 
-@event.listens_for(Session, "after_commit")
 def bump_after_commit(session):
     """Bump in a short transaction of its own after the commit, so requests that log contacts
     never queue on the counter row. A reader that slips in between caches fresher data under
@@ -174,7 +170,6 @@ def _bump(conn, names: list[str]) -> None:
                                               if n not in have])
 
 
-@event.listens_for(Session, "after_rollback")
 def forget_changes(session):
     if not session.in_nested_transaction():
         session.info.pop("crm_touched", None)
@@ -627,3 +622,12 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
     if name in LIVE:
         return run()  # indexed reads of the engagement facts: fresh at once, no cache
     return cache.get_or_compute(key, run) if use_cache else run()
+
+
+def register_listeners() -> None:
+    """Hook the functions above into every ORM session (called by create_app; idempotent)."""
+    listen_on_sessions(
+        ("after_flush", note_changes),
+        ("after_commit", bump_after_commit),
+        ("after_rollback", forget_changes),
+    )

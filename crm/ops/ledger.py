@@ -29,9 +29,8 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
+from crm.db import listen_on_sessions
 from crm.ops import instance_file
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,6 @@ def _changed(obj, *fields: str) -> bool:
     return any(state.attrs[f].history.has_changes() for f in fields)
 
 
-@event.listens_for(Session, "after_flush")
 def _collect(session, flush_context):
     """Note what this transaction erased or revoked; written once the commit succeeds."""
     if ledger_file() is None:
@@ -100,7 +98,6 @@ def append(entries: list[dict], path: Path | None = None) -> None:
         os.close(fd)
 
 
-@event.listens_for(Session, "after_commit")
 def _write_after_commit(session):
     entries = session.info.pop(_PENDING, None)
     if entries:
@@ -110,7 +107,6 @@ def _write_after_commit(session):
             log.exception("could not append to the privacy ledger")
 
 
-@event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop(_PENDING, None)
 
@@ -184,3 +180,12 @@ def reapply(db, entries: list[dict]) -> dict:
             counts["credentials_reset"] += 1
     db.session.flush()
     return counts
+
+
+def register_listeners() -> None:
+    """Hook the functions above into every ORM session (called by create_app; idempotent)."""
+    listen_on_sessions(
+        ("after_flush", _collect),
+        ("after_commit", _write_after_commit),
+        ("after_rollback", _forget_after_rollback),
+    )

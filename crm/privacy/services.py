@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from crm.audit.models import AuditEvent
 from crm.audit.services import record_event
-from crm.db import utcnow
+from crm.db import listen_on_sessions, utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.models import (
@@ -385,13 +385,11 @@ def _wipe_sqlite_leftovers(session) -> None:  # noqa: ARG001
         log.exception("WAL checkpoint after an erasure failed")
 
 
-@sa.event.listens_for(Session, "after_commit")
 def _after_erasure_commit(session):
     if session.info.pop(_ERASED_IN_TX, False):
         session.info[_ERASED_COMMITTED] = True
 
 
-@sa.event.listens_for(Session, "after_transaction_end")
 def _after_erasure_transaction(session, transaction):
     # Not in after_commit: other after-commit hooks still write (data version bumps), and
     # the checkpoint must come after the last write of the transaction.
@@ -399,12 +397,10 @@ def _after_erasure_transaction(session, transaction):
         _wipe_sqlite_leftovers(session)
 
 
-@sa.event.listens_for(Session, "after_rollback")
 def _forget_erasure(session):
     session.info.pop(_ERASED_IN_TX, None)
 
 
-@sa.event.listens_for(Session, "before_flush")
 def _keep_former_values(session, flush_context, instances):
     """A person's name, phone, email or external id changes: remember the old value for a
     later erasure (not when the change is the erasure itself)."""
@@ -675,3 +671,13 @@ def record_consent(actor: User, s: Stakeholder, *, status: str, consent_on: date
         "after": {"status": status, "on": _iso(consent_on), "category": category},
         "changed": changed})
     return s
+
+
+def register_listeners() -> None:
+    """Hook the functions above into every ORM session (called by create_app; idempotent)."""
+    listen_on_sessions(
+        ("after_commit", _after_erasure_commit),
+        ("after_transaction_end", _after_erasure_transaction),
+        ("after_rollback", _forget_erasure),
+        ("before_flush", _keep_former_values),
+    )
