@@ -30,6 +30,8 @@ API_MODULES = [
     "crm.wellbeing.api",
     "crm.handovers.api",
     "crm.evaluation.api",
+    "crm.officers.api",
+    "crm.search.api",
 ]
 
 

@@ -13,6 +13,10 @@ from uuid import uuid4
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, StringField
+from wtforms import ValidationError as WtfValidationError
+from wtforms.validators import Length, Optional
 
 from crm.access import get_visible_or_404, roles_required, stakeholder_scope
 from crm.contacts import services
@@ -155,6 +159,78 @@ def follow_ups():
                            assignments=my_open(actor) if beat is None else [],
                            beats=services.user_beats(actor), done_form=DoneForm(),
                            today=date.today(), here=request.full_path.rstrip("?"))
+
+
+# ---- my contacts ------------------------------------------------------------------------------
+
+
+MINE_PAGE_SIZE = 25
+
+
+class MineForm(FlaskForm):
+    """Filters of "My contacts", read from the query string (a GET form: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    group = SelectField("Group", validators=[Optional()])
+    person = StringField("Person", validators=[Optional(), Length(max=100)])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise WtfValidationError("must be on or after the From date")
+
+
+def _my_groups(actor) -> list[tuple[int, str]]:
+    """Groups the actor had contacts with and may still see, by name (the group filter)."""
+    from crm.access import group_ids_select
+    from crm.models import ContactGroup, ContactOfficer
+    q = (sa.select(CommunityGroup.id, CommunityGroup.name).distinct()
+         .join(ContactGroup, ContactGroup.group_id == CommunityGroup.id)
+         .join(ContactOfficer, ContactOfficer.contact_id == ContactGroup.contact_id)
+         .where(ContactOfficer.user_id == actor.id).order_by(CommunityGroup.name).limit(500))
+    visible = group_ids_select(actor)
+    if visible is not None:
+        q = q.where(CommunityGroup.id.in_(visible))
+    return [tuple(r) for r in db.session.execute(q)]
+
+
+@bp.route("/mine")
+@roles_required(*services.LOG_ROLES)
+def mine():
+    """The contacts the signed-in user took part in, newest first, filtered and paged."""
+    from crm.audit.services import record_event
+    from crm.models import ContactStakeholder
+    from crm.stakeholders.services import search_stakeholders
+    from crm.web.paging import paginate
+
+    actor = current_actor()
+    form = MineForm(formdata=request.args)
+    groups = _my_groups(actor)
+    form.group.choices = [("", "All groups")] + [(str(i), n) for i, n in groups]
+    ctx = {"form": form, "pages": None, "contacts": [], "visible": set(), "people": None,
+           "args": {k: v for k, v in request.args.items() if k != "page" and v}}
+    if not form.validate():
+        return render_template("contacts/mine.html", **ctx), 422
+    q = services.contacts_query(actor, officer_id=actor.id,
+                                group_id=int(form.group.data) if form.group.data else None,
+                                date_from=form.date_from.data, date_to=form.date_to.data)
+    person = (form.person.data or "").strip()
+    if person:
+        ctx["people"] = [h.stakeholder for h in search_stakeholders(actor, person, limit=50)]
+        q = q.where(Contact.id.in_(sa.select(ContactStakeholder.contact_id).where(
+            ContactStakeholder.stakeholder_id.in_([p.id for p in ctx["people"]] or [0]))))
+    pages = paginate(q, per_page=MINE_PAGE_SIZE)
+    contacts = list(pages.items)
+    visible = services.visible_stakeholder_ids(
+        actor, [link.stakeholder_id for c in contacts for link in c.stakeholder_links])
+    if visible:
+        record_event(actor, "stakeholder.list", object_type="stakeholders", ip=client_ip(),
+                     detail={"ids": sorted(visible), "via": "contacts.mine"})
+    ctx.update(pages=pages, contacts=contacts, visible=visible)
+    return render_template("contacts/mine.html", **ctx)
 
 
 @bp.route("/<id:contact_id>/follow-up/done", methods=["POST"])

@@ -71,8 +71,10 @@ def register_blueprints(app: Flask) -> None:
     from crm.handovers.views import bp as handovers_bp
     from crm.home.views import bp as home_bp
     from crm.network.views import bp as network_bp
+    from crm.officers.views import bp as officers_bp
     from crm.offline.views import bp as offline_bp
     from crm.privacy.views import bp as privacy_bp
+    from crm.search.views import bp as search_bp
     from crm.stakeholders.views import bp as stakeholders_bp
     from crm.users.admin import bp as admin_users_bp
     from crm.users.views import bp as auth_bp
@@ -87,6 +89,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evaluation_bp)
     app.register_blueprint(survey_public_bp)
     app.register_blueprint(handovers_bp)
+    app.register_blueprint(officers_bp)
+    app.register_blueprint(search_bp)
     init_api(app)
 
 

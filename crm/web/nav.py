@@ -27,6 +27,7 @@ def _table() -> list[tuple[str, str, tuple[str, ...], str]]:
     return [
         ("Log contact", "contacts.new", STAFF, "nav-cta"),
         ("Follow-ups", "contacts.follow_ups", STAFF, ""),
+        ("My contacts", "contacts.mine", STAFF, ""),
         ("Groups", "groups.index", STAFF, ""),
         ("People", "stakeholders.index", STAFF, ""),
         ("Cases", "cases.index", STAFF, ""),
