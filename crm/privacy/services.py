@@ -85,15 +85,13 @@ def not_past_review(on: date | None = None) -> sa.ColumnElement[bool]:
 
 def live_stakeholder(on: date | None = None) -> sa.ColumnElement[bool]:
     """SQL condition for stakeholder lists: not erased, not merged away, not past review."""
-    return sa.and_(Stakeholder.erased_at.is_(None), Stakeholder.merged_into_id.is_(None),
-                   not_past_review(on))
+    return sa.and_(Stakeholder.live(), not_past_review(on))
 
 
 def past_review(on: date | None = None) -> sa.ColumnElement[bool]:
     """SQL condition: the record waits in the review queue."""
     on = on or date.today()
-    return sa.and_(Stakeholder.review_on < on, Stakeholder.erased_at.is_(None),
-                   Stakeholder.merged_into_id.is_(None))
+    return sa.and_(Stakeholder.review_on < on, Stakeholder.live())
 
 
 # ---- retention review -----------------------------------------------------------------------

@@ -82,8 +82,7 @@ def group(actor: User, group_id, field: str, errors: dict) -> CommunityGroup | N
 
 
 def selectable_stakeholders(actor: User) -> sa.Select:
-    return (sa.select(Stakeholder).where(stakeholder_scope(actor), Stakeholder.erased_at.is_(None),
-                                         Stakeholder.merged_into_id.is_(None))
+    return (sa.select(Stakeholder).where(stakeholder_scope(actor), Stakeholder.live())
             .order_by(Stakeholder.name))
 
 

@@ -128,7 +128,7 @@ def _competing_relations(co_producers: set[int], touched, today: date) -> list[G
         sa.select(GroupRelation).where(
             GroupRelation.type == "competing",
             sa.or_(GroupRelation.starts_on.is_(None), GroupRelation.starts_on <= today),
-            sa.or_(GroupRelation.ends_on.is_(None), GroupRelation.ends_on >= today),
+            GroupRelation.open_on(today),
             sa.or_(sa.and_(GroupRelation.group_a_id.in_(co_producers),
                            GroupRelation.group_b_id.in_(touched)),
                    sa.and_(GroupRelation.group_b_id.in_(co_producers),
