@@ -61,8 +61,9 @@ def register(group):
     """Add `seed-demo` to the `flask crm` group."""
 
     @group.command("seed-demo")
-    @click.option("--size", type=click.Choice(["small", "large"]), default="small",
-                  show_default=True, help="small: ~40 groups; large: the benchmark scale.")
+    @click.option("--size", type=click.Choice(["small", "large", "xlarge"]), default="small",
+                  show_default=True, help="small: ~40 groups; large: the benchmark scale "
+                  "(5,000 groups); xlarge: one big force (20,000 groups, 5,000,000 contacts).")
     @click.option("--city", type=click.Choice(["chicago", "charlottesville"]), default=None,
                   help="Whose real beats to use (default: the DEMO_CITY setting).")
     @click.option("--seed", type=int, default=0, show_default=True,

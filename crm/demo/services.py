@@ -10,7 +10,8 @@ in batches, so memory stays bounded). The steps, one module per kind of record, 
 
 Sizes: `small` (~40 groups, 300 stakeholders, 800 memberships, 2,000 contacts) for `make run`
 and tests; `large` is the benchmark scale (5,000 groups, 100,000 stakeholders, 300,000
-memberships, 1,000,000 contacts).
+memberships, 1,000,000 contacts); `xlarge` is one big force for the cost-growth benchmark
+(20,000 groups, 1,000,000 stakeholders, 3,000,000 memberships, 5,000,000 contacts).
 """
 
 from __future__ import annotations

@@ -37,6 +37,10 @@ SIZES = {
     "large": Size(groups=5_000, stakeholders=100_000, memberships=300_000, contacts=1_000_000,
                   officers=None, unit=12, supervisors=None, cases=250, wellbeing=300,
                   districts=None),
+    # One big force: the cost-growth point of the benchmark (BENCH_SIZE=xlarge, PostgreSQL).
+    "xlarge": Size(groups=20_000, stakeholders=1_000_000, memberships=3_000_000,
+                   contacts=5_000_000, officers=None, unit=24, supervisors=None, cases=500,
+                   wellbeing=600, districts=None),
 }
 
 
