@@ -73,6 +73,16 @@ def _worker_count() -> int:
     return workers
 
 
+def _time_zone() -> str:
+    """The department's IANA time zone: CRM_TIME_ZONE (or TIME_ZONE), else the zone that
+    `crm seed-demo` kept for its city in instance/time_zone, else UTC. crm.timezones checks it."""
+    named = (os.environ.get("CRM_TIME_ZONE") or os.environ.get("TIME_ZONE") or "").strip()
+    if named:
+        return named
+    kept = INSTANCE_DIR / "time_zone"
+    return (kept.read_text().strip() if kept.is_file() else "") or "UTC"
+
+
 class Config:
     ENV_NAME = "base"
     DEBUG = False
@@ -132,6 +142,8 @@ class Config:
 
     # Domain defaults
     HARD_TO_ENGAGE_DAYS = 90
+    # Times are stored in UTC and entered, shown and counted by day in this zone (crm.timezones).
+    TIME_ZONE = _time_zone()
     DEMO_CITY = os.environ.get("CRM_DEMO_CITY", "chicago")
 
     @staticmethod
@@ -187,6 +199,7 @@ class TestingConfig(Config):
     ANALYTICS_QUEUE = "immediate"  # background analytics jobs run inline
     TRUSTED_PROXIES = 0
     WORKERS = 1
+    TIME_ZONE = "UTC"  # tests that need a department's zone set it themselves
     # Still argon2id, at the smallest cost: the suite hashes hundreds of passwords.
     PASSWORD_HASH_TIME_COST = 1
     PASSWORD_HASH_MEMORY_COST = 64

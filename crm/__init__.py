@@ -15,11 +15,12 @@ def create_app(config: type[Config] | None = None) -> Flask:
                 static_folder=str(BASE_DIR / "static"), instance_path=str(config.INSTANCE_DIR))
     app.config.from_object(config)
 
-    from crm import cli, web
+    from crm import cli, timezones, web
     from crm.extensions import configure_extensions, configure_proxy, register_login_loaders
     from crm.network import jobs
     from crm.ops.logs import install as keep_query_strings_out_of_access_logs
 
+    timezones.init_app(app)  # the department's time zone, checked at start-up
     configure_extensions(app)
     keep_query_strings_out_of_access_logs()
     jobs.init_app(app)  # the background queue of the network analytics

@@ -75,8 +75,11 @@ def register(group):
         from crm.demo.services import DemoDataExistsError, demo_logins, has_groups, seed_demo
 
         city = city or current_app.config.get("DEMO_CITY", "chicago")
+        from crm.timezones import keep_demo_zone
+
         if if_empty and has_groups():
             click.echo("Groups already exist; demo seed skipped.")
+            click.echo(keep_demo_zone(city, current_app.instance_path))
             _print_logins(demo_logins())
             return
         printer = _ProgressPrinter()
@@ -97,4 +100,5 @@ def register(group):
         for table, n in report.counts.items():
             click.echo(f"  {table:<28} {n:>10,}")
         click.echo(f"  {'elapsed':<28} {report.elapsed:>9.1f}s")
+        click.echo(keep_demo_zone(city, current_app.instance_path))
         _print_logins(report.logins)

@@ -1,0 +1,187 @@
+"""The department's time zone.
+
+Every timestamp column stores naive UTC (`crm.db.utcnow`). Officers enter and read local
+times: the configured `TIME_ZONE` (an IANA name such as America/Chicago, from `CRM_TIME_ZONE`
+or `TIME_ZONE`), checked with zoneinfo when the app starts. This module is the one place
+that converts between the two:
+
+- shown: the `|local` Jinja filter (and `|local_iso` for `<time datetime>`);
+- entered: `from_local` for a typed local time, `parse_to_utc` for ISO text (an offset is
+  honoured, no offset means local);
+- "today", "overdue" and windows: `local_today()` and `day_start_utc()` for the UTC
+  instant at which a local day begins (a DST day has 23 or 25 hours).
+
+Local times that a DST change makes odd follow one rule:
+
+- a time skipped when the clocks go forward (02:30 on the spring-forward day in Chicago)
+  did not happen: it is refused with a message that names the zone and the time meant;
+- a time that happens twice when the clocks go back (01:30 on the fall-back day) is taken
+  as the first one, still on daylight time (fold=0, Python's default). Send an offset
+  (`2026-11-01T01:30-06:00`) through the API or a CSV file to mean the second one.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, has_app_context
+
+DEFAULT_ZONE = "UTC"
+# The demo cities (crm/demo) and the zone their departments keep.
+DEMO_CITY_ZONES = {"chicago": "America/Chicago", "charlottesville": "America/New_York"}
+DISPLAY_FORMAT = "%Y-%m-%d %H:%M"
+FORMATS = {"datetime": DISPLAY_FORMAT, "date": "%Y-%m-%d", "time": "%H:%M",
+           "seconds": "%Y-%m-%d %H:%M:%S"}
+
+
+class LocalTimeError(ValueError):
+    """A local time the clocks skipped (spring forward); the message is for the user."""
+
+
+def check_zone(name: str | None) -> ZoneInfo:
+    """The zone named `name`, or a RuntimeError saying what to set instead."""
+    try:
+        if not name or not name.strip():
+            raise ZoneInfoNotFoundError(name)
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise RuntimeError(
+            f"TIME_ZONE (CRM_TIME_ZONE) must be an IANA time zone such as America/Chicago, "
+            f"not {name!r}") from None
+
+
+def init_app(app) -> None:
+    """Check the configured zone at start-up and install the template filters."""
+    app.config["TIME_ZONE"] = check_zone(app.config.get("TIME_ZONE") or DEFAULT_ZONE).key
+    app.jinja_env.filters["local"] = format_local
+    app.jinja_env.filters["local_iso"] = iso_local
+    app.jinja_env.globals["zone_abbreviation"] = abbreviation
+    app.jinja_env.globals["time_zone_name"] = zone_name
+
+
+def zone_name() -> str:
+    if has_app_context():
+        return current_app.config.get("TIME_ZONE") or DEFAULT_ZONE
+    return DEFAULT_ZONE
+
+
+def zone() -> ZoneInfo:
+    return ZoneInfo(zone_name())  # ZoneInfo caches its instances
+
+
+# ---- now and today ----------------------------------------------------------------------------
+
+
+def local_now() -> datetime:
+    """Now, as an aware local datetime."""
+    return datetime.now(UTC).astimezone(zone())
+
+
+def local_today() -> date:
+    """Today's date where the department is (not the server's, not UTC's)."""
+    return local_now().date()
+
+
+# ---- stored UTC <-> local ---------------------------------------------------------------------
+
+
+def to_local(value: datetime) -> datetime:
+    """A stored time (naive UTC, or aware) as an aware local datetime."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(zone())
+
+
+def local_date(value: datetime | date) -> date:
+    """The local calendar day of a stored time (a date is returned as it is)."""
+    if isinstance(value, datetime):
+        return to_local(value).date()
+    return value
+
+
+def from_local(value: datetime, tz: ZoneInfo | None = None) -> datetime:
+    """A time as typed (naive local, or aware) to naive UTC for storage.
+
+    Raises LocalTimeError for a local time the clocks skipped; a repeated one is the first.
+    """
+    if value.tzinfo is not None:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    tz = tz or zone()
+    utc = value.replace(tzinfo=tz).astimezone(UTC)  # fold=0 unless the caller set it
+    if utc.astimezone(tz).replace(tzinfo=None) != value:  # naive comparison ignores fold
+        meant = utc.astimezone(tz)
+        raise LocalTimeError(
+            f"{value:%H:%M} on {value:%Y-%m-%d} did not happen in {tz.key}: the clocks went "
+            f"forward that night; did you mean {meant:%H:%M} {meant.tzname()}?")
+    return utc.replace(tzinfo=None)
+
+
+def is_ambiguous(value: datetime, tz: ZoneInfo | None = None) -> bool:
+    """True when a naive local time happens twice (the hour repeated when clocks go back)."""
+    tz = tz or zone()
+    a, b = value.replace(tzinfo=tz, fold=0), value.replace(tzinfo=tz, fold=1)
+    return a.utcoffset() != b.utcoffset() and a.astimezone(UTC).astimezone(tz).replace(
+        tzinfo=None) == value
+
+
+def parse_to_utc(text: str) -> datetime:
+    """ISO 8601 text to naive UTC: an offset is honoured, none means local time.
+
+    Raises ValueError (LocalTimeError for a skipped local time) with a readable message.
+    """
+    return from_local(datetime.fromisoformat(text.strip()))
+
+
+def day_start_utc(day: date) -> datetime:
+    """The naive UTC instant at which the local `day` begins (local midnight)."""
+    return from_local(datetime.combine(day, time.min))
+
+
+def days_utc(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start, end) in naive UTC covering the local days `first` to `last` inclusive."""
+    return day_start_utc(first), day_start_utc(last + timedelta(days=1))
+
+
+# ---- output -----------------------------------------------------------------------------------
+
+
+def iso_local(value: datetime | None) -> str | None:
+    """ISO 8601 local time with its offset (`2026-11-01T01:30:00-05:00`); "Z" at UTC."""
+    if value is None:
+        return None
+    local = to_local(value)
+    text = local.isoformat(timespec="seconds")
+    return text[:-6] + "Z" if local.utcoffset() == timedelta(0) else text
+
+
+def format_local(value: datetime | date | None, fmt: str = "datetime") -> str:
+    """Jinja `|local`: a stored time in local time ("datetime", "date", "time", "seconds",
+    or a strftime pattern); "" for None. A bare date is shown as it is."""
+    if value is None:
+        return ""
+    pattern = FORMATS.get(fmt, fmt)
+    if not isinstance(value, datetime):
+        return value.strftime(pattern)
+    return to_local(value).strftime(pattern)
+
+
+def abbreviation(at: datetime | None = None) -> str:
+    """The zone's abbreviation at `at` (stored UTC; default now): CST or CDT, EST, UTC."""
+    return (to_local(at) if at is not None else local_now()).tzname() or zone_name()
+
+
+def keep_demo_zone(city: str, instance_dir) -> str:
+    """Keep the demo city's zone in instance/time_zone (read by config.py when neither
+    CRM_TIME_ZONE nor TIME_ZONE is set), unless a zone is kept already; says what it did."""
+    from pathlib import Path
+
+    wanted = DEMO_CITY_ZONES.get(city, DEFAULT_ZONE)
+    path = Path(instance_dir) / "time_zone"
+    kept = path.read_text().strip() if path.is_file() else ""
+    if not kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wanted + "\n")
+        kept = wanted
+    note = "" if kept == wanted else f" (not {wanted}: delete {path} to change it)"
+    return f"Time zone kept in {path}: {kept}{note}; CRM_TIME_ZONE overrides it."
