@@ -35,7 +35,7 @@ from crm.handovers.models import Handover, HandoverItem
 from crm.network.models import DataVersion
 from crm.privacy.models import StakeholderHistory
 from crm.stakeholders.models import Membership, Stakeholder
-from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, User
+from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, RecoveryCode, User
 from crm.wellbeing.models import WellbeingCheckin
 
 __all__ = [
@@ -46,6 +46,6 @@ __all__ = [
     "Membership", "ProblemCase", "StakeholderHistory", "RelationshipStageChange", "Stakeholder", "User",
     "WellbeingCheckin", "case_beats", "case_contacts", "group_beats",
     "BeatDay", "GroupLastContact", "OfficerBeatLast", "OfficerDay", "OfficerGroupLast",
-    "Handover", "HandoverItem",
+    "Handover", "HandoverItem", "RecoveryCode",
     "SurveyCampaign", "SurveyResponse", "TrainingCompletion", "Trial", "TrialCrossover", "TrialUnit",
 ]

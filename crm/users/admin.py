@@ -14,7 +14,8 @@ from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import Beat, CommunityGroup, District, GroupAssignment, User
 from crm.users import signin
-from crm.users.forms import UnlockForm, UserCreateForm, UserEditForm
+from crm.users.forms import ResetSecondFactorForm, UnlockForm, UserCreateForm, UserEditForm
+from crm.users.second_factor import recovery_codes_left, reset_second_factor
 from crm.users.services import UserChanges, create_user, update_user
 from crm.web.forms import apply_errors, client_ip, current_actor, versioned_edit
 
@@ -102,7 +103,9 @@ def edit(user_id: int):
             .where(GroupAssignment.user_id == record.id).order_by(CommunityGroup.name)).all()
         return render_template("admin/user_edit.html", user=record, form=f, groups=groups,
                                conflict=conflict, locks=signin.active_locks(record),
-                               unlock_form=UnlockForm(formdata=None))
+                               unlock_form=UnlockForm(formdata=None),
+                               reset_form=ResetSecondFactorForm(formdata=None),
+                               recovery_left=recovery_codes_left(record))
 
     return versioned_edit(
         form, user, typed=typed, save=save, reload=lambda: db.get_or_404(User, user_id),
@@ -118,4 +121,16 @@ def unlock(user_id: int):
         return redirect(url_for("admin_users.edit", user_id=user.id))
     signin.unlock(current_actor(), user, ip=client_ip())
     flash(f"Unlocked {user.username}: every address may sign in again.", "info")
+    return redirect(url_for("admin_users.edit", user_id=user.id))
+
+
+@bp.route("/<id:user_id>/reset-second-factor", methods=["POST"])
+def reset_factor(user_id: int):
+    """Clear a user's authenticator key and recovery codes (a lost phone); audited."""
+    user = db.get_or_404(User, user_id)
+    if not ResetSecondFactorForm(request.form).validate():
+        return redirect(url_for("admin_users.edit", user_id=user.id))
+    reset_second_factor(current_actor(), user, ip=client_ip())
+    flash(f"Second factor of {user.username} reset: they set up a new one at their next "
+          "sign-in (required for their role) or from their account page.", "info")
     return redirect(url_for("admin_users.edit", user_id=user.id))

@@ -30,6 +30,21 @@ class TotpForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})
 
 
+class RecoveryCodeForm(FlaskForm):
+    """The second-factor step without the phone: one of the printed recovery codes."""
+
+    recovery_code = StringField("Recovery code", validators=[DataRequired(), Length(max=40)],
+                                render_kw={"autocomplete": "off", "autocapitalize": "none",
+                                           "spellcheck": "false"})
+
+
+class NewRecoveryCodesForm(FlaskForm):
+    """New recovery codes replace the old ones; the password proves it is the user asking."""
+
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
 class PasswordChangeForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
@@ -93,3 +108,7 @@ class UserEditForm(_UserFields):
 
 class UnlockForm(FlaskForm):
     """A button: lift the account's locks (CSRF-protected, nothing else to send)."""
+
+
+class ResetSecondFactorForm(FlaskForm):
+    """A button: clear the user's authenticator key and recovery codes (CSRF-protected)."""

@@ -132,3 +132,19 @@ class LoginThrottle(db.Model):
     failures: Mapped[int] = mapped_column(default=0, server_default="0")
     last_failure_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator at the second-factor step.
+
+    Ten are issued at enrolment (and whenever the user asks for new ones); only their hash
+    is stored, with the app's password hasher, and a used one keeps `used_at`.
+    """
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, server_default=sa.func.now())
+    used_at: Mapped[datetime | None]

@@ -34,6 +34,7 @@ from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.extensions import db
 from crm.users.models import LoginThrottle, User
+from crm.users.second_factor import issue_recovery_codes, recovery_codes_left, spend_recovery_code
 from crm.users.services import (
     load_user,
     rehash_if_needed,
@@ -48,6 +49,7 @@ from crm.users.services import (
 GENERIC_FAILURE = "Invalid username or password, or the account is locked."
 BAD_CODE = "That code is not valid. Try the current one."
 REUSED_CODE = "That code was already used. Wait for the next one."
+BAD_RECOVERY_CODE = "That recovery code is not valid, or it was used already."
 TOO_SOON = "Too many attempts. Wait a few seconds, then type the current code."
 PENDING_TTL = timedelta(minutes=5)
 
@@ -64,6 +66,7 @@ class SecondFactorResult:
     user: User | None  # set when signed in
     error: str | None = None
     ended: bool = False  # the half-done sign-in is over: start again at the password
+    recovery_codes: list[str] | None = None  # issued at enrolment, to show once
 
 
 def needs_second_factor(user: User) -> bool:
@@ -174,12 +177,50 @@ def verify_second_factor(user: User, code: str, *, secret: str, enrolling: bool,
         record_event(user, "auth.second_factor", user, outcome="failure", ip=source,
                      detail={"reason": "code already used"})
         return SecondFactorResult(None, REUSED_CODE)
+    codes = None
     if enrolling:
         user.totp_secret = secret
         record_event(user, "auth.totp_enrol", user, ip=source)
+        codes = issue_recovery_codes(user, user, ip=source)
     record_event(user, "auth.second_factor", user, ip=source)
     _signed_in(user, source, now)
+    return SecondFactorResult(user, recovery_codes=codes)
+
+
+def verify_recovery_code(user: User, code: str, *, source: str = "") -> SecondFactorResult:
+    """Sign a pending sign-in in with one of the user's recovery codes (each works once).
+
+    Counted like a wrong authenticator code when it does not match; audited either way,
+    with how many codes are left.
+    """
+    source = (source or "")[:64]
+    now = utcnow()
+    locked = _locked(user, source, now)
+    if locked:
+        record_event(user, "auth.second_factor", user, outcome="denied", ip=source,
+                     detail={"reason": locked, "method": "recovery code"})
+        return SecondFactorResult(None, GENERIC_FAILURE, ended=True)
+    if _too_soon(user, source, now):
+        ended = _failed(user, source, now, action="auth.second_factor", reason="too soon",
+                        account_wide=True)
+        return SecondFactorResult(None, GENERIC_FAILURE if ended else TOO_SOON, ended=ended)
+    if not user.totp_secret or not spend_recovery_code(user, code):
+        ended = _failed(user, source, now, action="auth.second_factor",
+                        reason="bad recovery code", account_wide=True)
+        return SecondFactorResult(None, GENERIC_FAILURE if ended else BAD_RECOVERY_CODE,
+                                  ended=ended)
+    record_event(user, "auth.recovery_code_use", user, ip=source,
+                 detail={"left": recovery_codes_left(user)})
+    record_event(user, "auth.second_factor", user, ip=source,
+                 detail={"method": "recovery code"})
+    _signed_in(user, source, now)
     return SecondFactorResult(user)
+
+
+def claim_code(user: User, secret: str, code: str) -> bool:
+    """True when `code` is a current code of `secret` not used before (and now it is used)."""
+    step = _matching_step(secret, code)
+    return step is not None and _claim_step(user, step)
 
 
 def _matching_step(secret: str, code: str) -> int | None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import pyotp
 from flask import (
     Blueprint,
     abort,
@@ -24,8 +23,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.errors import ValidationError
 from crm.extensions import limiter
+from crm.users import second_factor as factor
 from crm.users import signin
-from crm.users.forms import LoginForm, PasswordChangeForm, TokenForm, TotpForm
+from crm.users.forms import (
+    LoginForm,
+    NewRecoveryCodesForm,
+    PasswordChangeForm,
+    RecoveryCodeForm,
+    TokenForm,
+    TotpForm,
+)
 from crm.users.services import (
     change_password,
     issue_token,
@@ -94,21 +101,84 @@ def second_factor():
         return _start_again()
     enrolling = not user.totp_secret
     if enrolling:
-        session.setdefault("enrol_secret", pyotp.random_base32())
+        session.setdefault("enrol_secret", factor.new_secret())
     secret = user.totp_secret or session["enrol_secret"]
-    form, error = TotpForm(), None
-    if form.validate_on_submit():
+    form, recovery_form, error = TotpForm(), RecoveryCodeForm(), None
+    using_recovery = not enrolling and request.form.get("action") == "recovery"
+    if using_recovery and recovery_form.validate_on_submit():
+        result = signin.verify_recovery_code(user, recovery_form.recovery_code.data,
+                                             source=client_ip())
+    elif not using_recovery and form.validate_on_submit():
         result = signin.verify_second_factor(user, form.code.data, secret=secret,
                                              enrolling=enrolling, source=client_ip())
+    else:
+        result = None
+    if result is not None:
         if result.user:
-            return _complete_login(result.user, session.get("pending_next"))
+            next_url = session.get("pending_next")
+            response = _complete_login(result.user, next_url)
+            if result.recovery_codes:
+                # Shown once, on the next page; the session forgets them there.
+                session["new_recovery_codes"] = result.recovery_codes
+                return redirect(url_for("auth.recovery_codes", next=next_url))
+            return response
         if result.ended:
             return _start_again(result.error)
         error = result.error
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="Alliance CRM") \
-        if enrolling else None
-    return render_template("auth/second_factor.html", form=form, error=error,
-                           enrolling=enrolling, secret=secret if enrolling else None, uri=uri)
+    uri = factor.provisioning_uri(user, secret) if enrolling else None
+    return render_template("auth/second_factor.html", form=form, recovery_form=recovery_form,
+                           error=error, enrolling=enrolling, using_recovery=using_recovery,
+                           secret=secret if enrolling else None, uri=uri,
+                           qr=factor.qr_svg(uri) if uri else None)
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@login_required
+def recovery_codes():
+    """The recovery codes just issued (shown once), or a form to replace them."""
+    me = current_actor()
+    form = NewRecoveryCodesForm()
+    codes, status = session.pop("new_recovery_codes", None), 200
+    if request.method == "POST":
+        status = 422
+        if not me.totp_secret:
+            flash("Set up two-factor sign-in first; recovery codes come with it.", "error")
+        elif form.validate_on_submit():
+            if password_ok(me, form.password.data):
+                codes, status = factor.issue_recovery_codes(me, me, ip=client_ip()), 200
+            else:
+                form.password.errors.append("is not correct")
+    return render_template("auth/recovery_codes.html", codes=codes, form=form,
+                           left=factor.recovery_codes_left(me),
+                           next_url=_safe_next(request.args.get("next"))), status
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+@login_required
+def enrol():
+    """Turn on two-factor sign-in from the account page (any role may)."""
+    me = current_actor()
+    if me.totp_secret:
+        return redirect(url_for("auth.account"))
+    session.setdefault("enrol_secret", factor.new_secret())
+    secret = session["enrol_secret"]
+    form, status = TotpForm(), 200
+    if form.is_submitted():
+        status = 422
+        if form.validate():
+            try:
+                codes = factor.enrol_totp(me, secret, form.code.data, ip=client_ip())
+            except ValidationError as e:
+                apply_errors(form, e)
+            else:
+                session.pop("enrol_secret", None)
+                flash("Two-factor sign-in is on. From now on you need a code to sign in.", "info")
+                return render_template("auth/recovery_codes.html", codes=codes,
+                                       form=NewRecoveryCodesForm(formdata=None),
+                                       left=len(codes), next_url=url_for("auth.account"))
+    uri = factor.provisioning_uri(me, secret)
+    return render_template("auth/enrol.html", form=form, secret=secret, uri=uri,
+                           qr=factor.qr_svg(uri)), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -157,4 +227,5 @@ def account():
     elif request.method == "POST":
         status = 422
     return render_template("auth/account.html", pw_form=pw_form, token_form=token_form,
-                           tokens=tokens_of(me), new_token=new_token), status
+                           tokens=tokens_of(me), new_token=new_token,
+                           recovery_left=factor.recovery_codes_left(me)), status
