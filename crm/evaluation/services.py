@@ -526,13 +526,15 @@ def _num(x):
 
 
 def analyse_trial(actor, trial: Trial, outcome: str) -> dict:
-    """The difference-in-differences estimate for one outcome, with its 95 % interval."""
+    """The difference-in-differences estimate for one outcome, with its 95 % interval: OLS of
+    the outcome on arm, period and their interaction with SE clustered by unit (statsmodels,
+    `analytics.did`). "means" (by arm and period) is for the page; the CLI leaves it out."""
     _need(actor, TRIAL_VIEW_ROLES, "analyse trials")
     panel = outcome_panel(trial, outcome)
     by_unit: dict[str, dict] = {}
     for r in panel:
         by_unit.setdefault(r["unit"], {"arm": r["arm"]})[r["period"]] = r["value"]
-    est = diff_in_diff((v["arm"], v.get("baseline"), v.get("follow_up")) for v in by_unit.values())
+    est = diff_in_diff((u, v["arm"], v.get("baseline"), v.get("follow_up")) for u, v in by_unit.items())
     return {"outcome": outcome, "estimate": _num(est.estimate), "ci_low": _num(est.ci_low),
             "ci_high": _num(est.ci_high), "se": _num(est.se), "n_units": est.n_units,
             "n_treatment": est.n_treatment, "n_control": est.n_control,
