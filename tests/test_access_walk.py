@@ -104,7 +104,8 @@ def _values(world) -> dict:
             "section": "details", "kind": "stakeholders",
             "filename": "swagger-ui.css",
             "assignment_id": world["assignment"].id,
-            "handover_id": world["handover"].id, "item_id": world["handover"].items[0].id}
+            "handover_id": world["handover"].id, "item_id": world["handover"].items[0].id,
+            "beat": world["beat"].code}
 
 
 def _routes(app):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -62,6 +60,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.api import init_api
     from crm.assignments.views import bp as assignments_bp
     from crm.audit.views import bp as audit_bp
+    from crm.briefings.views import bp as briefings_bp
     from crm.cases.views import bp as cases_bp
     from crm.contacts.views import bp as contacts_bp
     from crm.csvio.views import bp as csvio_bp
@@ -91,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(handovers_bp)
     app.register_blueprint(officers_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(briefings_bp)
     init_api(app)
 
 
@@ -158,6 +158,7 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from crm.timezones import local_date, local_today
     from crm.web.nav import nav_links
 
     app.jinja_env.filters["label"] = label
@@ -167,6 +168,5 @@ def register_template_helpers(app: Flask) -> None:
     def days_ago(value) -> str:
         if value is None:
             return "never"
-        d = value.date() if hasattr(value, "date") else value
-        n = (date.today() - d).days
+        n = (local_today() - local_date(value)).days  # the department's days
         return "today" if n == 0 else ("1 day ago" if n == 1 else f"{n} days ago")
