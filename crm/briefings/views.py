@@ -14,8 +14,8 @@ from crm.access import roles_required
 from crm.briefings import services
 from crm.cases import services as cases
 from crm.cases.figures import case_figures
-from crm.errors import NotFoundError
 from crm.db import utcnow
+from crm.errors import NotFoundError
 from crm.vocab import CASE_STAGES
 from crm.web.forms import client_ip, current_actor
 
