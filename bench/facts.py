@@ -62,10 +62,11 @@ def _row(label, kind, median, bound=None, target=None, **extra) -> dict:
 
 def bench_facts(app, kind: str) -> list[dict]:
     from crm.contacts.services import log_contact
+    from crm.db import fetch_raw
     from crm.extensions import db
     from crm.facts import services as facts
     from crm.models import BeatAssignment, Contact, ContactGroup, ContactOfficer, User, group_beats
-    from crm.network.services import _fetch_raw, compute
+    from crm.network.services import compute
 
     rows = []
     with app.app_context():
@@ -73,6 +74,7 @@ def bench_facts(app, kind: str) -> list[dict]:
         officer_id, beat_id = db.session.execute(
             sa.select(BeatAssignment.user_id, BeatAssignment.beat_id)
             .join(User, User.id == BeatAssignment.user_id).where(User.role == "officer")
+            .where(BeatAssignment.beat_id.in_(sa.select(group_beats.c.beat_id)))
             .order_by(BeatAssignment.user_id).limit(1)).one()
         group_id = db.session.scalar(sa.select(group_beats.c.group_id)
                                      .where(group_beats.c.beat_id == beat_id).limit(1))
@@ -131,7 +133,7 @@ def bench_facts(app, kind: str) -> list[dict]:
         ]
         for name, reads in (("hard-to-engage", [group_last]), ("coverage", coverage_reads)):
             live = _median(lambda n=name: compute(n), runs=7)
-            bare = _median(lambda r=reads: [_fetch_raw(q) for q in r], runs=7)
+            bare = _median(lambda r=reads: [fetch_raw(db.session, q) for q in r], runs=7)
             with mock.patch("crm.facts.services.answers_as_of", return_value=False):
                 old = _median(lambda n=name: compute(n), runs=3)
             rows.append(_row(f"facts: {name} answer", kind, live, bare, target=0.1,

@@ -36,7 +36,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
-from http.cookiejar import CookieJar
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import numpy as np
@@ -48,23 +48,43 @@ sys.path.insert(0, str(ROOT))
 
 from config import DevelopmentConfig, _normalise_db_url  # noqa: E402
 from crm import create_app  # noqa: E402
+from crm.db import fetch_raw  # noqa: E402
 from crm.extensions import db  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+OUT = ROOT / "bench" / "out"  # cached demo databases and logs (gitignored)
+SIZE_ORDER = ("small", "large", "xlarge")
+SIZE = os.environ.get("BENCH_SIZE", "large")
+if SIZE not in SIZE_ORDER:
+    raise SystemExit(f"BENCH_SIZE must be one of {', '.join(SIZE_ORDER)}, not {SIZE!r}")
+RUNS = int(os.environ.get("BENCH_RUNS", "2" if SIZE == "xlarge" else "5"))
 CLIENTS = 4
 REQUESTS_PER_CLIENT = int(os.environ.get("BENCH_REQUESTS", "50"))
 
 
 def targets() -> list[tuple[str, str]]:
-    # BENCH_SQLITE / BENCH_PG_DATABASE: where the demo is kept (e.g. a file under /tmp).
-    sqlite_path = os.environ.get("BENCH_SQLITE") or ROOT / "bench" / "large.sqlite"
-    out = [("sqlite", f"sqlite:///{sqlite_path}")]
-    pg = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-    if pg:
-        url = sa.make_url(_normalise_db_url(pg)).set(
-            database=os.environ.get("BENCH_PG_DATABASE", "alliance_bench"))
-        out.append(("postgresql", url.render_as_string(hide_password=False)))
+    """(kind, URL) of each database of the run.
+
+    SQLite always (a file under bench/out/, or BENCH_SQLITE), except at xlarge where the
+    bench is a PostgreSQL one (BENCH_DB=sqlite,postgresql asks for both). PostgreSQL when
+    BENCH_PG_URL (or BENCH_DATABASE_URL) names a server: the demo is kept in the database
+    `<its name>_<size>` (BENCH_PG_DATABASE overrides), created when missing.
+    """
+    wanted = set((os.environ.get("BENCH_DB") or
+                  ("postgresql" if SIZE == "xlarge" else "sqlite,postgresql")).split(","))
+    out = []
+    if "sqlite" in wanted:
+        sqlite_path = os.environ.get("BENCH_SQLITE") or OUT / f"{SIZE}.sqlite"
+        Path(sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        out.append(("sqlite", f"sqlite:///{sqlite_path}"))
+    pg = os.environ.get("BENCH_PG_URL") or os.environ.get("BENCH_DATABASE_URL")
+    if "postgresql" in wanted and pg:
+        url = sa.make_url(_normalise_db_url(pg))
+        name = os.environ.get("BENCH_PG_DATABASE") or f"{url.database or 'alliance_bench'}_{SIZE}"
+        out.append(("postgresql", url.set(database=name).render_as_string(hide_password=False)))
+    elif "postgresql" in wanted:
+        print("PostgreSQL part skipped: set BENCH_PG_URL=postgresql://user@host:5432/name "
+              f"(the demo is kept in the database name_{SIZE}).")
     return out
 
 
@@ -84,19 +104,25 @@ def make_app(url: str):
 
 
 def build(app, kind: str) -> dict:
-    """Migrate and seed the large demo unless the database already has it."""
+    """Migrate and seed the demo of BENCH_SIZE unless the database already has it."""
     from alembic import command
 
-    from crm.demo.services import has_groups, seed_demo
+    from crm.demo.services import SIZES, has_groups, seed_demo
     from crm.extensions import migrate
+    from crm.models import CommunityGroup
     from crm.network.services import bump_versions
 
     with app.app_context():
         command.upgrade(migrate.get_config(), "head")
         if has_groups():
-            print(f"[{kind}] large demo already built")
+            n = db.session.scalar(sa.select(sa.func.count()).select_from(CommunityGroup))
+            if abs(n - SIZES[SIZE].groups) > SIZES[SIZE].groups // 10:
+                raise SystemExit(f"[{kind}] the bench database holds {n:,} groups, not the "
+                                 f"{SIZE} demo ({SIZES[SIZE].groups:,}): point the bench "
+                                 "elsewhere or remove that database")
+            print(f"[{kind}] {SIZE} demo already built ({n:,} groups)")
             return {}
-        print(f"[{kind}] seeding the large demo (once) ...", flush=True)
+        print(f"[{kind}] seeding the {SIZE} demo (once) ...", flush=True)
         last = {"stage": None}
 
         def progress(stage, done, total):
@@ -105,12 +131,12 @@ def build(app, kind: str) -> dict:
                 last["stage"] = stage
 
         t0 = time.perf_counter()
-        report = seed_demo("large", "chicago", seed=0, progress=progress)
+        report = seed_demo(SIZE, "chicago", seed=0, progress=progress)
         bump_versions("network", "contacts")
         db.session.commit()
         elapsed = time.perf_counter() - t0
         print(f"[{kind}] seeded in {elapsed:.1f}s: {report.counts}", flush=True)
-        return {"seed_s": elapsed, "counts": report.counts}
+        return {"seed_s": round(elapsed, 1), "counts": report.counts}
 
 
 def vacuum_analyze(url: str) -> None:
@@ -144,7 +170,6 @@ def bench_analytics(app, kind: str) -> list[dict]:
     import analytics
     from crm.network.services import (
         NAMES,
-        _fetch_raw,
         compute,
         group_contact_facts_query,
         load_membership_arrays,
@@ -165,7 +190,7 @@ def bench_analytics(app, kind: str) -> list[dict]:
         bounds = {
             "overlap": timed(bare_product)[0],
             # The bare facts query through the DBAPI cursor: the fastest way to get them.
-            "hard-to-engage": timed(lambda: _fetch_raw(
+            "hard-to-engage": timed(lambda: fetch_raw(db.session,
                 group_contact_facts_query(datetime.combine(date.today(), datetime.max.time()))))[0],
         }
         # overlap is also measured as the pure function on the same arrays: that is what
@@ -175,7 +200,7 @@ def bench_analytics(app, kind: str) -> list[dict]:
         for name in NAMES:
             kw = {"group_id": target_id} if name == "introductions" else {}
             median, _ = timed(lambda n=name, k=kw: compute(n, use_cache=False, **k),
-                              runs=RUNS if name != "brokers" else max(3, RUNS // 2))
+                              runs=RUNS if name != "brokers" else min(RUNS, max(3, RUNS // 2)))
             peak = peak_mb(lambda n=name, k=kw: compute(n, use_cache=False, **k))
             total_s += median
             total_peak = max(total_peak, peak)
@@ -208,15 +233,28 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class Session:
-    """A tiny browser: cookies, CSRF tokens from forms."""
+class _BehindTLSProxy(DefaultCookiePolicy):
+    """Send Secure cookies over the bench's plain http: the client plays the TLS proxy."""
 
-    def __init__(self, base: str):
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
+class Session:
+    """A tiny browser: cookies, CSRF tokens from forms; `headers` go with every request
+    (the live phase sends X-Forwarded-Proto: https, as a TLS proxy in front would)."""
+
+    def __init__(self, base: str, headers: dict | None = None):
         self.base = base
-        jar = CookieJar()
+        jar = CookieJar(policy=_BehindTLSProxy()) if headers else CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         self.no_redirect = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar),
                                                        _NoRedirect())
+        # Flask-WTF checks the Referer of HTTPS form posts, as a browser sends it.
+        self.origin = base.replace("http://", "https://") if headers else base
+        if headers:
+            for op in (self.opener, self.no_redirect):
+                op.addheaders = [*op.addheaders, *headers.items()]
 
     def get(self, path: str) -> tuple[int, str]:
         with self.opener.open(self.base + path, timeout=30) as r:
@@ -224,7 +262,8 @@ class Session:
 
     def post(self, path: str, data: dict) -> int:
         body = urllib.parse.urlencode(data, doseq=True).encode()
-        req = urllib.request.Request(self.base + path, data=body)  # noqa: S310 - our own http URL
+        req = urllib.request.Request(self.base + path, data=body,  # noqa: S310 - our own http URL
+                                     headers={"Referer": self.origin + path})
         with self.opener.open(req, timeout=30) as r:
             r.read()
             return r.status
@@ -232,7 +271,8 @@ class Session:
     def post_no_follow(self, path: str, data: dict) -> int:
         """POST and report the status without following the redirect (the POST alone is timed)."""
         body = urllib.parse.urlencode(data, doseq=True).encode()
-        req = urllib.request.Request(self.base + path, data=body)  # noqa: S310 - our own http URL
+        req = urllib.request.Request(self.base + path, data=body,  # noqa: S310 - our own http URL
+                                     headers={"Referer": self.origin + path})
         try:
             with self.no_redirect.open(req, timeout=30) as r:
                 r.read()
@@ -295,7 +335,8 @@ def bench_pages(url: str, kind: str) -> list[dict]:
     from crm.demo.services import DEMO_PASSWORD
 
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=url, CRM_ENV="development", FLASK_DEBUG="0")
+    env = dict(os.environ, DATABASE_URL=url, CRM_ENV="development", FLASK_DEBUG="0",
+               CRM_INSTANCE_DIR=str(OUT / f"instance-{kind}-{SIZE}"))
     proc = subprocess.Popen(  # noqa: S603  # nosec B603
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "4", "--bind",
          f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
@@ -366,30 +407,83 @@ def print_table(rows: list[dict]) -> None:
               f"{f(r['ratio'], '6.2f')} {f(r['peak_mb'], '8.1f')}")
 
 
+def growth(runs: dict) -> list[dict]:
+    """How each analytic's refresh time and peak memory grow from one size to the next."""
+    out = []
+    for kind in ("sqlite", "postgresql"):
+        sizes = [z for z in SIZE_ORDER if kind in runs.get(z, {}) and
+                 runs[z][kind].get("analytics")]
+        for a, b in zip(sizes, sizes[1:], strict=False):
+            ra = {r["analytic"]: r for r in runs[a][kind]["analytics"]}
+            rb = {r["analytic"]: r for r in runs[b][kind]["analytics"]}
+            for name in ra.keys() & rb.keys():
+                ta, tb = (ra[name].get("refresh_s") or ra[name]["median_s"],
+                          rb[name].get("refresh_s") or rb[name]["median_s"])
+                ma, mb = ra[name].get("peak_mb"), rb[name].get("peak_mb")
+                out.append({"database": kind, "analytic": name, "from": a, "to": b,
+                            "refresh_s": [ta, tb], "time_x": round(tb / ta, 1) if ta else None,
+                            "peak_mb": [ma, mb],
+                            "memory_x": round(mb / ma, 1) if ma and mb else None})
+    order = {n: i for i, n in enumerate(["overlap", "factions", "brokers", "introductions",
+                                         "hard-to-engage", "coverage"])}
+    return sorted(out, key=lambda r: (r["database"], SIZE_ORDER.index(r["from"]),
+                                      order.get(r["analytic"], 9)))
+
+
+def print_growth(rows: list[dict]) -> None:
+    if not rows:
+        return
+    print(f"\n{'growth':36} {'db':10} {'sizes':14} {'refresh s':>17} {'x':>5} "
+          f"{'peak MB':>15} {'x':>5}")
+    for r in rows:
+        t, m = r["refresh_s"], r["peak_mb"]
+        print(f"{r['analytic']:36} {r['database']:10} {r['from'] + '->' + r['to']:14} "
+              f"{t[0]:8.3f}{t[1]:9.3f} {r['time_x'] or 0:5.1f} "
+              f"{m[0] or 0:7.1f}{m[1] or 0:8.1f} {r['memory_x'] or 0:5.1f}")
+
+
+def load_results() -> dict:
+    try:
+        data = json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        return {"runs": {}}
+    return data if isinstance(data, dict) and "runs" in data else {"runs": {}}
+
+
 def main() -> None:
-    rows: list[dict] = []
-    meta = {}
+    results = load_results()
+    print(f"bench at size {SIZE}; load average {[round(x, 2) for x in os.getloadavg()]} "
+          "(the machine is shared: figures move with it)")
     for kind, url in targets():
+        run = {"measured_at": datetime.utcnow().replace(microsecond=0).isoformat() + "Z",
+               "cpus": os.cpu_count(), "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
         if kind == "postgresql":
             ensure_pg_database(url)
         app = make_app(url)
-        meta[kind] = build(app, kind)
+        run["seed"] = build(app, kind)
         vacuum_analyze(url)
         if os.environ.get("BENCH_SKIP_ANALYTICS") != "1":
-            rows += bench_analytics(app, kind)
-            print_table([r for r in rows if r["database"] == kind])
+            run["analytics"] = bench_analytics(app, kind)
+            print_table(run["analytics"])
         if os.environ.get("BENCH_SKIP_FACTS") != "1":
             from bench.facts import bench_facts
-            rows += bench_facts(app, kind)
-            print_table([r for r in rows if r["database"] == kind and
-                         r["analytic"].startswith("facts:")])
+            run["facts"] = bench_facts(app, kind)
+            print_table(run["facts"])
+        if os.environ.get("BENCH_SKIP_LIVE") != "1":
+            from bench.live import bench_live
+            run["live"] = bench_live(app, url, kind, SIZE)
         if os.environ.get("BENCH_SKIP_PAGES") != "1":
-            rows += bench_pages(url, kind)
+            run["pages"] = bench_pages(url, kind)
+            print_table(run["pages"])
         with app.app_context():
             db.engine.dispose()
-    print_table(rows)
-    RESULTS.write_text(json.dumps(rows, indent=2))
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}; seed: {json.dumps(meta)}")
+        run["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+        # Merge: a later run replaces the phases it measured, keeps the others.
+        results["runs"].setdefault(SIZE, {}).setdefault(kind, {}).update(run)
+        results["growth"] = growth(results["runs"])
+        RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    print_growth(results.get("growth", []))
+    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
