@@ -146,12 +146,13 @@ def days_utc(first: date, last: date) -> tuple[datetime, datetime]:
 # ---- output -----------------------------------------------------------------------------------
 
 
-def iso_local(value: datetime | None) -> str | None:
-    """ISO 8601 local time with its offset (`2026-11-01T01:30:00-05:00`); "Z" at UTC."""
+def iso_local(value: datetime | None, timespec: str = "seconds") -> str | None:
+    """ISO 8601 local time with its offset (`2026-11-01T01:30:00-05:00`); "Z" at UTC.
+    `timespec="auto"` keeps microseconds (exports that must import back to the same time)."""
     if value is None:
         return None
     local = to_local(value)
-    text = local.isoformat(timespec="seconds")
+    text = local.isoformat(timespec=timespec)
     return text[:-6] + "Z" if local.utcoffset() == timedelta(0) else text
 
 
@@ -185,3 +186,15 @@ def keep_demo_zone(city: str, instance_dir) -> str:
         kept = wanted
     note = "" if kept == wanted else f" (not {wanted}: delete {path} to change it)"
     return f"Time zone kept in {path}: {kept}{note}; CRM_TIME_ZONE overrides it."
+
+
+def typed_to_utc(value: datetime | None, field: str = "occurred_at") -> datetime | None:
+    """A form's local time to naive UTC; a skipped time is a ValidationError naming `field`."""
+    from crm.errors import ValidationError
+
+    if value is None:
+        return None
+    try:
+        return from_local(value)
+    except LocalTimeError as e:
+        raise ValidationError({field: str(e)}) from None

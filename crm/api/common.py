@@ -13,7 +13,7 @@ with `Blueprint` below, whose argument parser refuses, before any service sees t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import flask_smorest
 import marshmallow as ma
@@ -23,6 +23,7 @@ from webargs.flaskparser import FlaskParser
 
 from crm.errors import ConflictError
 from crm.extensions import db
+from crm.timezones import LocalTimeError, from_local, iso_local
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL INTEGER (SQLite holds 64 bits)
 MAX_LIST_ITEMS = 1000
@@ -150,25 +151,24 @@ class Blueprint(flask_smorest.Blueprint):
 
 
 class UTCDateTime(ma.fields.DateTime):
-    """Timestamps are stored as naive UTC; the API speaks RFC 3339 with an explicit zone.
+    """Timestamps are stored as naive UTC; the API speaks RFC 3339 with an explicit offset.
 
-    Output always ends in "Z"; input may carry any offset (converted to UTC) or none (taken as UTC).
+    Output is the department's local time with its offset (crm.timezones; "Z" where the offset
+    is zero); input may carry any offset (honoured) or none (taken as local time: a time the
+    clocks skipped is refused, a repeated one is the first).
     """
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="seconds") + "Z"
+        return iso_local(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         dt = super()._deserialize(value, attr, data, **kwargs)
         if not DATE_MIN <= dt.date() <= DATE_MAX:  # also keeps year 1 + offset from overflowing
             raise ma.ValidationError(f"Must be a time from {DATE_MIN} to {DATE_MAX}.")
-        if dt.tzinfo is not None:
-            dt = dt.astimezone(UTC).replace(tzinfo=None)
-        return dt
+        try:
+            return from_local(dt)
+        except LocalTimeError as e:
+            raise ma.ValidationError(str(e)) from None
 
 
 class Ref(ma.Schema):

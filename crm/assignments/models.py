@@ -11,6 +11,7 @@ from crm.db import Versioned, enum_check
 from crm.extensions import db
 from crm.groups.models import CommunityGroup
 from crm.stakeholders.models import Stakeholder
+from crm.timezones import local_today
 from crm.users.models import User
 
 # visit: reach the group (a supervisor closing a coverage gap);
@@ -53,4 +54,4 @@ class Assignment(Versioned, db.Model):
     assigned_by: Mapped[User] = relationship(foreign_keys=[assigned_by_id])
 
     def is_overdue(self, today: date | None = None) -> bool:
-        return self.status == "open" and self.due_on < (today or date.today())
+        return self.status == "open" and self.due_on < (today or local_today())

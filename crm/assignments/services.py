@@ -29,6 +29,7 @@ from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import BeatAssignment, CommunityGroup, Stakeholder, User
 from crm.text import clean_text
+from crm.timezones import local_today
 from crm.vocab import STAFF_ROLES
 
 ASSIGN_ROLES = ("supervisor", "admin")
@@ -122,7 +123,7 @@ def assign_visit(actor: User, data: dict, *, ip: str = "", today: date | None = 
     """
     if actor.role not in ASSIGN_ROLES:
         raise ValidationError({"role": "only supervisors and administrators assign visits"})
-    today = today or date.today()
+    today = today or local_today()
     errors: dict[str, str] = {}
     group = None
     try:
@@ -181,7 +182,7 @@ def ask_for_introduction(actor: User, group_id: int, chain: dict, *, note: str,
     note = _note(note, errors)
     if errors:
         raise ValidationError(errors)
-    today = today or date.today()
+    today = today or local_today()
     a = Assignment(kind="introduction", group_id=group_id, stakeholder_id=person_id,
                    officer_id=actor.id, assigned_by_id=actor.id,
                    due_on=today + timedelta(days=INTRO_DUE_DAYS), note=note, chain=chain)
@@ -291,7 +292,7 @@ def open_by_group(actor: User, group_ids: list[int]) -> dict[int, list[Assignmen
 
 def overdue(actor: User, *, today: date | None = None, limit: int = 100) -> list[Assignment]:
     """Open visits past their due date that the actor may see (a supervisor: their district)."""
-    today = today or date.today()
+    today = today or local_today()
     return list(db.session.scalars(assignments_query(actor).where(
         Assignment.kind == "visit", Assignment.due_on < today).limit(limit)))
 

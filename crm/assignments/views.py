@@ -5,7 +5,7 @@ Views parse the form and call `crm.assignments.services`; the request boundary c
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -15,6 +15,7 @@ from crm.assignments import services
 from crm.assignments.forms import AssignForm, ButtonForm, IntroductionForm
 from crm.errors import ValidationError
 from crm.extensions import db
+from crm.timezones import local_today
 from crm.vocab import STAFF_ROLES
 from crm.web.forms import apply_errors, client_ip, current_actor
 
@@ -44,7 +45,7 @@ def _render_new(form: AssignForm, group, actor, status: int):
     existing = services.open_by_group(actor, [group.id]).get(group.id, [])
     return render_template("assignments/new.html", form=form, group=group, chain=chain,
                            chain_text=services.chain_text(chain, names, actor) if chain else "",
-                           existing=existing, today=date.today()), status
+                           existing=existing, today=local_today()), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -61,7 +62,7 @@ def new():
                                                               for u in officers]
     if request.method == "GET":
         form.group_id.data = str(group.id)
-        form.due_on.data = date.today() + timedelta(days=DEFAULT_DUE_DAYS)
+        form.due_on.data = local_today() + timedelta(days=DEFAULT_DUE_DAYS)
         return _render_new(form, group, actor, 200)
     if not form.validate():
         return _render_new(form, group, actor, 422)
@@ -88,7 +89,7 @@ def index():
     status = None if show == "all" else "open"
     rows = list(db.session.scalars(services.assignments_query(actor, status=status).limit(300)))
     return render_template("assignments/index.html", assignments=rows, show=show,
-                           names=_names(actor, [a.chain for a in rows]), today=date.today(),
+                           names=_names(actor, [a.chain for a in rows]), today=local_today(),
                            button=ButtonForm())
 
 

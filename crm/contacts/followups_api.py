@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import abort
 
 from crm.access import get_visible_or_404, require_role
@@ -11,6 +9,7 @@ from crm.api.common import Blueprint, paginate
 from crm.contacts import services
 from crm.contacts.schemas import FollowUpQuerySchema, FollowUpSchema
 from crm.models import Contact
+from crm.timezones import local_today
 from crm.web.forms import client_ip
 
 blp = Blueprint("followups_api", __name__, url_prefix="/api/v1/follow-ups", description="Follow-ups")
@@ -33,7 +32,7 @@ def list_follow_ups(args, pagination_parameters):
         if beat is None:
             abort(404, description="No such beat among yours.")
         beat_id = beat.id
-    q = services.follow_ups_query(user, beat_id=beat_id, today=date.today(),
+    q = services.follow_ups_query(user, beat_id=beat_id, today=local_today(),
                                   horizon_days=args["days"])
     return paginate(q, pagination_parameters)
 

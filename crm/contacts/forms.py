@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from crm.timezones import LocalTimeError, from_local
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES, label
 
 
@@ -86,9 +87,19 @@ class ContactForm(FlaskForm):
     follow_up_on = DateField("Follow up on", validators=[Optional()])
     follow_up_note = StringField("Follow-up note", **limited(300))
 
+    def validate_occurred_at(self, field):
+        """Typed in local time (crm.timezones): a time the clocks skipped is refused here."""
+        if field.data is not None:
+            try:
+                from_local(field.data)
+            except LocalTimeError as e:
+                raise ValidationError(str(e)) from None
+
     def service_data(self) -> dict:
+        when = self.occurred_at.data
         return {
-            "occurred_at": self.occurred_at.data, "beat_id": self.beat_id.data,
+            "occurred_at": from_local(when) if when is not None else None,  # stored as UTC
+            "beat_id": self.beat_id.data,
             "place": self.place.data, "channel": self.channel.data,
             "initiated_by": self.initiated_by.data, "purpose": self.purpose.data,
             "stakeholder_ids": self.stakeholder_ids.data or [],

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import marshmallow as ma
 
 from crm.api.common import UTCDateTime, VersionedSchema
 from crm.stakeholders.schemas import valid_email
+from crm.timezones import local_today
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAGES, TECHNIQUES
 
 OneOf = ma.validate.OneOf
@@ -56,7 +55,9 @@ class ContactCreateSchema(ma.Schema):
         "description": "Made by the client once per contact (a UUID). Sending the same key "
                        "again returns the first contact (200) instead of creating another."})
     occurred_at = UTCDateTime(metadata={
-        "description": "Defaults to now; without a zone it is taken as UTC."})
+        "description": "Defaults to now. An offset is honoured; without one the time is the "
+                       "department's local time (a time the clocks skipped is refused, one "
+                       "they repeated is the first). Answers carry the local offset."})
     beat_id = ma.fields.Int(allow_none=True, metadata={
         "description": "Defaults to the officer's first current beat."})
     place = ma.fields.Str(load_default="", validate=Length(max=200))
@@ -93,8 +94,8 @@ class ContactQuerySchema(ma.Schema):
     beat = ma.fields.Str(metadata={"description": "Beat code"})
     group = ma.fields.Int(metadata={"description": "Group id"})
     stakeholder = ma.fields.Int(metadata={"description": "Stakeholder id"})
-    date_from = ma.fields.Date(data_key="from", metadata={"description": "On or after (UTC date)"})
-    date_to = ma.fields.Date(data_key="to", metadata={"description": "On or before (UTC date)"})
+    date_from = ma.fields.Date(data_key="from", metadata={"description": "On or after (local date)"})
+    date_to = ma.fields.Date(data_key="to", metadata={"description": "On or before (local date)"})
     initiated_by = ma.fields.Str(validate=OneOf(INITIATED_BY))
 
 
@@ -106,7 +107,7 @@ class FollowUpQuerySchema(ma.Schema):
 
 
 def _status(c) -> str:
-    today = date.today()
+    today = local_today()
     if c.follow_up_done_at is not None:
         return "done"
     return "overdue" if c.follow_up_on < today else ("today" if c.follow_up_on == today

@@ -43,6 +43,7 @@ from crm.models import (
 )
 from crm.stakeholders import services as stakeholder_services
 from crm.text import clean_text
+from crm.timezones import day_start_utc, local_date, local_today
 from crm.vocab import CHANNELS, ENFORCEMENT, INITIATED_BY, STAFF_ROLES, STAGES, TECHNIQUES
 
 LOG_ROLES = STAFF_ROLES
@@ -185,7 +186,7 @@ def _parse_follow_up(data: dict, occurred_at: datetime, errors: dict) -> tuple[d
         except ValueError:
             errors["follow_up_on"] = "is not a date (YYYY-MM-DD)"
             follow_up_on = None
-    if follow_up_on and follow_up_on < occurred_at.date():
+    if follow_up_on and follow_up_on < local_date(occurred_at):  # the local day of the contact
         errors["follow_up_on"] = "is before the contact"
     if follow_up_note and not follow_up_on and "follow_up_on" not in errors:
         errors["follow_up_on"] = "is needed for a follow-up note"
@@ -594,11 +595,10 @@ def contacts_query(user: User, *, officer_id: int | None = None, beat_id: int | 
     if stakeholder_id is not None:
         q = q.where(Contact.id.in_(sa.select(ContactStakeholder.contact_id)
                                    .where(ContactStakeholder.stakeholder_id == stakeholder_id)))
-    if date_from is not None:
-        q = q.where(Contact.occurred_at >= datetime.combine(date_from, datetime.min.time()))
+    if date_from is not None:  # local days: from local midnight to local midnight
+        q = q.where(Contact.occurred_at >= day_start_utc(date_from))
     if date_to is not None:
-        q = q.where(Contact.occurred_at < datetime.combine(date_to + timedelta(days=1),
-                                                           datetime.min.time()))
+        q = q.where(Contact.occurred_at < day_start_utc(date_to + timedelta(days=1)))
     if initiated_by is not None:
         q = q.where(Contact.initiated_by == initiated_by)
     return q
@@ -635,7 +635,7 @@ def mine_condition(user: User) -> sa.ColumnElement[bool]:
 def follow_ups_query(user: User, *, beat_id: int | None = None, today: date | None = None,
                      horizon_days: int = 30) -> sa.Select:
     """Open follow-ups the user may see: theirs, or a beat's; due up to the horizon."""
-    today = today or date.today()
+    today = today or local_today()
     q = (sa.select(Contact).where(
         contact_condition(user), Contact.follow_up_on.is_not(None),
         Contact.follow_up_done_at.is_(None),
@@ -650,7 +650,7 @@ def follow_ups_query(user: User, *, beat_id: int | None = None, today: date | No
 
 def follow_ups(user: User, *, beat_id: int | None = None, today: date | None = None,
                horizon_days: int = 30, limit: int = 300) -> FollowUps:
-    today = today or date.today()
+    today = today or local_today()
     rows = list(db.session.scalars(follow_ups_query(user, beat_id=beat_id, today=today,
                                                     horizon_days=horizon_days).limit(limit)))
     return FollowUps(overdue=[c for c in rows if c.follow_up_on < today],

@@ -6,7 +6,6 @@ boundary in crm.web commits (2xx/3xx) or rolls back (4xx), so a refused form wri
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlsplit
 from uuid import uuid4
 
@@ -21,11 +20,11 @@ from wtforms.validators import Length, Optional
 from crm.access import get_visible_or_404, roles_required, stakeholder_scope
 from crm.contacts import services
 from crm.contacts.forms import ContactEditForm, ContactForm, DoneForm
-from crm.db import utcnow
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CommunityGroup, Contact, RelationshipStageChange, Stakeholder
 from crm.stakeholders.services import groups_of, visible_group_ids
+from crm.timezones import local_now, local_today
 from crm.vocab import TECHNIQUES
 from crm.web.forms import apply_errors, client_ip, current_actor, versioned_edit
 
@@ -77,7 +76,8 @@ def new():
     form = ContactForm()
     if request.method == "GET":
         form.idempotency_key.data = uuid4().hex
-        form.occurred_at.data = utcnow().replace(second=0, microsecond=0)
+        # Local now, as on the officer's phone; stored as UTC by form.service_data().
+        form.occurred_at.data = local_now().replace(tzinfo=None, second=0, microsecond=0)
         form.beat_id.data = None  # decided by the groups and people chosen (see pick_beat)
         return _render_new(form, actor, 200)
     if not form.validate():
@@ -158,7 +158,7 @@ def follow_ups():
     return render_template("contacts/follow_ups.html", lists=lists, beat=beat,
                            assignments=my_open(actor) if beat is None else [],
                            beats=services.user_beats(actor), done_form=DoneForm(),
-                           today=date.today(), here=request.full_path.rstrip("?"))
+                           today=local_today(), here=request.full_path.rstrip("?"))
 
 
 # ---- my contacts ------------------------------------------------------------------------------

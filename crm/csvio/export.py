@@ -24,6 +24,7 @@ from crm.models import (
     Membership,
     Stakeholder,
 )
+from crm.timezones import iso_local
 
 
 def _live_stakeholders() -> sa.Select:
@@ -79,7 +80,7 @@ def _contacts(scope):
             selectinload(Contact.group_links).selectinload(ContactGroup.group),
             selectinload(Contact.stakeholder_links).selectinload(ContactStakeholder.stakeholder))
             .order_by(Contact.occurred_at, Contact.id)):
-        yield [c.occurred_at.isoformat(), c.logged_by.username,
+        yield [iso_local(c.occurred_at, "auto"), c.logged_by.username,  # local, with offset
                LIST_SEPARATOR.join(sorted(stakeholder_ref(p) for p in c.stakeholders)),
                LIST_SEPARATOR.join(sorted(g.name for g in c.groups)),
                c.initiated_by, c.channel, c.note]

@@ -12,6 +12,7 @@ from crm.beats.models import Beat
 from crm.contacts.models import Contact, ContactGroup, ContactOfficer
 from crm.extensions import db
 from crm.groups.models import CommunityGroup, group_beats
+from crm.timezones import local_date, local_today
 from crm.users.models import User
 
 
@@ -37,7 +38,7 @@ def groups_by_days_since_contact(beat_ids: list[int], *, today: date | None = No
     """Groups in the beats, never-contacted first, then longest since last contact."""
     if not beat_ids:
         return []
-    today = today or date.today()
+    today = today or local_today()
     last = (sa.select(sa.func.max(ContactGroup.occurred_at))
             .where(ContactGroup.group_id == CommunityGroup.id)
             .correlate(CommunityGroup).scalar_subquery())
@@ -55,7 +56,7 @@ def groups_by_days_since_contact(beat_ids: list[int], *, today: date | None = No
         .where(group_beats.c.group_id.in_(ids)).order_by(Beat.code)
     ):
         codes.setdefault(gid, []).append(code)
-    return [GroupRow(g, codes.get(g.id, []), lt, None if lt is None else (today - lt.date()).days)
+    return [GroupRow(g, codes.get(g.id, []), lt, None if lt is None else (today - local_date(lt)).days)
             for g, lt in rows]
 
 
@@ -66,7 +67,7 @@ def follow_ups_due(*, officer_ids: list[int] | None = None, beat_ids: list[int] 
                    today: date | None = None, horizon_days: int = 7,
                    limit: int = HOME_FOLLOW_UPS) -> list[Contact]:
     """Open follow-ups due within the horizon (overdue included), earliest first."""
-    today = today or date.today()
+    today = today or local_today()
     open_due = sa.and_(Contact.follow_up_on.is_not(None), Contact.follow_up_done_at.is_(None),
                        Contact.follow_up_on <= today + timedelta(days=horizon_days))
     q = (sa.select(Contact)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import login_required
@@ -15,6 +13,7 @@ from crm.cases.services import overdue_actions_for, overdue_actions_in_scope
 from crm.extensions import db
 from crm.home import services
 from crm.models import CommunityGroup, Contact, ProblemCase, Stakeholder, User
+from crm.timezones import local_today
 from crm.web.forms import current_actor
 
 bp = Blueprint("home", __name__)
@@ -24,7 +23,7 @@ bp = Blueprint("home", __name__)
 @login_required
 def index():
     user = current_actor()
-    today = date.today()
+    today = local_today()  # the department's day: follow-ups, overdue actions, days since
     if user.role == "officer":
         beat_ids = [b.id for b in user.current_beats()]
         return render_template(

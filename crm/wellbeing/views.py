@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from crm.access import roles_required
 from crm.errors import ValidationError
 from crm.extensions import db
+from crm.timezones import typed_to_utc
 from crm.web.forms import apply_errors, current_actor
 from crm.wellbeing import services
 from crm.wellbeing.forms import CheckinForm
@@ -34,7 +35,7 @@ def index():
                 me, stress_level=form.stress_level.data,
                 boundary_crossed=form.boundary_crossed.data, coping=form.coping.data,
                 debrief_wanted=form.debrief_wanted.data, contact_id=form.contact_id.data,
-                occurred_at=form.occurred_at.data)
+                occurred_at=typed_to_utc(form.occurred_at.data))  # typed in local time
         except ValidationError as e:
             apply_errors(form, e)
             status = 422

@@ -12,6 +12,7 @@ from crm.access import case_scope
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CaseAction, ProblemCase, User
+from crm.timezones import local_today
 from crm.vocab import ACTION_STATUSES, OWNER_KINDS, label
 
 from . import lookups
@@ -153,13 +154,13 @@ def update_action(actor: User, action: CaseAction, values: dict, *, version_id: 
 
 
 def is_overdue(action: CaseAction, today: date | None = None) -> bool:
-    today = today or date.today()
+    today = today or local_today()
     return (action.due_on is not None and action.due_on < today
             and action.status in OPEN_ACTION_STATUSES)
 
 
 def overdue_condition(today: date | None = None) -> sa.ColumnElement[bool]:
-    today = today or date.today()
+    today = today or local_today()
     return sa.and_(CaseAction.due_on.is_not(None), CaseAction.due_on < today,
                    CaseAction.status.in_(OPEN_ACTION_STATUSES))
 

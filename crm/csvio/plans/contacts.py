@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -22,19 +22,19 @@ from crm.db import utcnow
 from crm.extensions import db
 from crm.models import Contact, ContactGroup, ContactOfficer, ContactStakeholder, User
 from crm.text import strip_controls
+from crm.timezones import LocalTimeError, from_local
 from crm.vocab import CHANNELS, INITIATED_BY
 
 IMPORT_KEY_PREFIX = "import:"
 
 
 def parse_when(value: str) -> datetime:
-    """An ISO date (meaning 12:00) or datetime; an offset is converted to naive UTC."""
+    """An ISO date (meaning 12:00 local time) or date and time, as naive UTC: an offset is
+    honoured, none means the department's local time (crm.timezones; LocalTimeError for a
+    time the clocks skipped, the first of a repeated one)."""
     if len(value) == 10:
-        return datetime.combine(date.fromisoformat(value), time(12, 0))
-    when = datetime.fromisoformat(value)
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    return when
+        return from_local(datetime.combine(date.fromisoformat(value), time(12, 0)))
+    return from_local(datetime.fromisoformat(value))
 
 
 def contact_natural_key(occurred_at: datetime, officer_id: int, note: str,
@@ -65,6 +65,9 @@ class ContactsPlanner(Planner):
             return None
         try:
             when = parse_when(r["occurred_at"])
+        except LocalTimeError as e:
+            self.check.error(line, "occurred_at", str(e))
+            return None
         except ValueError:
             self.check.error(line, "occurred_at", f"{r['occurred_at']!r} is not an ISO date "
                              "(2024-05-31) or date and time (2024-05-31T14:30)")
