@@ -83,11 +83,13 @@ def _show(client, gid):
 def test_unit_adds_a_visible_person_from_the_group_page(world, auth, client):
     auth.login("unit1")
     html = _show(client, world["club"].id)
-    picker = html[html.index('id="stakeholder_id"'):]
-    picker = picker[:picker.index("</select>")]
-    assert "Ana Leader" in picker and "Sam Stranger" not in picker
+    # The person picker suggests people the user may see (the people search), never others.
+    assert 'data-picker-url="/stakeholders/search"' in html and 'id="stakeholder_id"' in html
+    offered = [p["name"] for p in client.get("/stakeholders/search?q=Ana").get_json()]
+    assert "Ana Leader" in offered
+    assert "Sam Stranger" not in [p["name"] for p in client.get("/stakeholders/search?q=Sam").get_json()]
     r = client.post(f"/groups/{world['club'].id}/memberships", data={
-        "csrf_token": csrf_token_from(html), "stakeholder_id": world["ana"].id,
+        "csrf_token": csrf_token_from(html), "stakeholder_id": f"Ana Leader (#{world['ana'].id})",
         "role": "spokesperson", "starts_on": "2024-05-01"})
     assert r.status_code == 303
     html = _show(client, world["club"].id)

@@ -207,6 +207,8 @@ class GroupPage:
     stage_history: list[RelationshipStageChange]
     open_cases: list[ProblemCase]
     extra: dict = field(default_factory=dict)
+    members_total: int | None = None    # memberships matching the member search (paged lists)
+    members_current: int | None = None  # current memberships of the group, search or not
 
     @property
     def current_relations(self) -> list[GroupRelation]:
@@ -217,15 +219,47 @@ class GroupPage:
         return [r for r in self.relations if not r.is_current]
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _member_query(user: User, group: CommunityGroup, q: str | None) -> sa.Select:
+    """The group's memberships, current first, leaders first; `q` matches the names the user
+    may see only (a hidden member is never found by name)."""
+    query = sa.select(Membership).where(Membership.group_id == group.id)
+    if q:
+        query = query.where(Membership.stakeholder_id.in_(
+            sa.select(Stakeholder.id).where(Stakeholder.name.ilike(f"%{_like_escape(q)}%", escape="\\"),
+                                            stakeholder_scope(user), Stakeholder.live())))
+    return query
+
+
 def group_page(user: User, group: CommunityGroup, *, timeline_page: int = 1,
-               timeline_size: int = 20, today: date | None = None) -> GroupPage:
-    """Everything the group page shows, in a fixed number of queries."""
-    memberships = list(db.session.scalars(
-        sa.select(Membership).where(Membership.group_id == group.id)
-        .options(selectinload(Membership.stakeholder))
-        .order_by(sa.case((Membership.ends_on.is_(None), 0), else_=1),
-                  sa.case({r: i for i, r in enumerate(ROLE_ORDER)}, value=Membership.role,
-                          else_=len(ROLE_ORDER)), Membership.id)))
+               timeline_size: int = 20, today: date | None = None,
+               members_page: int | None = None, members_size: int = 50,
+               members_q: str | None = None) -> GroupPage:
+    """Everything the group page shows, in a fixed number of queries.
+
+    `members_page` pages the member list (`members_size` a page, filtered by `members_q`);
+    None lists every member (small groups, the API).
+    """
+    member_q = _member_query(user, group, members_q)
+    paged = members_page is not None
+    members_total = members_current = None
+    if paged:
+        members_total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(member_q.subquery()))
+        members_current = db.session.scalar(
+            sa.select(sa.func.count(Membership.id)).where(
+                Membership.group_id == group.id,
+                sa.or_(Membership.ends_on.is_(None), Membership.ends_on >= date.today())))
+    member_q = (member_q.options(selectinload(Membership.stakeholder))
+                .order_by(sa.case((Membership.ends_on.is_(None), 0), else_=1),
+                          sa.case({r: i for i, r in enumerate(ROLE_ORDER)}, value=Membership.role,
+                                  else_=len(ROLE_ORDER)), Membership.id))
+    if paged:
+        member_q = member_q.limit(members_size).offset((max(members_page, 1) - 1) * members_size)
+    memberships = list(db.session.scalars(member_q))
     ids = [m.stakeholder_id for m in memberships]
     visible = set(db.session.scalars(sa.select(Stakeholder.id).where(
         Stakeholder.id.in_(ids), stakeholder_scope(user)))) if ids else set()
@@ -264,7 +298,8 @@ def group_page(user: User, group: CommunityGroup, *, timeline_page: int = 1,
         members=[MemberRow(m, m.stakeholder_id in visible) for m in memberships],
         relations=relations, visible_group_ids=visible_groups,
         timeline=[TimelineEntry(c, c.id in readable) for c in contacts], timeline_total=total,
-        stage_history=history, open_cases=cases)
+        stage_history=history, open_cases=cases, members_total=members_total,
+        members_current=members_current)
 
 
 # ---- groups -----------------------------------------------------------------------------

@@ -11,9 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import SelectChoice
 
-from crm.access import get_visible_or_404, group_scope, roles_required, stakeholder_scope
+from crm.access import get_visible_or_404, roles_required
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups import services
@@ -27,8 +26,9 @@ from crm.groups.forms import (
     RelationForm,
 )
 from crm.groups.models import CommunityGroup, GroupRelation
-from crm.stakeholders.models import Membership, Stakeholder
+from crm.stakeholders.models import Membership
 from crm.vocab import label
+from crm.web import picker
 from crm.web.forms import (
     STALE_MESSAGE,
     apply_errors,
@@ -43,7 +43,7 @@ bp = Blueprint("groups", __name__, url_prefix="/groups")
 
 PER_PAGE = 25
 TIMELINE_SIZE = 20
-CHOICE_LIMIT = 1000
+MEMBERS_SIZE = 50  # a group of 639 members is 13 pages, not one 94,000-pixel phone page
 GROUP_LABELS = {"name": "Name", "kind": "Kind", "stance": "Stance", "stage": "Stage",
                 "size_estimate": "Estimated size", "languages": "Languages",
                 "channels": "Preferred channels", "description": "Description",
@@ -80,39 +80,39 @@ def index():
 
 # ---- group page -------------------------------------------------------------------------
 
-def _relation_form(group: CommunityGroup, formdata=None) -> RelationForm:
-    form = RelationForm(formdata=formdata) if formdata is not None else RelationForm(formdata=None)
-    form.group_b_id.choices = [SelectChoice(0, "Choose a group")] + [
-        SelectChoice(gid, name) for gid, name in db.session.execute(
-            sa.select(CommunityGroup.id, CommunityGroup.name)
-            .where(group_scope(current_actor()), CommunityGroup.id != group.id)
-            .order_by(CommunityGroup.name).limit(CHOICE_LIMIT))]
-    form.group_b_id.validate_choice = False  # the service checks the group is visible
-    return form
+def _picked(form, formdata, fields: dict[str, str]):
+    """Fill `form` from `formdata` with its picker fields (typed names) read as ids."""
+    data, errors = picker.resolve_fields(current_actor(), formdata, fields)
+    form.process(formdata=data)
+    return errors
 
 
-def _candidate_members(group: CommunityGroup) -> list[tuple[int, str]]:
-    """People the user may see who are not in the group yet (the fallback to the search box)."""
-    already = sa.select(Membership.stakeholder_id).where(Membership.group_id == group.id)
-    return [tuple(r) for r in db.session.execute(
-        sa.select(Stakeholder.id, Stakeholder.name)
-        .where(stakeholder_scope(current_actor()), Stakeholder.live(),
-               Stakeholder.id.not_in(already))
-        .order_by(Stakeholder.name, Stakeholder.id).limit(CHOICE_LIMIT))]
+def _relation_form(group: CommunityGroup, formdata=None) -> tuple[RelationForm, dict]:
+    form = RelationForm(formdata=None)
+    form.group_b_id.choices = []
+    form.group_b_id.validate_choice = False  # a type-ahead picker; the service checks the group
+    errors = _picked(form, formdata, {"group_b_id": "group"}) if formdata is not None else {}
+    return form, errors
 
 
-def _render_show(group: CommunityGroup, *, relation_form=None, member_form=None, status=200):
+def _render_show(group: CommunityGroup, *, relation_form=None, member_form=None,
+                 picked_errors=None, status=200):
     user = current_actor()
     timeline_page = page_arg("timeline")
+    members_page = page_arg("members")
+    members_q = (request.args.get("mq") or "").strip()[:100] or None
     page = services.group_page(user, group, timeline_size=TIMELINE_SIZE,
-                               timeline_page=timeline_page)
+                               timeline_page=timeline_page, members_page=members_page,
+                               members_size=MEMBERS_SIZE, members_q=members_q)
     editable = services.can_edit(user)
     ctx = {"group": group, "page": page, "row": page.row, "can_edit": editable,
-           "timeline": Page(page.timeline, page.timeline_total, timeline_page, TIMELINE_SIZE)}
+           "timeline": Page(page.timeline, page.timeline_total, timeline_page, TIMELINE_SIZE),
+           "members": Page(page.members, page.members_total, members_page, MEMBERS_SIZE),
+           "members_q": members_q or "", "picked_errors": picked_errors or {},
+           "typed": request.form if request.method == "POST" else {}}
     if editable:
-        ctx["relation_form"] = relation_form or _relation_form(group)
+        ctx["relation_form"] = relation_form or _relation_form(group)[0]
         ctx["member_form"] = member_form or MembershipForm(formdata=None)
-        ctx["candidates"] = _candidate_members(group)
         ctx["end_form"] = EndForm(formdata=None)
     return render_template("groups/show.html", **ctx), status
 
@@ -182,8 +182,8 @@ def _relation_of(group: CommunityGroup, relation_id: int) -> GroupRelation:
 @roles_required(*services.EDITOR_ROLES)
 def declare_relation(group_id: int):
     group = get_visible_or_404(CommunityGroup, group_id, current_actor())
-    form = _relation_form(group, request.form)
-    if form.validate():
+    form, picked_errors = _relation_form(group, request.form)
+    if not picked_errors and form.validate():
         other = services.visible_group(current_actor(), form.group_b_id.data or None)
         try:
             rel = services.declare_relation(current_actor(), group, other, form.type.data, form.issue.data,
@@ -193,7 +193,7 @@ def declare_relation(group_id: int):
         else:
             flash(f"Relation with {rel.other(group.id).name} recorded.", "success")
             return redirect(url_for("groups.show", group_id=group.id, _anchor="relations"), 303)
-    return _render_show(group, relation_form=form, status=422)
+    return _render_show(group, relation_form=form, picked_errors=picked_errors, status=422)
 
 
 def _render_relation(group, rel, form, *, conflict=None, status=200):
@@ -292,8 +292,9 @@ def _member_name(m: Membership) -> str:
 @roles_required(*services.EDITOR_ROLES)
 def add_member(group_id: int):
     group = get_visible_or_404(CommunityGroup, group_id, current_actor())
-    form = MembershipForm()
-    if form.validate():
+    form = MembershipForm(formdata=None)
+    picked_errors = _picked(form, request.form, {"stakeholder_id": "person"})
+    if not picked_errors and form.validate():
         person = services.visible_stakeholder(current_actor(), form.stakeholder_id.data)
         try:
             m = services.add_membership(current_actor(), person, group, form.role.data, form.starts_on.data)
@@ -302,7 +303,7 @@ def add_member(group_id: int):
         else:
             flash(f"{_member_name(m)} added as {label(m.role).lower()}.", "success")
             return redirect(url_for("groups.show", group_id=group.id, _anchor="members"), 303)
-    return _render_show(group, member_form=form, status=422)
+    return _render_show(group, member_form=form, picked_errors=picked_errors, status=422)
 
 
 def _render_membership(group, m, form, *, conflict=None, status=200):

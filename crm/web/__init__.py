@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.stakeholders.views import bp as stakeholders_bp
     from crm.users.admin import bp as admin_users_bp
     from crm.users.views import bp as auth_bp
+    from crm.web.picker import bp as picker_bp
     from crm.wellbeing.views import bp as wellbeing_bp
 
     app.register_blueprint(auth_bp)
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(officers_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(briefings_bp)
+    app.register_blueprint(picker_bp)
     init_api(app)
 
 

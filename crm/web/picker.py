@@ -1,0 +1,194 @@
+"""Type-ahead pickers: JSON suggestions and the server's reading of what was typed.
+
+A picker is a plain text field (`templates/_picker.html`) that static/picker.js turns into a
+combobox. Without JavaScript the server resolves what was typed: "Name (#12)", "#12" or a bare
+id, a beat code, or a name that matches exactly one record the user may see. Several matches
+give the field a message naming them, never a guess; nothing outside the user's scope is ever
+matched or named.
+
+Suggestions: people come from /stakeholders/search (typo-tolerant, audited); groups, officers
+and beats from the endpoints here, each limited to what the user may see.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, request
+from werkzeug.datastructures import MultiDict
+
+from crm.access import group_scope, roles_required, stakeholder_scope
+from crm.extensions import db
+from crm.models import Beat, CommunityGroup, Stakeholder, User
+from crm.vocab import STAFF_ROLES
+from crm.web.forms import current_actor
+
+bp = Blueprint("picker", __name__, url_prefix="/pick")
+
+LIMIT = 12
+AMBIGUOUS_SHOWN = 4
+_ID = re.compile(r"^(?:.*\(#(\d{1,9})\)|#?(\d{1,9}))\s*$")
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def typed_id(text: str) -> int | None:
+    """The id in "Name (#12)", "#12" or "12"; None for anything else."""
+    m = _ID.match((text or "").strip())
+    return int(m.group(1) or m.group(2)) if m else None
+
+
+# ---- what each kind of picker may offer ------------------------------------------------------
+
+def people_select(user: User) -> sa.Select:
+    return sa.select(Stakeholder.id, Stakeholder.name).where(
+        stakeholder_scope(user), Stakeholder.live())
+
+
+def groups_select(user: User) -> sa.Select:
+    return sa.select(CommunityGroup.id, CommunityGroup.name).where(group_scope(user))
+
+
+def officers_select(user: User | None = None) -> sa.Select:
+    return sa.select(User.id, User.display_name).where(User.active.is_(True),
+                                                        User.role.in_(STAFF_ROLES))
+
+
+KINDS: dict[str, tuple[Callable[[User], sa.Select], str]] = {
+    "person": (people_select, "person"),
+    "group": (groups_select, "group"),
+    "officer": (officers_select, "officer"),
+}
+
+
+def _matches(select: sa.Select, text: str, limit: int) -> list[tuple[int, str]]:
+    name_col = select.selected_columns[1]
+    id_col = select.selected_columns[0]
+    exact = [tuple(r) for r in db.session.execute(
+        select.where(sa.func.lower(name_col) == text.lower()).order_by(id_col).limit(limit))]
+    if exact:
+        return exact
+    return [tuple(r) for r in db.session.execute(
+        select.where(name_col.ilike(_like(text), escape="\\")).order_by(name_col, id_col)
+        .limit(limit))]
+
+
+def resolve(user: User, kind: str, text: str) -> tuple[int | None, str | None]:
+    """(id, None) for what was typed, (None, message) when it names nothing or several, and
+    (None, None) for an empty field."""
+    text = (text or "").strip()
+    if not text:
+        return None, None
+    make_select, noun = KINDS[kind]
+    select = make_select(user)
+    ident = typed_id(text)
+    if ident is not None:
+        return ident, None  # the service checks the id is one the user may use
+    found = _matches(select, text, AMBIGUOUS_SHOWN + 1)
+    if len(found) == 1:
+        return found[0][0], None
+    if not found:
+        return None, f"no {noun} called “{text}” among those you may see"
+    shown = ", ".join(f"{name} (#{i})" for i, name in found[:AMBIGUOUS_SHOWN])
+    more = " and more" if len(found) > AMBIGUOUS_SHOWN else ""
+    return None, (f"several match “{text}”: {shown}{more}. Type the number too, "
+                  f"e.g. “#{found[0][0]}”.")
+
+
+def label_of(user: User, kind: str, ident) -> str:
+    """What a picker shows for an id already chosen ("Name (#12)"), or "" when not visible."""
+    try:
+        ident = int(ident)
+    except (TypeError, ValueError):
+        return ""
+    select = KINDS[kind][0](user)
+    row = db.session.execute(select.where(select.selected_columns[0] == ident)).first()
+    return f"{row[1]} (#{row[0]})" if row else ""
+
+
+def resolve_beats(user: User, text: str, allowed: sa.Select | None) -> tuple[list[int], str | None]:
+    """Beat ids for "1622, 1613" (codes, or ids); `allowed` is a select of beat ids or None (all)."""
+    codes = [c.strip() for c in re.split(r"[,\s;]+", text or "") if c.strip()]
+    if not codes:
+        return [], None
+    q = sa.select(Beat.id, Beat.code).where(Beat.code.in_(codes))
+    if allowed is not None:
+        q = q.where(Beat.id.in_(allowed))
+    found = {code: bid for bid, code in db.session.execute(q)}
+    missing = [c for c in codes if c not in found]
+    if missing:
+        return [], f"no beat {', '.join(missing[:5])} among the beats you may choose"
+    return list(dict.fromkeys(found[c] for c in codes)), None
+
+
+def formdata_with(formdata, values: dict) -> MultiDict:
+    """A copy of `formdata` with `values` (field name -> value or list) put in."""
+    out = MultiDict(formdata)
+    for key, value in values.items():
+        if isinstance(value, list | tuple):
+            out.setlist(key, [str(v) for v in value])
+        else:
+            out[key] = "" if value is None else str(value)
+    return out
+
+
+def resolve_fields(user: User, formdata, fields: dict[str, str]) -> tuple[MultiDict, dict[str, str]]:
+    """Resolve several picker fields of one form: (form data with ids, {field: message})."""
+    values, errors = {}, {}
+    for name, kind in fields.items():
+        if name not in formdata:
+            continue
+        ident, message = resolve(user, kind, formdata.get(name, ""))
+        values[name] = ident
+        if message:
+            errors[name] = message
+    return formdata_with(formdata, values), errors
+
+
+# ---- suggestions -----------------------------------------------------------------------------
+
+def _q() -> str:
+    return (request.args.get("q") or "").strip()[:100]
+
+
+def _suggest(select: sa.Select) -> list[dict]:
+    q = _q()
+    if len(q) < 2:
+        return []
+    id_col, name_col = select.selected_columns[0], select.selected_columns[1]
+    rows = db.session.execute(select.where(name_col.ilike(_like(q), escape="\\"))
+                              .order_by(name_col, id_col).limit(LIMIT))
+    return [{"id": i, "name": n} for i, n in rows]
+
+
+@bp.route("/groups.json")
+@roles_required(*STAFF_ROLES)
+def groups():
+    """Groups the user may see whose name contains `q` (names only)."""
+    return jsonify(_suggest(groups_select(current_actor())))
+
+
+@bp.route("/officers.json")
+@roles_required(*STAFF_ROLES)
+def officers():
+    """Active staff whose name contains `q` (the case forms' owner and lead pickers)."""
+    return jsonify(_suggest(officers_select()))
+
+
+@bp.route("/beats.json")
+@roles_required(*STAFF_ROLES, "analyst")
+def beats():
+    """Beats whose code or name contains `q` (beats are public reference data)."""
+    q = _q()
+    if not q:
+        return jsonify([])
+    rows = db.session.execute(
+        sa.select(Beat.id, Beat.code, Beat.name)
+        .where(sa.or_(Beat.code.ilike(_like(q), escape="\\"), Beat.name.ilike(_like(q), escape="\\")))
+        .order_by(sa.case((Beat.code.ilike(q.replace("%", "") + "%"), 0), else_=1), Beat.code)
+        .limit(LIMIT))
+    return jsonify([{"id": i, "code": c, "label": f"{c} · {n}"} for i, c, n in rows])
