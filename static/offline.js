@@ -292,22 +292,43 @@
   var sendNow = document.getElementById("ofl-send-now");
   if (sendNow) { sendNow.addEventListener("click", function () { backoff = 0; flush(); }); }
 
-  /* ---- "Done" on the follow-ups: kept when it cannot go ---- */
-  document.addEventListener("submit", function (ev) {
-    var form = ev.target;
-    if (!form.classList || !form.classList.contains("fu-done") || !hasIdb) { return; }
-    var m = /\/contacts\/(\d+)\/follow-up\/done$/.exec(new URL(form.action).pathname);
-    if (!m || navigator.onLine !== false) { return; }  // online: the plain post, as before
-    ev.preventDefault();
+  /* ---- "Done" on the follow-ups: kept when it cannot go ----
+   * Offline it goes straight to the queue. Online it is posted as the form would post it; if
+   * that request fails (no answer, a server error, a stale form), it goes to the queue too, and
+   * the queue sends it with a fresh token. The server's answer to a plain post is a redirect
+   * (read without following it): then the page goes where the form would have gone. */
+  function keepDone(form, id) {
     var li = form.closest("li");
-    var label = "Follow-up done: " + ((li && li.querySelector(".fu-main a")) ? li.querySelector(".fu-main a").textContent : "#" + m[1]);
-    enqueue("done", "/offline/send/done/" + m[1], [], {key: "done-" + m[1], label: label}).then(function () {
+    var link = li && li.querySelector(".fu-main a");
+    var label = "Follow-up done: " + (link ? link.textContent : "#" + id);
+    return enqueue("done", "/offline/send/done/" + id, [], {key: "done-" + id, label: label}).then(function () {
       var note = document.createElement("p");
       note.className = "offline-saved small";
       note.setAttribute("role", "status");
       note.textContent = "Saved on this phone, waiting to send.";
       form.replaceWith(note);
+      if (navigator.onLine !== false) { schedule(); }
     });
+  }
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form.classList || !form.classList.contains("fu-done") || !hasIdb || ev.defaultPrevented) { return; }
+    var m = /\/contacts\/(\d+)\/follow-up\/done$/.exec(new URL(form.action).pathname);
+    if (!m) { return; }
+    ev.preventDefault();
+    var button = form.querySelector("button[type=submit], button:not([type])");
+    if (button) { button.disabled = true; }
+    if (navigator.onLine === false) { keepDone(form, m[1]); return; }
+    var next = form.querySelector("input[name=next]");
+    fetch(form.action, {method: "POST", body: new URLSearchParams(new FormData(form)),
+                        credentials: "same-origin", redirect: "manual", cache: "no-store"})
+      .then(function (r) {
+        if (r.type === "opaqueredirect" || (r.ok && !r.redirected)) {
+          window.location.assign(next && next.value ? next.value : window.location.href);
+          return;
+        }
+        return keepDone(form, m[1]);
+      }, function () { return keepDone(form, m[1]); });
   });
 
   /* ---- signing out: one last attempt, a warning, then forget everything ---- */

@@ -202,7 +202,11 @@ def test_one_tap_on_my_chain_makes_a_follow_up_with_the_chain(intro_world, make,
     assert client.post("/assignments/introduction", data=fields).status_code == 303
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 1  # no twin
     page = client.get("/contacts/follow-ups").get_data(as_text=True)
-    assert "Ask Sam Bridge for an introduction" in page.split('id="assigned-visits"')[1]
+    # A page a phone keeps (issue 16): the people in the chain by first name only.
+    assigned = page.split('id="assigned-visits"')[1]
+    assert "Ask Sam for an introduction" in assigned
+    assert "Chain: You → Sam → Allotment Society → Pat → Quiet Mosque" in assigned
+    assert "Bridge" not in page and "Pat Link" not in page
     # Talking to Sam closes it.
     _, form_fields = open_form(client)
     form_fields.update({"stakeholder_ids": [str(w["s"].id)], "beat_id": str(w["beat"].id)})

@@ -133,5 +133,7 @@ def ask_introduction():
     text = (f"Ask {name} for an introduction to {target}. Chain: "
             f"{services.chain_text(chain, names, actor)}.")
     a = services.ask_for_introduction(actor, gid, chain, note=text, ip=client_ip())
-    flash(f"Follow-up added: ask {name} about {target} by {a.due_on.isoformat()}.", "success")
+    # The follow-ups page it lands on is one a phone keeps: the person by first name only.
+    first = name.split()[0] if person in names and name.strip() else name
+    flash(f"Follow-up added: ask {first} about {target} by {a.due_on.isoformat()}.", "success")
     return redirect(url_for("contacts.follow_ups"), 303)

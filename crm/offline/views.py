@@ -45,8 +45,9 @@ CACHEABLE = frozenset({"contacts.new", "contacts.follow_ups", "offline.beat", "o
 # pages open offline even if the officer never opened them.
 WARM_PAGES = ("contacts.new", "contacts.follow_ups", "offline.beat", "offline.pick",
               "offline.queue", "offline.about")
-WARM_STATIC = ("app.css", "contacts.css", "network.css", "offline.css", "confirm.js",
-               "search.js", "contacts.js", "offline.js", "icons/icon.svg", "icons/icon-192.png")
+WARM_STATIC = ("app.css", "contacts.css", "network.css", "offline.css", "header-search.css",
+               "confirm.js", "char-counter.js", "error-summary.js", "search.js", "beat-preview.js",
+               "contacts.js", "offline.js", "icons/icon.svg", "icons/icon-192.png")
 FIELD_ROLES = contacts.LOG_ROLES
 
 
@@ -119,6 +120,29 @@ def manifest():
 
 def _first_name(name: str | None) -> str:
     return (name or "").split()[0] if (name or "").strip() else "a member"
+
+
+@bp.app_template_filter("first_name")
+def first_name(name: str | None) -> str:
+    """A person's first name, for the pages a phone keeps (issue 16: first names only)."""
+    return _first_name(name)
+
+
+@bp.app_template_global("intro_in_first_names")
+def intro_in_first_names(assignment) -> dict:
+    """An assignment's warm introduction with its people by first name only, for the
+    follow-ups (a page a phone keeps): `person`, the one to ask (introductions), and `chain`,
+    the chain in words. Names come only for people the signed-in user may see (audited)."""
+    from crm.assignments.services import chain_people, chain_text
+    from crm.network.pages import visible_names
+
+    actor = current_actor()
+    chain = assignment.chain or {}
+    wanted = chain_people([chain]) | ({assignment.stakeholder_id} if assignment.stakeholder_id else set())
+    names = {sid: _first_name(n) for sid, n in
+             visible_names(actor, wanted, ip=client_ip()).items()} if wanted else {}
+    return {"person": names.get(assignment.stakeholder_id) or "the first person",
+            "chain": chain_text(chain, names, actor) if chain else ""}
 
 
 def _my_beats(user) -> list[Beat]:
