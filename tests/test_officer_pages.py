@@ -17,7 +17,8 @@ from tests.test_contacts_api import bearer
 
 
 def _at(days_ago: int) -> datetime:
-    return datetime.combine(date.today() - timedelta(days=days_ago), datetime.min.time()) \
+    return datetime.combine(services.analytics_today() - timedelta(days=days_ago),
+                            datetime.min.time()) \
         + timedelta(hours=10)
 
 
@@ -116,7 +117,7 @@ def test_weekly_bars_carry_their_numbers(beat_world, auth, client):
     assert len(values) == len(labels) >= 5
     s = services.officer_summary(w["dee"], w["dee"], days=30)
     assert values == [wk.contacts for wk in s.weeks]
-    today = date.today()
+    today = services.analytics_today()
     this_week = next(wk for wk in s.weeks if wk.start <= today <= wk.end)
     expected = sum(1 for d in (0, 1, 1, 2, 3, 8, 9)
                    if this_week.start <= today - timedelta(days=d) <= this_week.end)

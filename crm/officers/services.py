@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -47,6 +47,12 @@ WINDOWS = (30, 60, 90, 180, 365)
 DEFAULT_DAYS = 90
 PAGE_ROLES = ("officer", "unit", "supervisor")  # whose contacts make an officer page
 GROUP_LIST = 100  # groups listed on the page (the count covers all)
+
+
+def analytics_today() -> date:
+    """Today by the analytics' day rule (UTC days, like the coverage page and the facts), so
+    this page and the coverage page count the same window."""
+    return datetime.now(UTC).date()
 
 
 # ---- who may see whose page ---------------------------------------------------------------
@@ -321,7 +327,7 @@ def officer_summary(actor: User, officer: User, *, days: int = DEFAULT_DAYS,
     """
     if days not in WINDOWS:
         raise ValueError(f"days must be one of {', '.join(map(str, WINDOWS))}")
-    as_of = as_of or date.today()
+    as_of = as_of or analytics_today()
     end = datetime.combine(as_of, datetime.max.time())
     start, first, last = window(end, days)
     totals = _fact_totals(officer.id, first, last)
