@@ -10,6 +10,7 @@
  *   <div class="picker" data-picker-url="/pick/groups.json" [data-picker-value="code"] [data-picker-multi]>
  *     <label for="x">Group</label> <input id="x" name="group_id" type="text"> ...
  *   </div>
+ * or the same data- attributes on the input itself (crm.web.picker.PickerField).
  *
  * Answers are arrays of {id, name | label, code?, hint?, groups?}. No inline script (CSP).
  */
@@ -33,7 +34,9 @@
   }
 
   function setup(box) {
-    var input = box.querySelector("input[type=text], input[type=search], input:not([type])");
+    var input = box.tagName === "INPUT" ? box
+      : box.querySelector("input[type=text], input[type=search], input:not([type])");
+    if (box === input && input.parentNode) { input.parentNode.classList.add("picker"); }
     var url = box.getAttribute("data-picker-url");
     if (!input || !url || !window.crmSearch || input.getAttribute("role") === "combobox") { return; }
     var valueKind = box.getAttribute("data-picker-value") || "id";
@@ -43,7 +46,7 @@
     list.id = "picker-list-" + n;
     list.className = "picker-list";
     list.setAttribute("role", "listbox");
-    var labelEl = box.querySelector("label[for='" + input.id + "']");
+    var labelEl = input.id ? document.querySelector("label[for='" + input.id + "']") : null;
     if (labelEl) {
       if (!labelEl.id) { labelEl.id = "picker-label-" + n; }
       list.setAttribute("aria-labelledby", labelEl.id);
@@ -59,7 +62,7 @@
     input.setAttribute("aria-expanded", "false");
     input.setAttribute("aria-controls", list.id);
     input.setAttribute("autocomplete", "off");
-    box.classList.add("picker-ready");
+    input.parentNode.classList.add("picker-ready");
 
     var items = [];
     var active = -1;
@@ -183,7 +186,7 @@
   }
 
   function init(root) {
-    Array.prototype.forEach.call((root || document).querySelectorAll(".picker[data-picker-url]"), setup);
+    Array.prototype.forEach.call((root || document).querySelectorAll(".picker[data-picker-url], input[data-picker-url]"), setup);
   }
   window.crmPicker = {init: init};
   if (document.readyState === "loading") {

@@ -9,7 +9,6 @@ from wtforms import (
     HiddenField,
     SelectChoice,
     SelectField,
-    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -24,6 +23,7 @@ from crm.vocab import (
     PARTICIPANT_ROLES,
     label,
 )
+from crm.web.picker import PickerField
 
 
 def optional_int(value):
@@ -46,9 +46,9 @@ class VersionedForm(FlaskForm):
 class CaseForm(VersionedForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     problem_statement = TextAreaField("Problem statement: what the community and the police see")
-    beat_ids = SelectMultipleField("Beats", coerce=int, validate_choice=False,
-                                   validators=[DataRequired("Choose at least one beat.")])
-    lead_id = SelectField("Lead", coerce=optional_int, validate_choice=False)
+    beat_ids = PickerField("Beats", kind="beat", multi=True, area=True,
+                           validators=[DataRequired("Choose at least one beat.")])
+    lead_id = PickerField("Lead", kind="officer")
 
     FIELDS = ("title", "problem_statement", "beat_ids", "lead_id")
 
@@ -91,18 +91,16 @@ class MoveForm(VersionedForm):
 class ParticipantForm(FlaskForm):
     kind = SelectField("Who", choices=_choices(PARTICIPANT_KINDS), validate_choice=False)
     role = SelectField("Role", choices=_choices(PARTICIPANT_ROLES), validate_choice=False)
-    group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
-    stakeholder_id = SelectField("Person", coerce=optional_int, validate_choice=False)
-    user_id = SelectField("Officer", coerce=optional_int, validate_choice=False)
+    group_id = PickerField("Group", kind="group")
+    stakeholder_id = PickerField("Person", kind="person")
+    user_id = PickerField("Officer", kind="officer")
     agency = StringField("Partner agency", validators=[Length(max=200)])
 
 
 class IdeaForm(FlaskForm):
     text = TextAreaField("Idea", validators=[DataRequired()])
-    proposed_by_group_id = SelectField("Proposed by group", coerce=optional_int,
-                                       validate_choice=False)
-    proposed_by_stakeholder_id = SelectField("or by person", coerce=optional_int,
-                                             validate_choice=False)
+    proposed_by_group_id = PickerField("Proposed by group", kind="group")
+    proposed_by_stakeholder_id = PickerField("or by person", kind="person")
 
 
 class IdeaDecisionForm(VersionedForm):
@@ -114,12 +112,12 @@ class IdeaDecisionForm(VersionedForm):
 class ActionForm(VersionedForm):
     description = TextAreaField("Action", validators=[DataRequired()])
     owner_kind = SelectField("Owned by", choices=_choices(OWNER_KINDS), validate_choice=False)
-    owner_user_id = SelectField("Officer", coerce=optional_int, validate_choice=False)
-    owner_stakeholder_id = SelectField("Person", coerce=optional_int, validate_choice=False)
-    owner_group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
+    owner_user_id = PickerField("Officer", kind="officer")
+    owner_stakeholder_id = PickerField("Person", kind="person")
+    owner_group_id = PickerField("Group", kind="group")
     owner_agency = StringField("Partner agency", validators=[Length(max=200)])
-    liaison_user_id = SelectField("Liaison officer (for community or agency actions)",
-                                  coerce=optional_int, validate_choice=False)
+    liaison_user_id = PickerField("Liaison officer (for community or agency actions)",
+                                  kind="officer")
     due_on = DateField("Due on", validators=[Optional()])
     status = SelectField("Status", choices=_choices(ACTION_STATUSES), validate_choice=False)
     outcome = TextAreaField("Outcome")

@@ -16,10 +16,12 @@ import re
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from werkzeug.datastructures import MultiDict
+from wtforms import StringField
+from wtforms.validators import StopValidation
 
-from crm.access import group_scope, roles_required, stakeholder_scope
+from crm.access import area_beat_ids_select, group_scope, roles_required, stakeholder_scope
 from crm.extensions import db
 from crm.models import Beat, CommunityGroup, Stakeholder, User
 from crm.vocab import STAFF_ROLES
@@ -115,11 +117,15 @@ def resolve_beats(user: User, text: str, allowed: sa.Select | None) -> tuple[lis
     codes = [c.strip() for c in re.split(r"[,\s;]+", text or "") if c.strip()]
     if not codes:
         return [], None
-    q = sa.select(Beat.id, Beat.code).where(Beat.code.in_(codes))
+    numbers = [int(c) for c in codes if c.isdigit() and len(c) < 10]
+    q = sa.select(Beat.id, Beat.code).where(sa.or_(Beat.code.in_(codes), Beat.id.in_(numbers)))
     if allowed is not None:
         q = q.where(Beat.id.in_(allowed))
-    found = {code: bid for bid, code in db.session.execute(q)}
-    missing = [c for c in codes if c not in found]
+    rows = db.session.execute(q).all()
+    by_code = {code: bid for bid, code in rows}
+    by_id = {str(bid): bid for bid, _ in rows}  # an id from a form sent by an older page
+    found = {c: by_code.get(c) or by_id.get(c) for c in codes}
+    missing = [c for c in codes if found[c] is None]
     if missing:
         return [], f"no beat {', '.join(missing[:5])} among the beats you may choose"
     return list(dict.fromkeys(found[c] for c in codes)), None
@@ -186,9 +192,83 @@ def beats():
     q = _q()
     if not q:
         return jsonify([])
+    query = sa.select(Beat.id, Beat.code, Beat.name)
+    if request.args.get("area"):  # only the beats the user may put a record on
+        ids = area_beat_ids_select(current_actor())
+        if ids is not None:
+            query = query.where(Beat.id.in_(ids))
     rows = db.session.execute(
-        sa.select(Beat.id, Beat.code, Beat.name)
-        .where(sa.or_(Beat.code.ilike(_like(q), escape="\\"), Beat.name.ilike(_like(q), escape="\\")))
+        query.where(sa.or_(Beat.code.ilike(_like(q), escape="\\"), Beat.name.ilike(_like(q), escape="\\")))
         .order_by(sa.case((Beat.code.ilike(q.replace("%", "") + "%"), 0), else_=1), Beat.code)
         .limit(LIMIT))
     return jsonify([{"id": i, "code": c, "label": f"{c} · {n}"} for i, c, n in rows])
+
+
+# ---- a form field ----------------------------------------------------------------------------
+
+SUGGEST_ENDPOINTS = {"person": "stakeholders.search", "group": "picker.groups",
+                     "officer": "picker.officers", "beat": "picker.beats"}
+
+
+class PickerField(StringField):
+    """A type-ahead picker as a form field: rendered as a text input that static/picker.js
+    enhances; `data` is the id (or, `multi` beats, the list of ids) the typed text names.
+
+    What was typed is kept (`raw`) and shown again when the form comes back with a message.
+    Ids are resolved here, at validation; the services still check the user may use them.
+    """
+
+    def __init__(self, label=None, validators=None, *, kind: str = "person", multi: bool = False,
+                 area: bool = False, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.kind, self.multi, self.area, self.raw = kind, multi, area, None
+        self.choices = None  # views may still set choices; a short list becomes the hint
+        self._message = None
+
+    def process_formdata(self, valuelist):
+        self.raw = ", ".join(v for v in valuelist if v) if self.multi else (valuelist[0] if valuelist else "")
+        user = _actor()
+        if self.kind == "beat":
+            self.data, self._message = resolve_beats(user, self.raw, None)
+        elif user is None:
+            self.data, self._message = typed_id(self.raw), None
+        else:
+            self.data, self._message = resolve(user, self.kind, self.raw)
+        if self.multi and self.kind != "beat":
+            self.data = [] if self.data is None else [self.data]
+
+    def pre_validate(self, form):
+        if self._message:
+            raise StopValidation(self._message)
+
+    def _value(self) -> str:
+        if self.raw is not None:
+            return self.raw
+        if self.data in (None, "", []):
+            return ""
+        if self.kind == "beat":
+            ids = self.data if isinstance(self.data, list | tuple) else [self.data]
+            codes = dict(db.session.execute(sa.select(Beat.id, Beat.code).where(Beat.id.in_(ids))).all())
+            return ", ".join(codes[i] for i in ids if i in codes)
+        user = _actor()
+        return label_of(user, self.kind, self.data) if user is not None else str(self.data)
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("data-picker-url", url_for(SUGGEST_ENDPOINTS[self.kind],
+                                                     **({"area": 1} if self.area else {})))
+        if self.kind == "beat":
+            kwargs.setdefault("data-picker-value", "code")
+            kwargs.setdefault("data-picker-min", "1")
+        if self.multi:
+            kwargs.setdefault("data-picker-multi", "1")
+        kwargs.setdefault("autocomplete", "off")
+        kwargs.setdefault("spellcheck", "false")
+        kwargs.setdefault("placeholder", "Type a code, e.g. 1622" if self.kind == "beat"
+                          else "Type a name, or its #number")
+        return super().__call__(**kwargs)
+
+
+def _actor() -> User | None:
+    from flask_login import current_user
+
+    return current_user._get_current_object() if current_user.is_authenticated else None
