@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, render_template, request
@@ -11,6 +11,7 @@ from crm.access import roles_required
 from crm.audit.models import AuditEvent
 from crm.audit.services import record_event
 from crm.extensions import db
+from crm.timezones import day_start_utc
 from crm.web.forms import client_ip, current_actor
 from crm.web.paging import Page, page_arg
 
@@ -47,9 +48,9 @@ def search():
     end, err = _date_arg("date_to")
     errors += [err] if err else []
     if start:
-        q = q.where(AuditEvent.at >= datetime.combine(start, time.min))
+        q = q.where(AuditEvent.at >= day_start_utc(start))  # local days
     if end:
-        q = q.where(AuditEvent.at < datetime.combine(end + timedelta(days=1), time.min))
+        q = q.where(AuditEvent.at < day_start_utc(end + timedelta(days=1)))
     # No count: the trail is long; one event past the page says whether there is another.
     page = page_arg()
     events = db.session.scalars(q.order_by(AuditEvent.id.desc())

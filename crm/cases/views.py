@@ -18,6 +18,7 @@ from crm.cases.figures import SARA_STAGES, case_figures, measure_chart, unit_fig
 from crm.db import utcnow
 from crm.errors import ConflictError, ForbiddenError, ValidationError
 from crm.models import CaseAction, CaseIdea, CaseMeasure, CaseParticipant, ProblemCase
+from crm.timezones import local_date, local_today
 from crm.vocab import CASE_STAGES, label
 from crm.web.forms import apply_errors, conflict_context, current_actor, version_of, versioned_edit
 from crm.web.paging import paginate
@@ -55,7 +56,7 @@ def _opt(rows, blank: str | None = "—"):
 
 def _contact_choices(user, case: ProblemCase):
     return [SelectChoice("", "—")] + [
-        SelectChoice(c.id, f"{c.occurred_at.date().isoformat()} · {label(c.channel)}"
+        SelectChoice(c.id, f"{local_date(c.occurred_at).isoformat()} · {label(c.channel)}"
                            f"{' · ' + c.purpose if c.purpose else ''}")
         for c in svc.contact_choices(user, case)]
 
@@ -112,7 +113,7 @@ def _render_case(case: ProblemCase, forms: dict | None = None, status: int = 200
                  move_errors: dict | None = None, conflict: dict | None = None):
     user = current_actor()
     editable = svc.can_edit(user, case)
-    today = date.today()
+    today = local_today()  # overdue actions by the department's day
     return render_template(
         "cases/show.html", case=case, editable=editable, today=today,
         stages=CASE_STAGES, stage_index=CASE_STAGES.index(case.stage),

@@ -515,7 +515,7 @@ def update_contact(actor: User, c: Contact, data: dict, *, version_id: int | Non
                 fu = date.fromisoformat(fu)
             except ValueError:
                 errors["follow_up_on"] = "is not a date (YYYY-MM-DD)"
-        if isinstance(fu, date) and fu < c.occurred_at.date():
+        if isinstance(fu, date) and fu < local_date(c.occurred_at):
             errors["follow_up_on"] = "is before the contact"
         values["follow_up_on"] = fu
     note_after = values.get("follow_up_note", c.follow_up_note)

@@ -11,7 +11,7 @@ only what the user may see.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,7 @@ from crm.groups.models import CommunityGroup, GroupRelation, RelationshipStageCh
 from crm.home.services import GroupRow
 from crm.stakeholders.models import Membership, Stakeholder
 from crm.text import clean_text
+from crm.timezones import day_start_utc, local_date, local_today
 from crm.users.models import GroupAssignment, User
 from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAFF_ROLES, STAGES, STANCES
 
@@ -92,12 +93,12 @@ class GroupFilters:
 
 
 def _midnight(d: date) -> datetime:
-    return datetime.combine(d, time.min)
+    return day_start_utc(d)  # the department's midnight, in stored UTC
 
 
 def group_list_query(user: User, f: GroupFilters, *, today: date | None = None) -> sa.Select:
     """`select(CommunityGroup, last_contact_at)` filtered, sorted and scoped for `user`."""
-    today = today or date.today()
+    today = today or local_today()
     last_q = last_contact_by_group()
     last = last_q.c.last
     q = (sa.select(CommunityGroup, last.label("last"))
@@ -146,14 +147,14 @@ def _beat_codes(group_ids: list[int]) -> dict[int, list[str]]:
 
 def _rows(pairs, today: date) -> list[GroupRow]:
     codes = _beat_codes([g.id for g, _ in pairs])
-    return [GroupRow(g, codes.get(g.id, []), lt, None if lt is None else (today - lt.date()).days)
+    return [GroupRow(g, codes.get(g.id, []), lt, None if lt is None else (today - local_date(lt)).days)
             for g, lt in pairs]
 
 
 def list_groups(user: User, f: GroupFilters, *, page: int = 1, per_page: int = 25,
                 today: date | None = None) -> tuple[list[GroupRow], int]:
     """One page of visible groups with their last contact and stay-in-touch status, and the total."""
-    today = today or date.today()
+    today = today or local_today()
     q = group_list_query(user, f, today=today)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(q.order_by(None).subquery()))
     pairs = db.session.execute(q.limit(per_page).offset((max(page, 1) - 1) * per_page)).all()
@@ -164,7 +165,7 @@ def group_row(group: CommunityGroup, *, today: date | None = None) -> GroupRow:
     """The group with its beats, last contact and stay-in-touch status."""
     last = db.session.scalar(sa.select(sa.func.max(ContactGroup.occurred_at))
                              .where(ContactGroup.group_id == group.id))
-    return _rows([(group, last)], today or date.today())[0]
+    return _rows([(group, last)], today or local_today())[0]
 
 
 @dataclass

@@ -33,6 +33,7 @@ from crm.models import User
 from crm.network import pages
 from crm.network.pages import BeatRow, DistrictRow
 from crm.network.services import compute
+from crm.timezones import local_today
 from crm.vocab import STAFF_ROLES
 from crm.web.forms import client_ip, current_actor
 
@@ -197,7 +198,7 @@ def _assignment_context(user: User, flags: list[dict]) -> dict:
 
     return {"assigned": assignments.open_by_group(user, [f["group"]["id"] for f in flags]),
             "overdue_assignments": assignments.overdue(user),
-            "can_assign": user.role in assignments.ASSIGN_ROLES, "today": date.today()}
+            "can_assign": user.role in assignments.ASSIGN_ROLES, "today": local_today()}
 
 
 @bp.route("/coverage.csv")
