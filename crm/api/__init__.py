@@ -30,6 +30,7 @@ API_MODULES = [
     "crm.wellbeing.api",
     "crm.handovers.api",
     "crm.evaluation.api",
+    "crm.evaluation.surveys_api",
     "crm.officers.api",
     "crm.search.api",
 ]

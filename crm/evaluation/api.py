@@ -10,6 +10,7 @@ from crm.evaluation.schemas import (
     AnalysisQuerySchema,
     AnalysisSchema,
     CrossoverSchema,
+    PanelQuerySchema,
     TrialCreateSchema,
     TrialSchema,
     TrialShowSchema,
@@ -59,6 +60,23 @@ def analyse(args, trial_id: int):
     """Difference in differences (baseline vs follow-up) with its 95 % interval."""
     require_role(*svc.TRIAL_VIEW_ROLES)
     return svc.analyse_trial(current_actor(), svc.get_trial(trial_id), args["outcome"])
+
+
+@blp.route("/<id:trial_id>/panel")
+@blp.arguments(PanelQuerySchema, location="query")
+@blp.response(200, content_type="text/csv", description=(
+    "The pseudonymised panel: one row per unit and period with arm, stratum, period dates, "
+    "contacts and one column per outcome; text/csv, or application/vnd.apache.parquet with "
+    "?format=parquet"))
+@blp.alt_response(422, description="Unknown outcome or format, or the trial is not allocated")
+def panel(args, trial_id: int):
+    """Download the pseudonymised panel (CSV or Parquet) for R or pandas."""
+    from crm.evaluation.views import panel_response
+    require_role(*svc.TRIAL_VIEW_ROLES)
+    t = svc.get_trial(trial_id)
+    outcome = args.get("outcome")
+    body = svc.export_panel(current_actor(), t, outcome, ip=client_ip(), fmt=args["format"])
+    return panel_response(t, outcome, args["format"], body)
 
 
 @blp.route("/", methods=["POST"])

@@ -36,6 +36,12 @@ class AnalysisQuerySchema(ma.Schema):
     outcome = ma.fields.Str(required=True, validate=ma.validate.OneOf(OUTCOMES))
 
 
+class PanelQuerySchema(ma.Schema):
+    outcome = ma.fields.Str(validate=ma.validate.OneOf(OUTCOMES),
+                            metadata={"description": "One outcome; default every pre-registered one"})
+    format = ma.fields.Str(load_default="csv", validate=ma.validate.OneOf(("csv", "parquet")))
+
+
 class AnalysisSchema(ma.Schema):
     outcome = ma.fields.Str()
     estimate = ma.fields.Float(allow_none=True)

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from analytics.did import diff_in_diff
+from analytics.did import balance, diff_in_diff
 from analytics.trial import allocate
 from crm.audit.services import record_event
 from crm.db import utcnow
@@ -525,12 +525,7 @@ def _num(x):
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else round(x, 6)
 
 
-def analyse_trial(actor, trial: Trial, outcome: str) -> dict:
-    """The difference-in-differences estimate for one outcome, with its 95 % interval: OLS of
-    the outcome on arm, period and their interaction with SE clustered by unit (statsmodels,
-    `analytics.did`). "means" (by arm and period) is for the page; the CLI leaves it out."""
-    _need(actor, TRIAL_VIEW_ROLES, "analyse trials")
-    panel = outcome_panel(trial, outcome)
+def _analysis(trial: Trial, outcome: str, panel: list[dict]) -> dict:
     by_unit: dict[str, dict] = {}
     for r in panel:
         by_unit.setdefault(r["unit"], {"arm": r["arm"]})[r["period"]] = r["value"]
@@ -543,9 +538,50 @@ def analyse_trial(actor, trial: Trial, outcome: str) -> dict:
             "means": {a: {p: _num(m) for p, m in per.items()} for a, per in est.means.items()}}
 
 
-def export_panel(actor, trial: Trial, outcome: str, *, ip: str = "") -> str:
-    """The pseudonymised panel as CSV (one row per unit and period); names never appear."""
-    from crm.csvio.safe import SafeWriter
+def analyse_trial(actor, trial: Trial, outcome: str) -> dict:
+    """The difference-in-differences estimate for one outcome, with its 95 % interval: OLS of
+    the outcome on arm, period and their interaction with SE clustered by unit (statsmodels,
+    `analytics.did`). "means" (by arm and period) is for the page; the CLI leaves it out."""
+    _need(actor, TRIAL_VIEW_ROLES, "analyse trials")
+    return _analysis(trial, outcome, outcome_panel(trial, outcome))
+
+
+def _balance_row(label: str, rows: list[tuple[str, float | None]]) -> dict:
+    b = balance(rows)
+    return {"label": label, **{a: {k: _num(v) if isinstance(v, float) else v for k, v in b[a].items()}
+                               for a in ("treatment", "control")},
+            "difference": _num(b["difference"]), "std_difference": _num(b["std_difference"])}
+
+
+def trial_report(actor, trial: Trial) -> dict:
+    """What the trial page shows once allocated: per pre-registered outcome the analysis and
+    its means by arm and period; the baseline balance table (contacts and every outcome in
+    the baseline, by arm, with the standardised difference); units per stratum and arm."""
+    _need(actor, TRIAL_VIEW_ROLES, "analyse trials")
+    if trial.allocated_at is None:
+        return {"analyses": [], "balance": [], "strata": []}
+    analyses, rows = [], []
+    for i, outcome in enumerate(trial.outcomes):
+        panel = outcome_panel(trial, outcome)
+        baseline = [r for r in panel if r["period"] == "baseline"]
+        if i == 0:
+            rows.append(_balance_row("contacts", [(r["arm"], float(r["contacts"])) for r in baseline]))
+        rows.append(_balance_row(outcome, [(r["arm"], r["value"]) for r in baseline]))
+        analyses.append(_analysis(trial, outcome, panel))
+    strata: dict[str, dict[str, int]] = {}
+    for u in trial.units:
+        strata.setdefault(u.stratum or "", {"treatment": 0, "control": 0})[u.arm] += 1
+    return {"analyses": analyses, "balance": rows,
+            "strata": [{"stratum": k, **v} for k, v in sorted(strata.items())]}
+
+
+PANEL_FORMATS = ("csv", "parquet")
+PANEL_FIXED = ("unit", "arm", "stratum", "period", "period_start", "period_end", "contacts")
+
+
+def panel_records(actor, trial: Trial, outcomes: list[str]) -> list[dict]:
+    """The pseudonymised panel: one row per unit and period with its arm, stratum, contacts and
+    one column per outcome. Officers appear as pseudonyms salted for this export only."""
     from crm.network.outcomes import Pseudonyms
     _need(actor, TRIAL_VIEW_ROLES, "export trials")
     pseudo = Pseudonyms(_secret())
@@ -553,17 +589,61 @@ def export_panel(actor, trial: Trial, outcome: str, *, ip: str = "") -> str:
     if trial.unit == "officer":
         ids = dict(db.session.execute(sa.select(User.username, User.id)
                                       .where(User.username.in_([u.unit_key for u in trial.units]))).all())
+    spans = {"baseline": (trial.baseline_start, trial.baseline_end),
+             "follow_up": (trial.follow_up_start, trial.follow_up_end)}
+    records: dict[tuple[str, str], dict] = {}
+    for outcome in outcomes:
+        for r in outcome_panel(trial, outcome):
+            key = (r["unit"], r["period"])
+            if key not in records:
+                unit = pseudo("officer", ids.get(r["unit"], 0)) if trial.unit == "officer" else r["unit"]
+                records[key] = {"unit": unit, "arm": r["arm"], "stratum": r["stratum"],
+                                "period": r["period"], "period_start": spans[r["period"]][0],
+                                "period_end": spans[r["period"]][1], "contacts": r["contacts"]}
+            records[key][outcome] = None if r["value"] is None else round(r["value"], 6)
+    return sorted(records.values(), key=lambda r: (r["unit"], r["period"]))
+
+
+def _panel_csv(records: list[dict], columns: list[str]) -> str:
+    from crm.csvio.safe import SafeWriter
     out = io.StringIO()
     writer = SafeWriter(out)
-    writer.writerow(("unit", "arm", "stratum", "period", "contacts", outcome))
-    rows = outcome_panel(trial, outcome)
-    for r in rows:
-        unit = pseudo("officer", ids.get(r["unit"], 0)) if trial.unit == "officer" else r["unit"]
-        writer.writerow((unit, r["arm"], r["stratum"], r["period"], r["contacts"],
-                         "" if r["value"] is None else round(r["value"], 6)))
-    record_event(actor, "trial.export", trial, ip=ip, detail={"outcome": outcome, "rows": len(rows),
-                                                               "pseudonymised": True})
+    writer.writerow(columns)
+    for r in records:
+        writer.writerow(["" if r.get(c) is None else (r[c].isoformat() if isinstance(r[c], date) else r[c])
+                         for c in columns])
     return out.getvalue()
+
+
+def _panel_parquet(trial: Trial, records: list[dict], outcomes: list[str]) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    schema = pa.schema(
+        [("unit", pa.string()), ("arm", pa.string()), ("stratum", pa.string()), ("period", pa.string()),
+         ("period_start", pa.date32()), ("period_end", pa.date32()), ("contacts", pa.int64()),
+         *((o, pa.float64()) for o in outcomes)],
+        metadata={"trial": trial.name, "unit_of_randomisation": trial.unit,
+                  "design_hash": trial.design_hash or "", "pseudonymised": "true"})
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pylist(records, schema=schema), buf)
+    return buf.getvalue()
+
+
+def export_panel(actor, trial: Trial, outcome: str | None = None, *, ip: str = "",
+                 fmt: str = "csv") -> str | bytes:
+    """The pseudonymised panel as CSV (text) or Parquet (bytes): one row per unit and period,
+    arms and strata included; `outcome` None gives every pre-registered outcome as a column.
+    Names never appear; the export is audited."""
+    _need(actor, TRIAL_VIEW_ROLES, "export trials")
+    if fmt not in PANEL_FORMATS:
+        raise ValidationError({"format": f"must be one of {', '.join(PANEL_FORMATS)}"})
+    outcomes = [outcome] if outcome else list(trial.outcomes)
+    records = panel_records(actor, trial, outcomes)
+    body = (_panel_csv(records, [*PANEL_FIXED, *outcomes]) if fmt == "csv"
+            else _panel_parquet(trial, records, outcomes))
+    record_event(actor, "trial.export", trial, ip=ip, detail={
+        "outcomes": outcomes, "rows": len(records), "format": fmt, "pseudonymised": True})
+    return body
 
 
 # ---- community perception surveys ------------------------------------------------------------
@@ -725,3 +805,94 @@ def trust_trend(*, group_id: int | None = None, beat_id: int | None = None, item
                     **({k: point.get(k) for k in ("n", "mean", "ci_low", "ci_high")} if point and point["n"]
                        else {"n": None, "mean": None, "ci_low": None, "ci_high": None})})
     return out
+
+
+# ---- trust trends (group page, coverage page, API) ------------------------------------------
+
+TREND_SERIES_MAX = 12
+
+
+def _trend_points(campaigns: list[SurveyCampaign], item: str) -> dict[int, list[dict]]:
+    """Per campaign target, the item's points oldest first: n, mean and 95 % interval, or no
+    numbers at all for a wave (or an item) with fewer than K_MIN answers."""
+    answers: dict[int, list[dict]] = {c.id: [] for c in campaigns}
+    if campaigns:
+        for cid, a in db.session.execute(sa.select(SurveyResponse.campaign_id, SurveyResponse.answers)
+                                         .where(SurveyResponse.campaign_id.in_(list(answers)))):
+            answers[cid].append(a)
+    out: dict[int, list[dict]] = {}
+    for c in sorted(campaigns, key=lambda c: (c.opens_on, c.id)):
+        vals = [a[item] for a in answers[c.id] if item in a] if len(answers[c.id]) >= K_MIN else []
+        stats = _summary(vals) if len(vals) >= K_MIN else {"n": None, "mean": None, "ci_low": None,
+                                                           "ci_high": None}
+        point = {"campaign": c.name, "opens_on": c.opens_on.isoformat(), **stats}
+        out.setdefault(("group", c.group_id) if c.group_id else ("beat", c.beat_id), []).append(point)
+    return out
+
+
+def trust_series(*, group_ids: list[int] | None = None, beat_ids: list[int] | None = None,
+                 item: str = "trust", limit: int = TREND_SERIES_MAX) -> list[dict]:
+    """Trust trends of the given groups and of the given beats (and of their groups), at most
+    `limit`, the ones with numbers and the latest waves first. The caller decides what the
+    viewer may see; nothing below K_MIN answers carries a number, not even n."""
+    from crm.evaluation.charts import trust_chart
+    from crm.models import group_beats
+    conds = []
+    if group_ids:
+        conds.append(SurveyCampaign.group_id.in_(group_ids))
+    if beat_ids:
+        conds.append(SurveyCampaign.beat_id.in_(beat_ids))
+        conds.append(SurveyCampaign.group_id.in_(
+            sa.select(group_beats.c.group_id).where(group_beats.c.beat_id.in_(beat_ids))))
+    if not conds:
+        return []
+    campaigns = db.session.scalars(sa.select(SurveyCampaign).where(sa.or_(*conds))).all()
+    points = _trend_points(list(campaigns), item)
+    names = {}
+    for kind, model, col in (("group", CommunityGroup, CommunityGroup.name), ("beat", Beat, Beat.code)):
+        ids = [i for k, i in points if k == kind]
+        if ids:
+            names.update({(kind, i): n for i, n in db.session.execute(
+                sa.select(model.id, col).where(model.id.in_(ids)))})
+    series = [{"kind": kind, "id": ident, "title": f"{'Beat ' if kind == 'beat' else ''}{names.get((kind, ident), '')}",
+               "item": item, "k": K_MIN, "points": pts, "chart": trust_chart(pts)}
+              for (kind, ident), pts in points.items()]
+    series.sort(key=lambda s: (not s["chart"]["shown"],
+                               -date.fromisoformat(s["points"][-1]["opens_on"]).toordinal(), s["title"]))
+    return series[:limit]
+
+
+def trend_beat_ids(actor) -> list[int] | None:
+    """Beats whose trends the actor may read (None: all — admin and analyst, aggregates only)."""
+    from crm.access import area_beat_ids_select
+    if actor.role in ("admin", "analyst"):
+        return None
+    return list(db.session.scalars(area_beat_ids_select(actor)))
+
+
+def trust_trend_for(actor, *, group_id: int | None = None, beat_code: str | None = None,
+                    item: str = "trust") -> dict:
+    """One group's or beat's trust trend for the API; out of the actor's scope is NotFound."""
+    from crm.access import group_scope
+    if (group_id is None) == (beat_code is None):
+        raise ValidationError({"target": "give one group or one beat"})
+    if item not in {i["key"] for i in survey_items()} | {"trust"}:
+        raise ValidationError({"item": f"must be one of {', '.join(i['key'] for i in survey_items())}"})
+    if group_id is not None:
+        q = sa.select(CommunityGroup.id, CommunityGroup.name).where(CommunityGroup.id == group_id)
+        if actor.role not in ("admin", "analyst"):
+            q = q.where(group_scope(actor))
+        found = db.session.execute(q).first()
+        kind, ident, label = "group", group_id, found[1] if found else None
+    else:
+        found = db.session.execute(sa.select(Beat.id, Beat.code).where(Beat.code == beat_code)).first()
+        allowed = trend_beat_ids(actor)
+        if found and allowed is not None and found[0] not in allowed:
+            found = None
+        kind, ident, label = "beat", found[0] if found else None, beat_code
+    if found is None:
+        raise NotFoundError(f"No such {kind} among yours.")
+    camp = db.session.scalars(sa.select(SurveyCampaign).where(
+        (SurveyCampaign.group_id if kind == "group" else SurveyCampaign.beat_id) == ident)).all()
+    return {"kind": kind, "target": label, "item": item, "k": K_MIN,
+            "points": _trend_points(list(camp), item).get((kind, ident), [])}

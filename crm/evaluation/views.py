@@ -19,6 +19,7 @@ from wtforms import SelectChoice
 from crm.access import roles_required
 from crm.errors import ValidationError
 from crm.evaluation import services as svc
+from crm.evaluation.charts import means_chart
 from crm.evaluation.forms import (
     CampaignForm,
     CompletionForm,
@@ -126,9 +127,13 @@ def trial(trial_id: int):
                 flash("Crossover recorded.", "success")
                 return redirect(url_for("evaluation.trial", trial_id=t.id), 303)
         status = 422
-    analyses = [svc.analyse_trial(me, t, o) for o in t.outcomes] if t.allocated_at else []
-    return render_template("evaluation/trial.html", t=t, doc=svc.show_trial(me, t), analyses=analyses,
-                           form=form, can_edit=me.role in svc.TRIAL_EDIT_ROLES), status
+    report = svc.trial_report(me, t)
+    for a in report["analyses"]:
+        a["chart"] = means_chart(a["means"])
+    return render_template("evaluation/trial.html", t=t, doc=svc.show_trial(me, t),
+                           analyses=report["analyses"], balance=report["balance"],
+                           strata=report["strata"], form=form,
+                           can_edit=me.role in svc.TRIAL_EDIT_ROLES), status
 
 
 @bp.route("/trials/<id:trial_id>/allocate", methods=["POST"])
@@ -142,11 +147,29 @@ def allocate(trial_id: int):
 @bp.route("/trials/<id:trial_id>/panel.csv")
 @roles_required(*svc.TRIAL_VIEW_ROLES)
 def panel(trial_id: int):
+    """The pseudonymised panel, one row per unit and period (every pre-registered outcome as a
+    column, or only `?outcome=`), as CSV."""
+    return _panel(trial_id, "csv")
+
+
+@bp.route("/trials/<id:trial_id>/panel.parquet")
+@roles_required(*svc.TRIAL_VIEW_ROLES)
+def panel_parquet(trial_id: int):
+    """The same panel as Parquet (typed columns, the design hash in the file's metadata)."""
+    return _panel(trial_id, "parquet")
+
+
+def _panel(trial_id: int, fmt: str) -> Response:
     t = svc.get_trial(trial_id)
-    outcome = request.args.get("outcome") or (t.outcomes[0] if t.outcomes else "")
-    text = svc.export_panel(current_actor(), t, outcome, ip=client_ip())
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=trial-{t.id}-{outcome}.csv"})
+    outcome = request.args.get("outcome") or None
+    body = svc.export_panel(current_actor(), t, outcome, ip=client_ip(), fmt=fmt)
+    return panel_response(t, outcome, fmt, body)
+
+
+def panel_response(t: Trial, outcome: str | None, fmt: str, body) -> Response:
+    name = f"trial-{t.id}-panel{'-' + outcome if outcome else ''}.{fmt}"
+    return Response(body, mimetype="text/csv" if fmt == "csv" else "application/vnd.apache.parquet",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
 
 
 @bp.route("/surveys", methods=["GET", "POST"])
@@ -228,3 +251,16 @@ def answer(token: str):
                 return render_template("evaluation/thanks.html", c=c)
         return render_template("evaluation/public.html", c=c, form=form), 422
     return render_template("evaluation/public.html", c=c, form=form)
+
+
+@bp.app_template_global("trust_trends")
+def trust_trends(scope=None, group=None) -> list[dict]:
+    """For `templates/_trust_trend.html`: a group's trend (the group page, which has checked
+    that the viewer sees the group), or the trends of the coverage page's beats and their groups."""
+    if group is not None:
+        return svc.trust_series(group_ids=[group.id])
+    if scope is not None:
+        beat_ids = scope.beat_ids if scope.beat_ids is not None else [b.id for b in scope.map_beats]
+        return svc.trust_series(beat_ids=beat_ids)
+    return []
+
