@@ -69,6 +69,13 @@ def test_an_officer_finds_their_own_beats_group_and_its_members_first(town, auth
                 "Maple Far noise"} & set(found)
 
 
+def test_a_typo_in_a_group_name_still_finds_it(town, auth, client):
+    auth.login("dee")
+    found = titles(client.get("/search?q=Mapel+Stret").get_data(as_text=True))
+    assert found[0] == "Maple Street Tenants"
+    assert "Maple Far Block" not in found  # close, but outside Dee's scope
+
+
 def test_the_header_has_one_search_box_that_keeps_the_query(town, auth, client):
     auth.login("dee")
     home = client.get("/").get_data(as_text=True)

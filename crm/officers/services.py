@@ -165,8 +165,10 @@ class ComfortZone:
                  f"group-contacts ({_pct(self.share)}) were with receptive groups")
         if self.baseline is None:
             return first + f"; {where} ({beats}) hold no groups to compare with: not flagged."
-        second = (f"{self.beat_receptive} of the {self.beat_groups} groups on {where} "
-                  f"({beats}) are receptive ({_pct(self.baseline)})")
+        groups_are = "group on" if self.beat_groups == 1 else "groups on"
+        verb = "is" if self.beat_receptive == 1 or self.beat_groups == 1 else "are"
+        second = (f"{self.beat_receptive} of the {self.beat_groups} {groups_are} {where} "
+                  f"({beats}) {verb} receptive ({_pct(self.baseline)})")
         diff = round(self.index * 100)
         verdict = (f"a difference of {diff:+d} points" +
                    (f", at least {round(self.threshold * 100)}" if diff >= round(self.threshold * 100)

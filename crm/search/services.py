@@ -17,6 +17,7 @@ audited as one `stakeholder.list` event (like the people list).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -35,7 +36,12 @@ from crm.models import (
     case_beats,
     group_beats,
 )
-from crm.stakeholders.services import _like_escape, normalise_name, search_stakeholders
+from crm.stakeholders.services import (
+    _like_escape,
+    name_similarity,
+    normalise_name,
+    search_stakeholders,
+)
 from crm.vocab import STAFF_ROLES
 from crm.web.paging import Page
 
@@ -44,6 +50,8 @@ MIN_QUERY, MAX_QUERY = 2, 100
 CANDIDATES = 200  # per kind; a search is for finding, not for listing everything
 PER_PAGE = 20
 KIND_ORDER = {"group": 0, "person": 1, "case": 2}
+# Typo-tolerant group names: read every name in scope when there are at most TYPO_SCAN.
+TYPO_SCAN, TYPO_MIN_LETTERS, TYPO_SIMILARITY = 3000, 4, 0.75
 
 
 class QueryError(ValueError):
@@ -121,12 +129,35 @@ def _beat_codes(table, key, ids: list[int]) -> dict[int, list[str]]:
     return out
 
 
+def _typo_matches(user: User, q: str, found: set[int]) -> list[tuple]:
+    """Groups in scope whose name is close to the query though not every word is in it
+    ("Mapel" for "Maple Street Tenants"), when the scope is small enough to read every name."""
+    if len(re.sub(r"[^a-z]", "", normalise_name(q))) < TYPO_MIN_LETTERS:
+        return []
+    cols = (CommunityGroup.id, CommunityGroup.name, CommunityGroup.kind, CommunityGroup.stance)
+    rows = db.session.execute(sa.select(*cols).where(group_scope(user))
+                              .order_by(CommunityGroup.id).limit(TYPO_SCAN + 1)).all()
+    if len(rows) > TYPO_SCAN:
+        return []
+    out = []
+    for r in rows:
+        if r.id not in found:
+            sim = name_similarity(q, r.name)
+            if sim >= TYPO_SIMILARITY:
+                out.append((r, round(sim * 0.85, 4)))  # below every exact word match
+    return out
+
+
 def search_groups(user: User, q: str) -> list[Hit]:
     rows = db.session.execute(
         sa.select(CommunityGroup.id, CommunityGroup.name, CommunityGroup.kind,
                   CommunityGroup.stance)
         .where(group_scope(user), *_words_like(CommunityGroup.name, q))
         .order_by(CommunityGroup.name).limit(CANDIDATES)).all()
+    scored = [(r, _text_score(r.name, q)) for r in rows]
+    if len(rows) < CANDIDATES:
+        scored += _typo_matches(user, q, {r.id for r in rows})
+    rows = [r for r, _ in scored]
     ids = [r.id for r in rows]
     own = set(db.session.scalars(sa.select(CommunityGroup.id).where(
         CommunityGroup.id.in_(ids), CommunityGroup.id.in_(own_group_ids_select(user))))) if ids else set()
@@ -135,7 +166,7 @@ def search_groups(user: User, q: str) -> list[Hit]:
                 " · ".join(x for x in (r.kind.capitalize(), f"stance {r.stance}",
                                        ("beat " + ", ".join(beats[r.id])) if r.id in beats else "")
                            if x),
-                r.id in own, _text_score(r.name, q)) for r in rows]
+                r.id in own, score) for r, score in scored]
 
 
 def search_people(user: User, q: str) -> list[Hit]:
