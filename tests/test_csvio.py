@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from crm.csvio.read import EXPORTED_OPTIONAL_COLUMNS
 from crm.csvio.services import (
     COLUMNS,
     KINDS,
@@ -350,7 +351,7 @@ def test_does_export_then_import_round_trip(world, make):
 
     for kind in KINDS:
         text = export_csv(None, kind)
-        assert text.splitlines()[0] == ",".join(COLUMNS[kind])
+        assert text.splitlines()[0] == ",".join(COLUMNS[kind] + EXPORTED_OPTIONAL_COLUMNS.get(kind, ()))
         report = import_csv(None, kind, text)
         assert report.errors == [], (kind, report.errors)
         assert (report.created, report.updated) == (0, 0), kind
@@ -474,7 +475,7 @@ def test_does_a_large_file_show_progress_on_the_command_line(runner, make, tmp_p
 def test_can_i_export_from_the_command_line_to_stdout_or_a_file(runner, world, tmp_path):
     result = runner.invoke(args=["crm", "export", "stakeholders"])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("external_id,name,phone,email,language,consent\n")
+    assert result.output.startswith("external_id,name,phone,email,language,consent,interpreter\n")
     assert "S-1,Ann Lee,,,,not_asked" in result.output
 
     out = tmp_path / "groups.csv"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from crm.access import contact_scope, group_scope, stakeholder_scope
 from crm.audit.services import record_event
 from crm.csvio.plans import current_relations, stakeholder_ref
-from crm.csvio.read import COLUMNS, LIST_SEPARATOR, PERSONAL_KINDS
+from crm.csvio.read import COLUMNS, EXPORTED_OPTIONAL_COLUMNS, LIST_SEPARATOR, PERSONAL_KINDS
 from crm.csvio.safe import SafeWriter
 from crm.extensions import db
 from crm.models import (
@@ -49,7 +49,7 @@ def _stakeholders(scope):
     for p in db.session.scalars(_live_stakeholders().where(scope(stakeholder_scope))
                                 .order_by(Stakeholder.id)):
         yield [p.external_id or "", p.name, p.phone or "", p.email or "", p.language or "",
-               p.consent_status]
+               p.consent_status, "yes" if p.interpreter_needed else "no"]
 
 
 def _memberships(scope):
@@ -102,7 +102,7 @@ def export_csv(actor, kind: str, *, ip: str = "") -> str:
     """Every record of `kind` as CSV in the import format; the export is audited."""
     out = io.StringIO()
     writer = SafeWriter(out)
-    writer.writerow(COLUMNS[kind])
+    writer.writerow(COLUMNS[kind] + EXPORTED_OPTIONAL_COLUMNS.get(kind, ()))
     n = 0
     for row in export_rows(kind, actor):
         writer.writerow(row)

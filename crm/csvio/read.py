@@ -30,7 +30,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Columns a file may add. `group` in a stakeholders file: the group a new person joins (the
 # page asks the same of everyone but administrators, so a new person stays in scope).
-OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"stakeholders": ("group",)}
+# `interpreter` (yes/no): the person needs an interpreter; a file without it changes nothing.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"stakeholders": ("group", "interpreter")}
+# Optional columns an export writes, so a file exported and imported again loses nothing.
+EXPORTED_OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {"stakeholders": ("interpreter",)}
 # Exports that carry personal data (names, phone numbers, who met whom).
 PERSONAL_KINDS = ("stakeholders", "memberships", "contacts")
 LIST_SEPARATOR = ";"

@@ -25,7 +25,8 @@ def filters_from(args: dict) -> services.GroupFilters:
     return services.GroupFilters(
         beat=args.get("beat"), kind=args.get("kind"), stance=args.get("stance"),
         stage=args.get("stage"), min_days=args.get("min_days"), never=args.get("never", False),
-        q=args.get("q"), sort=args.get("sort", "name"), desc=args.get("order") == "desc")
+        q=args.get("q"), language=args.get("language"), sort=args.get("sort", "name"),
+        desc=args.get("order") == "desc")
 
 
 @blp.route("/")

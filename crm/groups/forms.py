@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from crm.groups.services import SORTS
+from crm.stakeholders.languages import choices as language_choices
 from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAGES, STANCES, label
 
 
@@ -36,6 +37,10 @@ class GroupFilterForm(FlaskForm):
     kind = SelectField("Kind", choices=choices(GROUP_KINDS, "Any kind"), validators=[Optional()])
     stance = SelectField("Stance", choices=choices(STANCES, "Any stance"), validators=[Optional()])
     stage = SelectField("Stage", choices=choices(STAGES, "Any stage"), validators=[Optional()])
+    language = SelectField("Language",
+                           choices=[SelectChoice("", "Any language")] + [
+                               SelectChoice(code, name) for code, name in language_choices()],
+                           validators=[Optional()])
     min_days = IntegerField("No contact for at least (days)",
                             validators=[Optional(), NumberRange(min=0, max=36500)])
     never = BooleanField("Never contacted only")

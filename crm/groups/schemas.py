@@ -13,6 +13,7 @@ from marshmallow import validate
 from crm.api.common import UTCDateTime, VersionedSchema
 from crm.groups.models import CommunityGroup, GroupRelation
 from crm.groups.services import SORTS
+from crm.stakeholders.languages import language_name
 from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAGES, STANCES
 
 STATUS_LABELS = {"ok": "in touch", "due": "due", "overdue": "overdue"}
@@ -48,6 +49,9 @@ class GroupSchema(ma.Schema):
     stage = ma.fields.Str(attribute="group.stage", dump_only=True, metadata={"enum": list(STAGES)})
     size_estimate = ma.fields.Int(attribute="group.size_estimate", allow_none=True, dump_only=True)
     languages = ma.fields.List(ma.fields.Str(), attribute="group.languages", dump_only=True)
+    language_names = ma.fields.Function(lambda row: [language_name(v) for v in
+                                                     (row.group.languages or [])],
+                                        dump_only=True)
     channels = ma.fields.List(ma.fields.Str(), attribute="group.channels", dump_only=True)
     description = ma.fields.Str(attribute="group.description", dump_only=True)
     contact_interval_days = ma.fields.Int(attribute="group.contact_interval_days", dump_only=True)
@@ -101,6 +105,8 @@ class GroupQuerySchema(ma.Schema):
         "description": "Last contact at least this many days ago (never contacted included)"})
     never = ma.fields.Bool(metadata={"description": "Only groups never contacted"})
     q = ma.fields.Str(metadata={"description": "Name contains"})
+    language = ma.fields.Str(validate=validate.Length(min=1, max=40), metadata={
+        "description": "Groups that speak this language: a code (`es`) or a name (`Spanish`)"})
     sort = ma.fields.Str(load_default="name", validate=validate.OneOf(SORTS))
     order = ma.fields.Str(load_default="asc", validate=validate.OneOf(("asc", "desc")))
 

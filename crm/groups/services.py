@@ -34,6 +34,7 @@ from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups.models import CommunityGroup, GroupRelation, RelationshipStageChange, group_beats
 from crm.home.services import GroupRow
+from crm.stakeholders.languages import json_list_matches
 from crm.stakeholders.models import Membership, Stakeholder
 from crm.text import clean_text
 from crm.timezones import day_start_utc, local_date, local_today
@@ -88,6 +89,7 @@ class GroupFilters:
     min_days: int | None = None      # last contact at least this many days ago (never included)
     never: bool = False              # only groups never contacted
     q: str | None = None             # name contains
+    language: str | None = None      # speaks this language (a code or a name)
     sort: str = "name"
     desc: bool = False
 
@@ -113,6 +115,8 @@ def group_list_query(user: User, f: GroupFilters, *, today: date | None = None) 
             q = q.where(getattr(CommunityGroup, attr) == getattr(f, attr))
     if f.q:
         q = q.where(CommunityGroup.name.ilike(f"%{f.q}%"))
+    if f.language:
+        q = q.where(json_list_matches(CommunityGroup.languages, f.language))
     if f.never:
         q = q.where(last.is_(None))
     elif f.min_days is not None and f.min_days > 0:

@@ -68,7 +68,7 @@ def index():
     filters = services.GroupFilters(
         beat=(val("beat") or "").strip() or None, kind=val("kind"), stance=val("stance"),
         stage=val("stage"), min_days=val("min_days"), never=bool(val("never")),
-        q=(val("q") or "").strip() or None, sort=form.sort_value(),
+        q=(val("q") or "").strip() or None, language=val("language"), sort=form.sort_value(),
         desc=form.order.data == "desc")
     page = page_arg()
     rows, total = services.list_groups(current_actor(), filters, page=page, per_page=PER_PAGE)

@@ -448,6 +448,7 @@ def erase_stakeholder(actor: User, s: Stakeholder, reason: str, *,
     for p in db.session.scalars(sa.select(Stakeholder).where(Stakeholder.id.in_(ids))):
         p.name = f"Erased person #{p.id}"
         p.phone = p.email = p.language = p.external_id = None
+        p.interpreter_needed = False
         p.consent_status = "not_asked"
         p.consent_on = p.consent_method = p.consent_purpose = None
         p.data_subject_category = "other"
@@ -560,6 +561,7 @@ def subject_access_data(s: Stakeholder) -> dict:
         "person": {
             "id": s.id, "external_id": s.external_id, "name": s.name, "phone": s.phone,
             "email": s.email, "language": s.language,
+            "interpreter_needed": s.interpreter_needed,
             "data_subject_category": s.data_subject_category,
             "relationship_stage": s.stage, "review_on": _iso(s.review_on),
             "erased_at": _iso(s.erased_at), "created_at": _iso(s.created_at),

@@ -10,6 +10,7 @@ from crm.access import get_visible_or_404, require_role, stakeholder_scope
 from crm.api.common import Blueprint, check_version, paginate
 from crm.models import Membership, Stakeholder
 from crm.stakeholders import services
+from crm.stakeholders.languages import column_matches
 from crm.stakeholders.schemas import (
     MergeResultSchema,
     MergeSchema,
@@ -46,7 +47,8 @@ def list_stakeholders(args, pagination_parameters):
     user = _actor()
     if args.get("q"):
         hits = services.search_stakeholders(user, args["q"], limit=MAX_SEARCH,
-                                            group_id=args.get("group"))
+                                            group_id=args.get("group"),
+                                            language=args.get("language"))
         pagination_parameters.item_count = len(hits)
         start = (pagination_parameters.page - 1) * pagination_parameters.page_size
         return [h.stakeholder for h in hits[start:start + pagination_parameters.page_size]]
@@ -55,6 +57,8 @@ def list_stakeholders(args, pagination_parameters):
     if args.get("group") is not None:
         q = q.where(Stakeholder.id.in_(sa.select(Membership.stakeholder_id)
                                        .where(Membership.group_id == args["group"])))
+    if args.get("language"):
+        q = q.where(column_matches(Stakeholder.language, args["language"]))
     return paginate(q, pagination_parameters)
 
 

@@ -24,6 +24,7 @@ class StakeholderForm(FlaskForm):
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
     email = StringField("Email", validators=[Optional(), Length(max=254)])
     language = StringField("Language", validators=[Optional(), Length(max=40)])
+    interpreter_needed = BooleanField("Needs an interpreter")
     data_subject_category = SelectField("Category", choices=_choices(SUBJECT_CATEGORIES),
                                         default="community_member")
     consent_status = SelectField("Consent", choices=_choices(CONSENT_STATUSES),
@@ -34,8 +35,8 @@ class StakeholderForm(FlaskForm):
     consent_purpose = StringField("Consent purpose", validators=[Optional(), Length(max=200)])
     review_on = DateField("Review (retention) date", validators=[Optional()])
 
-    FIELDS = ("name", "phone", "email", "language", "data_subject_category", "consent_status",
-              "consent_on", "consent_method", "consent_purpose", "review_on")
+    FIELDS = ("name", "phone", "email", "language", "interpreter_needed", "data_subject_category",
+              "consent_status", "consent_on", "consent_method", "consent_purpose", "review_on")
 
     def service_data(self) -> dict:
         return {k: getattr(self, k).data for k in self.FIELDS}

@@ -32,6 +32,8 @@ class Stakeholder(Versioned, db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(40), index=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     language: Mapped[str | None] = mapped_column(sa.String(40))
+    # Meeting this person needs an interpreter (for `language`): planned before a visit.
+    interpreter_needed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     data_subject_category: Mapped[str] = mapped_column(
         sa.String(30), default="community_member", server_default="community_member")
     consent_status: Mapped[str] = mapped_column(

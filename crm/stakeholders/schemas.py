@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from crm.api.common import VersionedSchema
+from crm.stakeholders.languages import language_name
 from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAGES, SUBJECT_CATEGORIES
 
 OneOf = ma.validate.OneOf
@@ -43,7 +44,11 @@ class StakeholderSchema(VersionedSchema):
     name = ma.fields.Str()
     phone = ma.fields.Str(allow_none=True)
     email = ma.fields.Str(allow_none=True)
-    language = ma.fields.Str(allow_none=True)
+    language = ma.fields.Str(allow_none=True, metadata={
+        "description": "A language code such as `es` (a known name is stored as its code)."})
+    language_name = ma.fields.Function(lambda s: language_name(s.language) or None,
+                                       dump_only=True)
+    interpreter_needed = ma.fields.Bool()
     data_subject_category = ma.fields.Str()
     consent_status = ma.fields.Str()
     consent_on = ma.fields.Date(allow_none=True)
@@ -59,6 +64,8 @@ class _Fields(ma.Schema):
     phone = ma.fields.Str(allow_none=True, validate=Length(max=40))
     email = ma.fields.Str(allow_none=True, validate=[Length(max=254), valid_email])
     language = ma.fields.Str(allow_none=True, validate=Length(max=40))
+    interpreter_needed = ma.fields.Bool(metadata={
+        "description": "Meeting this person needs an interpreter."})
     data_subject_category = ma.fields.Str(validate=OneOf(SUBJECT_CATEGORIES))
     consent_status = ma.fields.Str(validate=OneOf(CONSENT_STATUSES))
     consent_on = ma.fields.Date(allow_none=True)
@@ -87,6 +94,8 @@ class StakeholderUpdateSchema(_Fields):
 class StakeholderQuerySchema(ma.Schema):
     q = ma.fields.Str(metadata={"description": "Name, phone or email; tolerant of typos."})
     group = ma.fields.Int(metadata={"description": "Members of this group id"})
+    language = ma.fields.Str(validate=Length(min=1, max=40), metadata={
+        "description": "People who speak this language: a code (`es`) or a name (`Spanish`)."})
 
 
 class MergeSchema(ma.Schema):

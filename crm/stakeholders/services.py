@@ -32,6 +32,7 @@ from crm.models import (
     Stakeholder,
     User,
 )
+from crm.stakeholders.languages import column_matches, language_code
 from crm.text import clean_text
 from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAFF_ROLES, STAGES, SUBJECT_CATEGORIES
 
@@ -39,8 +40,9 @@ MERGE_ROLES = ("unit", "supervisor", "admin")
 EDIT_ROLES = STAFF_ROLES
 DUPLICATE_RATIO = 0.8
 SEARCH_CANDIDATES = 300  # rows the SQL prefilter hands to the Python ranking
-PERSONAL_FIELDS = ("name", "phone", "email", "language", "consent_status", "consent_on",
-                   "consent_method", "consent_purpose", "data_subject_category", "review_on")
+PERSONAL_FIELDS = ("name", "phone", "email", "language", "interpreter_needed", "consent_status",
+                   "consent_on", "consent_method", "consent_purpose", "data_subject_category",
+                   "review_on")
 
 # ---- normalising --------------------------------------------------------------------------
 
@@ -172,8 +174,20 @@ def _name_patterns(query: str) -> list[tuple[list[str], int]]:
     return out[:24]
 
 
+def _search_conditions(user: User, group_id: int | None, language: str | None) -> list:
+    """The people a search may find: in scope, active, in the group and language asked."""
+    conditions = [stakeholder_scope(user), active_condition()]
+    if group_id is not None:
+        conditions.append(Stakeholder.id.in_(
+            sa.select(Membership.stakeholder_id).where(Membership.group_id == group_id)))
+    if language:
+        conditions.append(column_matches(Stakeholder.language, language))
+    return conditions
+
+
 def search_stakeholders(user: User, query: str, *, limit: int = 10,
-                        group_id: int | None = None) -> list[SearchHit]:
+                        group_id: int | None = None,
+                        language: str | None = None) -> list[SearchHit]:
     """Find stakeholders the user may see by name, phone or email, tolerant of typos.
 
     SQL does the cheap part in one pass over the user's scope: it scores each name by the
@@ -184,10 +198,7 @@ def search_stakeholders(user: User, query: str, *, limit: int = 10,
     query = (query or "").strip()
     if len(query) < 2:
         return []
-    conditions = [stakeholder_scope(user), active_condition()]
-    if group_id is not None:
-        conditions.append(Stakeholder.id.in_(
-            sa.select(Membership.stakeholder_id).where(Membership.group_id == group_id)))
+    conditions = _search_conditions(user, group_id, language)
     digits = phone_digits(query)
     letters = re.sub(r"[^A-Za-z]", "", normalise_name(query))
     found: dict[int, tuple[float, str, str]] = {}  # id -> (score, matched, name)
@@ -341,6 +352,24 @@ def _clean_choices(data: dict, out: dict, errors: dict) -> None:
                 out[key] = data[key]
 
 
+_YES = {"yes", "y", "true", "1", "on"}
+_NO = {"no", "n", "false", "0", "off", ""}
+
+
+def _clean_language(data: dict, out: dict, errors: dict) -> None:
+    """A known language typed by name is kept as its code ("Spanish" -> "es"); yes/no flag."""
+    if out.get("language"):
+        out["language"] = language_code(out["language"]) or out["language"]
+    if "interpreter_needed" in data:
+        value = data["interpreter_needed"]
+        if isinstance(value, bool) or value is None:
+            out["interpreter_needed"] = bool(value)
+        elif str(value).strip().lower() in _YES | _NO:
+            out["interpreter_needed"] = str(value).strip().lower() in _YES
+        else:
+            errors["interpreter_needed"] = "must be yes or no"
+
+
 def _clean_dates(data: dict, out: dict, errors: dict) -> None:
     for key in ("consent_on", "review_on"):
         if key not in data:
@@ -389,6 +418,7 @@ def clean_fields(data: dict, *, partial: bool = False) -> dict:
         except ValidationError as e:
             errors.update(e.errors)
     _clean_choices(data, out, errors)
+    _clean_language(data, out, errors)
     _clean_dates(data, out, errors)
     # Consent given without a date (API, import): today, so a subject access export shows one.
     if out.get("consent_status") == "given" and out.get("consent_on") is None and \
@@ -484,6 +514,7 @@ def erase_stakeholder(actor: User, s: Stakeholder, *, reason: str = "erased thro
 def _blank(s: Stakeholder, name: str) -> None:
     s.name = name
     s.phone = s.email = s.language = None
+    s.interpreter_needed = False
     s.consent_method = s.consent_purpose = None
     s.consent_on = None
     s.external_id = None
@@ -533,6 +564,9 @@ def merge_stakeholders(actor: User, source: Stakeholder, target: Stakeholder, *,
         if not getattr(target, k) and getattr(source, k):
             filled[k] = True
             setattr(target, k, getattr(source, k))
+    if source.interpreter_needed and not target.interpreter_needed:
+        filled["interpreter_needed"] = True
+        target.interpreter_needed = True
     if STAGES.index(source.stage) > STAGES.index(target.stage):
         target.stage = source.stage
     external_id = source.external_id

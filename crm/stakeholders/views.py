@@ -16,7 +16,7 @@ from crm.contacts.services import contacts_query
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CommunityGroup, Membership, RelationshipStageChange, Stakeholder
-from crm.stakeholders import services
+from crm.stakeholders import languages, services
 from crm.stakeholders.forms import EditStakeholderForm, MergeForm, NewStakeholderForm
 from crm.web.forms import apply_errors, client_ip, current_actor, versioned_edit
 from crm.web.paging import paginate
@@ -25,6 +25,11 @@ bp = Blueprint("stakeholders", __name__, url_prefix="/stakeholders")
 
 PAGE_SIZE = 50
 RETENTION_DEFAULT = timedelta(days=730)
+
+# Languages by name on every page (people's and groups'), and the names a form suggests.
+bp.add_app_template_filter(languages.language_name, "language_name")
+bp.add_app_template_filter(languages.language_names, "language_names")
+bp.add_app_template_global(languages.choices, "language_choices")
 
 
 def _visible(stakeholder_id: int) -> Stakeholder:
@@ -43,12 +48,14 @@ def index():
     actor = current_actor()
     q = (request.args.get("q") or "").strip()
     group_id = request.args.get("group", type=int)
+    language = (request.args.get("language") or "").strip()[:40]
     groups = services.visible_groups(actor)
     if group_id is not None and group_id not in {g.id for g in groups}:
         group_id = None
     pages = None  # a search shows its best matches only, unpaged
     if q:
-        hits = services.search_stakeholders(actor, q, limit=PAGE_SIZE, group_id=group_id)
+        hits = services.search_stakeholders(actor, q, limit=PAGE_SIZE, group_id=group_id,
+                                            language=language or None)
         people = [h.stakeholder for h in hits]
         memberships = {h.stakeholder.id: h.groups for h in hits}
     else:
@@ -56,12 +63,15 @@ def index():
         if group_id is not None:
             base = base.where(Stakeholder.id.in_(
                 sa.select(Membership.stakeholder_id).where(Membership.group_id == group_id)))
+        if language:
+            base = base.where(languages.column_matches(Stakeholder.language, language))
         pages = paginate(base.order_by(Stakeholder.name, Stakeholder.id), per_page=PAGE_SIZE)
         people = list(pages.items)
         memberships = services.groups_of(actor, [s.id for s in people])
     _audit_names_shown(actor, [s.id for s in people], q)
     return render_template("stakeholders/index.html", people=people, memberships=memberships,
-                           q=q, group_id=group_id, groups=groups, pages=pages)
+                           q=q, group_id=group_id, groups=groups, pages=pages,
+                           language=language, language_options=languages.choices())
 
 
 def _audit_names_shown(actor, ids: list[int], query: str) -> None:
@@ -164,7 +174,7 @@ def edit(stakeholder_id: int):
     form = EditStakeholderForm()
 
     def fill(form, s):
-        form.process(obj=s)
+        form.process(obj=s, language=languages.language_name(s.language) or None)
         services.read_stakeholder(actor, s, ip=client_ip())  # the form shows personal data
 
     return versioned_edit(

@@ -1,4 +1,4 @@
-"""Stakeholders file: `external_id,name,phone,email,language,consent[,group]`.
+"""Stakeholders file: `external_id,name,phone,email,language,consent[,group][,interpreter]`.
 
 Matched by external_id, or by name for people without one. Field rules are
 `crm.stakeholders.services.clean_fields`. A unit member may change only people in their
@@ -18,8 +18,8 @@ from crm.models import Membership, Stakeholder
 from crm.stakeholders.services import clean_fields
 from crm.vocab import CONSENT_STATUSES
 
-FIELDS = ("name", "phone", "email", "language", "consent_status")
-COLUMN_OF = {"consent_status": "consent"}
+FIELDS = ("name", "phone", "email", "language", "consent_status", "interpreter_needed")
+COLUMN_OF = {"consent_status": "consent", "interpreter_needed": "interpreter"}
 
 
 class StakeholdersPlanner(Planner):
@@ -46,13 +46,16 @@ class StakeholdersPlanner(Planner):
         external_id = check.text(line, r, "external_id", Stakeholder.external_id)
         consent = check.choice(line, r, "consent", CONSENT_STATUSES, "not_asked")
         try:
-            values = clean_fields({"name": r["name"], "phone": r["phone"], "email": r["email"],
-                                   "language": r["language"],
-                                   "consent_status": consent or "not_asked"})
+            fields = {"name": r["name"], "phone": r["phone"], "email": r["email"],
+                      "language": r["language"], "consent_status": consent or "not_asked"}
+            if r.get("interpreter"):  # blank or absent: leave it as it is
+                fields["interpreter_needed"] = r["interpreter"]
+            values = clean_fields(fields)
         except ValidationError as e:
             check.errors_from(line, e, COLUMN_OF)
             return external_id, None
-        return external_id, {k: values.get(k) for k in FIELDS}
+        return external_id, {k: values.get(k) for k in FIELDS
+                             if k != "interpreter_needed" or k in values}
 
     def _match(self, line, external_id, name, lookups) -> tuple[bool, Stakeholder | None]:
         """(usable, existing record) for one row."""
