@@ -1,0 +1,162 @@
+"""Long lists (issue 12 item 8): a big group's members come in pages with a search, and the
+type-ahead pickers (crm.web.picker) suggest and resolve only what the user may see."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import CaseParticipant, Membership, ProblemCase, Stakeholder
+from crm.web.picker import typed_id
+from tests.conftest import csrf_token_from
+
+BIG = 639
+
+
+@pytest.fixture
+def world(make):
+    d = make.district()
+    beat = make.beat("0111", district=d)
+    far = make.beat("0999", district=make.district())
+    w = {"beat": beat, "far": far}
+    w["sarge"] = make.user("sarge", role="supervisor", district=d)
+    w["officer"] = make.user("jdoe", beats=[beat])
+    w["big"] = make.group("Big Tenants Union", beats=[beat])
+    w["club"] = make.group("Block Club", beats=[beat])
+    w["hidden_group"] = make.group("Far Church", beats=[far])
+    people = [Stakeholder(name=f"Member {i:03d}") for i in range(BIG)]
+    db.session.add_all(people)
+    db.session.flush()
+    db.session.add_all([Membership(stakeholder_id=p.id, group_id=w["big"].id, role="member")
+                        for p in people])
+    w["ana1"] = make.stakeholder("Ana Lopez")
+    w["ana2"] = make.stakeholder("Ana Smith")
+    w["stranger"] = make.stakeholder("Ana Stranger")  # in no group the users see
+    make.membership(w["stranger"], w["hidden_group"])
+    for p in (w["ana1"], w["ana2"]):
+        make.membership(p, w["club"])
+    db.session.commit()
+    return w
+
+
+def _rows(html: str) -> int:
+    section = html[html.index('id="members"'):html.index('id="relations"')]
+    return len(re.findall(r'<td data-label="Person">', section))
+
+
+def test_a_group_of_639_members_is_paged_on_its_page(world, auth, client):
+    """Does the group page stay short for a big group, and can the officer reach every member?"""
+    auth.login("jdoe")
+    gid = world["big"].id
+    html = client.get(f"/groups/{gid}").get_data(as_text=True)
+    assert _rows(html) == 50
+    assert f"({BIG} current)" in html and "page 1 of 13" in html
+    assert f'href="/groups/{gid}?members=2#members"' in html
+    last = client.get(f"/groups/{gid}?members=13").get_data(as_text=True)
+    assert _rows(last) == BIG - 12 * 50
+    assert "Member 638" in last  # ordered: the last page holds the last member
+
+
+def test_member_search_finds_names_the_user_may_see(world, auth, client):
+    auth.login("jdoe")
+    gid = world["big"].id
+    html = client.get(f"/groups/{gid}?mq=member 12").get_data(as_text=True)
+    # "Member 120" .. "Member 129" (not "Member 012": the search is a substring)
+    assert _rows(html) == 10 and "10 members match" in html
+    assert "Member 129" in html and "Member 012" not in html and "Member 130" not in html
+    # paging keeps the search
+    html = client.get(f"/groups/{gid}?mq=member").get_data(as_text=True)
+    assert f'href="/groups/{gid}?mq=member&amp;members=2#members"' in html
+    none = client.get(f"/groups/{gid}?mq=nobody").get_data(as_text=True)
+    assert "No member you may see matches" in none
+
+
+def test_member_search_never_matches_a_name_that_is_not_shown(world, auth, client, make):
+    """An erased member shows as "member #id"; searching for the old name must not point at
+    them. And a user of another beat does not reach the group at all."""
+    from crm.db import utcnow
+
+    secret = make.stakeholder("Zed Secret")
+    make.membership(secret, world["club"])
+    secret.erased_at = utcnow()
+    db.session.commit()
+    auth.login("jdoe")
+    page = client.get(f"/groups/{world['club'].id}").get_data(as_text=True)
+    assert f"member #{secret.id}" in page and "Zed Secret" not in page
+    html = client.get(f"/groups/{world['club'].id}?mq=Zed").get_data(as_text=True)
+    assert "No member you may see matches" in html and f"member #{secret.id}" not in html
+    auth.logout()
+    make.user("faraway", beats=[world["far"]])
+    db.session.commit()
+    auth.login("faraway")
+    assert client.get(f"/groups/{world['club'].id}?mq=Zed").status_code == 404
+
+
+def test_pickers_suggest_only_records_in_scope(world, auth, client):
+    auth.login("jdoe")
+    groups = [g["name"] for g in client.get("/pick/groups.json?q=Ch").get_json()]
+    assert "Far Church" not in groups
+    assert [g["name"] for g in client.get("/pick/groups.json?q=club").get_json()] == ["Block Club"]
+    people = [p["name"] for p in client.get("/stakeholders/search?q=Ana").get_json()]
+    assert "Ana Lopez" in people and "Ana Stranger" not in people
+    beats = client.get("/pick/beats.json?q=01").get_json()
+    assert beats[0]["code"] == "0111" and beats[0]["label"].startswith("0111 ·")
+    assert len(client.get("/pick/groups.json?q=" + "x" * 500).get_json()) == 0  # bounded input
+    auth.logout()
+    assert client.get("/pick/groups.json?q=club").status_code in (302, 401)
+
+
+def test_typed_text_is_resolved_by_the_server_without_javascript(world, auth, client):
+    """Without JavaScript the picker is a text field: one match is taken, several are named."""
+    auth.login("sarge")
+    gid = world["club"].id
+    html = client.get(f"/groups/{gid}").get_data(as_text=True)
+    token = csrf_token_from(html)
+    r = client.post(f"/groups/{world['big'].id}/memberships",
+                    data={"csrf_token": token, "stakeholder_id": "Ana", "role": "member"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "several match “Ana”" in body and "Ana Lopez (#" in body and "Ana Smith (#" in body
+    assert "Ana Stranger" not in body  # never named: outside the user's scope
+    assert 'value="Ana"' in body  # what was typed is kept
+    r = client.post(f"/groups/{world['big'].id}/memberships",
+                    data={"csrf_token": token, "stakeholder_id": "ana smith", "role": "leader"})
+    assert r.status_code == 303
+    assert db.session.scalar(sa.select(Membership.role).where(
+        Membership.group_id == world["big"].id,
+        Membership.stakeholder_id == world["ana2"].id)) == "leader"
+    r = client.post(f"/groups/{world['big'].id}/memberships",
+                    data={"csrf_token": token, "stakeholder_id": "Ana Stranger", "role": "member"})
+    assert r.status_code == 422 and "no person called “Ana Stranger”" in r.get_data(as_text=True)
+
+
+def test_case_forms_take_beat_codes_and_person_names(world, auth, client):
+    auth.login("sarge")
+    page = client.get("/cases/new").get_data(as_text=True)
+    assert 'data-picker-url="/pick/beats.json?area=1"' in page and "<select" not in page.split(
+        'id="beat_ids"')[0][-200:]
+    token = csrf_token_from(page)
+    r = client.post("/cases/new", data={"csrf_token": token, "title": "Noise",
+                                         "beat_ids": "0999"})
+    assert r.status_code == 422  # not a beat of the supervisor's district
+    r = client.post("/cases/new", data={"csrf_token": token, "title": "Noise",
+                                         "beat_ids": "0111, "})
+    assert r.status_code == 303
+    case = db.session.scalar(sa.select(ProblemCase).where(ProblemCase.title == "Noise"))
+    assert [b.code for b in case.beats] == ["0111"]
+    html = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    r = client.post(f"/cases/{case.id}/participants", data={
+        "csrf_token": csrf_token_from(html), "p-kind": "group", "p-role": "co_producer",
+        "p-group_id": "Block Club"})
+    assert r.status_code == 303
+    assert db.session.scalar(sa.select(CaseParticipant.group_id).where(
+        CaseParticipant.case_id == case.id)) == world["club"].id
+
+
+@pytest.mark.parametrize("text,expected", [("Ana Lopez (#12)", 12), ("#7", 7), ("42", 42),
+                                           ("Ana", None), ("", None), ("#", None)])
+def test_typed_id(text, expected):
+    assert typed_id(text) == expected
