@@ -81,6 +81,13 @@ class HandoverItem(db.Model):
     intro_mode: Mapped[str] = mapped_column(sa.String(20), default="introduce",
                                             server_default="introduce")
     intro_due_on: Mapped[date | None]
+    # Who introduced the leaving officer to this person or group: the person the officer asked
+    # for an introduction (an "introduction" assignment, crm.assignments) before first meeting
+    # them; empty when the officer met them without one. Filled when the plan is drafted.
+    introduced_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stakeholders.id", ondelete="SET NULL"))
+    introduction_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="SET NULL"))
 
     handover: Mapped[Handover] = relationship(back_populates="items")
     successor: Mapped[User | None] = relationship(foreign_keys=[successor_id])

@@ -40,6 +40,8 @@ class ItemSchema(ma.Schema):
     language = ma.fields.Str(allow_none=True)
     note = ma.fields.Str()
     hard_to_engage = ma.fields.Bool()
+    introduced_by = ma.fields.Str(allow_none=True, metadata={
+        "description": "Who introduced the leaving officer to this person or group (their asked-for introduction)"})
     successor = ma.fields.Str(allow_none=True)
     task = ma.fields.Str(allow_none=True, metadata={"description": "The introduction task"})
     done = ma.fields.Bool(allow_none=True)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from analytics.handover import Retention, reestablished
 from crm.access import beat_ids_select
+from crm.assignments.models import Assignment
 from crm.audit.services import record_event
 from crm.db import utcnow
 from crm.errors import ForbiddenError, ValidationError
@@ -27,6 +28,7 @@ from crm.models import (
     ContactGroup,
     ContactOfficer,
     ContactStakeholder,
+    Membership,
     Stakeholder,
     User,
     case_beats,
@@ -103,7 +105,61 @@ def _open_actions(officer_id: int, beat_id: int) -> list[CaseAction]:
         .order_by(CaseAction.id)))
 
 
+def _first_met(officer_id: int, people: list[int]) -> dict[int, datetime]:
+    """When the officer first took part in a contact with each person."""
+    if not people:
+        return {}
+    return dict(db.session.execute(
+        sa.select(ContactStakeholder.stakeholder_id, sa.func.min(ContactStakeholder.occurred_at))
+        .join(ContactOfficer, ContactOfficer.contact_id == ContactStakeholder.contact_id)
+        .where(ContactOfficer.user_id == officer_id, ContactStakeholder.stakeholder_id.in_(people))
+        .group_by(ContactStakeholder.stakeholder_id)).all())
+
+
+def introducers(officer_id: int, people: list[int], groups: list[int]) -> dict[tuple[str, int], Assignment]:
+    """Who introduced the officer to each person and group, from the records.
+
+    Nothing on a person records an introducer; what does is the officer's own "introduction"
+    assignment (crm.assignments): the officer asked person X for an introduction to group G,
+    and it was done. So X introduced the officer to G, and to each member of G the officer
+    first met on or after the day they asked (X excepted). The earliest such introduction
+    wins. Returns {("group"|"stakeholder", id): assignment}.
+    """
+    asked = list(db.session.scalars(sa.select(Assignment).where(
+        Assignment.officer_id == officer_id, Assignment.kind == "introduction",
+        Assignment.status == "done", Assignment.stakeholder_id.is_not(None))
+        .order_by(Assignment.created_at, Assignment.id)))
+    if not asked:
+        return {}
+    out: dict[tuple[str, int], Assignment] = {}
+    for a in asked:
+        if a.group_id in groups:
+            out.setdefault(("group", a.group_id), a)
+    members: dict[int, set[int]] = {}
+    for sid, gid in db.session.execute(sa.select(Membership.stakeholder_id, Membership.group_id).where(
+            Membership.stakeholder_id.in_(people), Membership.group_id.in_({a.group_id for a in asked}))):
+        members.setdefault(gid, set()).add(sid)
+    first = _first_met(officer_id, people)
+    for a in asked:
+        for sid in sorted(members.get(a.group_id, ())):
+            met = first.get(sid)
+            if sid != a.stakeholder_id and met is not None and met.date() >= a.created_at.date():
+                out.setdefault(("stakeholder", sid), a)
+    return out
+
+
 def _draft_items(officer_id: int, beat_id: int) -> list[HandoverItem]:
+    items = _draft_rows(officer_id, beat_id)
+    found = introducers(officer_id, [i.stakeholder_id for i in items if i.kind == "stakeholder"],
+                        [i.group_id for i in items if i.kind == "group"])
+    for i in items:
+        a = found.get((i.kind, i.stakeholder_id if i.kind == "stakeholder" else i.group_id))
+        if a is not None:
+            i.introduced_by_id, i.introduction_id = a.stakeholder_id, a.id
+    return items
+
+
+def _draft_rows(officer_id: int, beat_id: int) -> list[HandoverItem]:
     items = []
     for sid, stage, at in _officer_people(officer_id, beat_id):
         items.append(HandoverItem(kind="stakeholder", stakeholder_id=sid, stage=stage,
@@ -323,6 +379,7 @@ class ItemRow:
     task: str | None
     done: bool | None
     url: str | None
+    introduced_by: str | None = None
 
 
 def _last_channels(officer_id: int, stakeholder_ids: list[int]) -> dict[int, str]:
@@ -364,6 +421,11 @@ def item_rows(viewer: User | None, h: Handover) -> list[ItemRow]:
         met = met_since([(i.stakeholder_id, i.successor_id) for i in items
                          if i.kind == "stakeholder" and i.successor_id], h.transferred_at)
     leaving = h.leaving_officer.display_name
+    introducer_ids = {i.introduced_by_id for i in items if i.introduced_by_id}
+    introducer = dict(db.session.execute(
+        sa.select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(introducer_ids),
+                                                           Stakeholder.erased_at.is_(None)))
+        .all()) if introducer_ids else {}
     rows = []
     for i in items:
         if i.kind == "stakeholder":
@@ -377,13 +439,14 @@ def item_rows(viewer: User | None, h: Handover) -> list[ItemRow]:
                 done = (i.stakeholder_id, i.successor_id) in met
             rows.append(ItemRow(i, "person", name, i.stage, i.last_contact_at,
                                 channels.get(i.stakeholder_id), languages.get(i.stakeholder_id),
-                                task, done, f"/stakeholders/{i.stakeholder_id}"))
+                                task, done, f"/stakeholders/{i.stakeholder_id}",
+                                introducer.get(i.introduced_by_id)))
         elif i.kind == "group":
             g = db.session.get(CommunityGroup, i.group_id)
             rows.append(ItemRow(i, "group", g.name if g else "(deleted)", i.stage, i.last_contact_at,
                                 ", ".join(g.channels or []) if g else None,
                                 ", ".join(g.languages or []) if g else None,
-                                None, None, f"/groups/{i.group_id}"))
+                                None, None, f"/groups/{i.group_id}", introducer.get(i.introduced_by_id)))
         elif i.kind == "follow_up":
             c = db.session.get(Contact, i.contact_id)
             text = (f"Follow-up due {c.follow_up_on.isoformat()}: {c.follow_up_note or c.purpose}"
@@ -408,7 +471,7 @@ def to_dict(viewer: User | None, h: Handover) -> dict:
         "items": [{"id": r.item.id, "kind": r.kind, "label": r.label, "stage": r.stage,
                    "last_contact_at": r.last_contact_at.isoformat() if r.last_contact_at else None,
                    "channel": r.channel, "language": r.language, "note": r.item.note,
-                   "hard_to_engage": r.item.hard_to_engage,
+                   "hard_to_engage": r.item.hard_to_engage, "introduced_by": r.introduced_by,
                    "successor": r.item.successor.username if r.item.successor else None,
                    "task": r.task, "done": r.done} for r in item_rows(viewer, h)],
     }
