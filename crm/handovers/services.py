@@ -529,3 +529,27 @@ def coverage_figures(beat_ids: list[int] | None, as_of: date, days: int | None) 
     rows = retention(beat_ids, as_of - timedelta(days=days), as_of)
     return {"in_handover": beats_in_handover(beat_ids), "retention": rows,
             "windows": (30, 60, 90), "days": days}
+
+
+RETENTION_COLUMNS = ("month", "beat", "handed_over_on", "relationships",
+                     *(f"reestablished_{d}d" for d in (30, 60, 90)))
+
+
+def export_retention_csv(actor: User | None, *, date_from: date | None = None,
+                         date_to: date | None = None, ip: str = "") -> str:
+    """The outcomes export's hand-over table: per plan transferred in the window (by the
+    transfer's day), the relationships at rapport or better handed over and how many the
+    successors re-established within 30, 60 and 90 days. Beats only: no officer, no person."""
+    import io
+
+    from crm.csvio.safe import SafeWriter
+    rows = retention(None, date_from or date(1970, 1, 1), date_to or date.today())
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    writer.writerow(RETENTION_COLUMNS)
+    for r in rows:
+        writer.writerow((r.transferred_on.strftime("%Y-%m"), r.beat_code, r.transferred_on.isoformat(),
+                         r.retention.relationships, *(r.retention.within[d] for d in (30, 60, 90))))
+    record_event(actor, "analytics.handover_retention_export", object_type="outcomes", ip=ip,
+                 detail={"rows": len(rows), "from": str(date_from or ""), "to": str(date_to or "")})
+    return out.getvalue()

@@ -336,6 +336,15 @@ def outcomes_csv():
         except ValueError:
             abort(422, description=f"{name}: use the form YYYY-MM-DD")
 
+    table = request.args.get("table", "outcomes")
+    if table == "handovers":  # issue 15: relationships re-established after each hand-over
+        from crm.handovers.services import export_retention_csv
+        text = export_retention_csv(current_actor(), date_from=day("from"), date_to=day("to"),
+                                    ip=client_ip())
+        return Response(text, mimetype="text/csv", headers={
+            "Content-Disposition": "attachment; filename=outcomes-handovers.csv"})
+    if table != "outcomes":
+        abort(404, description=f"no table {table!r}; choose outcomes or handovers")
     text = export_outcomes(current_actor(), current_app.config["SECRET_KEY"],
                            date_from=day("from"), date_to=day("to"), ip=client_ip())
     return Response(text, mimetype="text/csv", headers={
