@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import CaseParticipant, Membership, ProblemCase, Stakeholder
 from crm.web.picker import typed_id
-from tests.conftest import csrf_token_from
+from tests.conftest import PASSWORD, csrf_token_from
+from tests.test_browser_shared_scripts import group_server  # noqa: F401  (fixture)
+from tests.test_browser_unit import sync_api  # noqa: F401  (fixture)
 
 BIG = 639
 
@@ -160,3 +162,55 @@ def test_case_forms_take_beat_codes_and_person_names(world, auth, client):
                                            ("Ana", None), ("", None), ("#", None)])
 def test_typed_id(text, expected):
     assert typed_id(text) == expected
+
+
+# ---- in a real browser, at phone size, keyboard only ----------------------------------------
+
+@pytest.mark.browser
+def test_picker_by_keyboard_at_phone_size(sync_api, group_server):  # noqa: F811
+    """Add a member on a phone-sized page without touching the mouse: type, arrow down,
+    Enter chooses, Tab on, Enter sends."""
+    from tests.test_browser_unit import ARTIFACTS, CHROMIUM
+
+    base, gid = group_server["url"], group_server["group"]
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                    has_touch=True)
+            page.goto(f"{base}/login")
+            page.fill("#username", "unit1")
+            page.fill("#password", PASSWORD)
+            page.keyboard.press("Enter")
+            page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/groups/{gid}")
+            page.focus("#add-member summary")
+            page.keyboard.press("Enter")  # opens the details
+            page.keyboard.press("Tab")
+            assert page.evaluate("document.activeElement.id") == "stakeholder_id"
+            box = page.locator("#stakeholder_id")
+            sync_api.expect(box).to_have_attribute("role", "combobox")
+            page.keyboard.type("Ana Lo")
+            option = page.locator("#add-member [role=option]", has_text="Ana Lopez")
+            sync_api.expect(option).to_have_count(1)
+            sync_api.expect(box).to_have_attribute("aria-expanded", "true")
+            page.keyboard.press("ArrowDown")
+            active = box.get_attribute("aria-activedescendant")
+            assert active and page.locator(f"#{active}").get_attribute("aria-selected") == "true"
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "picker_phone.png"))
+            page.keyboard.press("Enter")  # chooses; does not send the form
+            sync_api.expect(box).to_have_value(f"Ana Lopez (#{group_server['ana']})")
+            sync_api.expect(box).to_have_attribute("aria-expanded", "false")
+            assert page.url.endswith(f"/groups/{gid}")
+            page.keyboard.press("Tab")  # on to the role
+            assert page.evaluate("document.activeElement.id") == "role"
+            page.keyboard.press("ArrowDown")  # leader -> the next role
+            page.keyboard.press("Shift+Tab")  # back in the picker: the list stays closed
+            sync_api.expect(box).to_have_attribute("aria-expanded", "false")
+            page.keyboard.press("Enter")  # the closed picker lets Enter send the form
+            page.wait_for_url(f"{base}/groups/{gid}*")
+            sync_api.expect(page.locator(".flash")).to_contain_text("Ana Lopez added")
+            sync_api.expect(page.locator("#members")).to_contain_text("Ana Lopez")
+        finally:
+            browser.close()
