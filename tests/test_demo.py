@@ -174,7 +174,8 @@ def test_refuses_a_database_with_groups(seeded):
 
 
 # Columns that are random by design (salted hashes, nonces), not drawn from the seed.
-UNSEEDED_COLUMNS = {"password_hash", "session_nonce", "totp_secret", "token_hash"}
+UNSEEDED_COLUMNS = {"password_hash", "session_nonce", "totp_secret", "token_hash",
+                    "public_token"}  # a survey's public link: drawn by secrets, never guessable
 
 
 def _every_row() -> dict[str, list[tuple]]:

@@ -278,7 +278,10 @@ def test_the_demo_has_a_trial_in_follow_up_and_two_survey_waves(app, make):
     assert svc.analyse_trial(None, t, "proactive_share")["n_units"] == 6
     trend = svc.trust_trend(group_id=group.id)
     assert [p["campaign"] for p in trend] == ["Wave 1", "Wave 2"] and all(p["n"] for p in trend)
-    assert db.session.scalar(sa.select(sa.func.count(SurveyCampaign.id))) == 2
+    # Two waves for the group and two for the busiest beat.
+    assert db.session.scalar(sa.select(sa.func.count(SurveyCampaign.id))) == 4
+    assert db.session.scalar(sa.select(sa.func.count(SurveyCampaign.id))
+                             .where(SurveyCampaign.beat_id.is_not(None))) == 2
 
 
 def test_cli_seed_demo_refuses_twice_without_a_traceback(app, make, runner):

@@ -92,6 +92,12 @@ def seed_demo(size: str = "small", city: str = "chicago", seed: int = 0,
     # ... and the engagement facts: recomputed from the contacts just loaded.
     from crm.facts.services import rebuild as rebuild_facts
     rebuild_facts(progress=lambda stage, done, total: demo.progress("engagement facts", done, total))
+    # Evaluation and continuity (issues 14, 15), each its own step: a trial in its follow-up
+    # period with two survey waves, and one beat in hand-over.
+    from crm.evaluation.demo import seed_evaluation_demo
+    from crm.handovers.demo import seed_handover_demo
+    report.counts.update(seed_evaluation_demo(today=demo.today, seed=seed))
+    report.counts.update(seed_handover_demo(today=demo.today))
     if db.session.get_bind().dialect.name == "postgresql":
         # Planner statistics for the freshly loaded tables (autovacuum would come later).
         db.session.execute(sa.text("ANALYZE"))
