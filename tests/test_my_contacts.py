@@ -54,6 +54,8 @@ def test_my_contacts_are_mine_only_and_newest_first(shift, auth, client):
     assert listed(html) == [shift["new"].id, shift["mid"].id, shift["old"].id]
     assert "Eli&#39;s visit" not in html and "Eli's visit" not in html
     assert 'href="/contacts/mine"' in client.get("/").get_data(as_text=True)  # in the nav
+    assert f'href="/officers/{shift["dee"].id}"' in html  # and her own officer page from here
+    assert client.get(f"/officers/{shift['dee'].id}").status_code == 200
 
 
 def test_filter_by_group(shift, auth, client):
