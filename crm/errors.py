@@ -43,3 +43,21 @@ class ForbiddenError(DomainError):
 
     def __init__(self, message: str = "You may not do this."):
         super().__init__(message)
+
+
+# The app's own words for a refusal that came without a message of its own (a bare abort(403),
+# Flask-Login, a route that does not exist): pages and the API say the same.
+HTTP_MESSAGES = {
+    403: "You may not open this page: it is outside your role or your area. If your work "
+         "needs it, ask your supervisor or an administrator.",
+    404: "Not found, or not yours to see. Check the address, or go back and follow a link.",
+    405: "This address does not take that kind of request.",
+}
+
+
+def http_message(code: int | None, description: str | None, default: str | None) -> str:
+    """What to tell the user: the refusal's own message, or the app's words for its status
+    when it only carries the framework's generic text (`default`)."""
+    if description and description != default:
+        return description
+    return HTTP_MESSAGES.get(code or 0, description or "")

@@ -33,7 +33,8 @@ from tests.conftest import csrf_token_from
 PUBLIC = {"static", "auth.login", "auth.second_factor", "api_docs.asset",
           "survey_public.answer",  # the anonymous survey link (tests/test_evaluation_web.py)
           # offline mode: the service worker, the manifest, what a phone keeps (no records)
-          "offline.service_worker", "offline.manifest", "offline.about"}
+          "offline.service_worker", "offline.manifest", "offline.about",
+          "help.favicon"}  # a redirect to the icon
 SECRET_MARKERS = ("Zed Hidden", "555-0299", "zed@hidden.example", "secret meeting note",
                   "private coping words")
 

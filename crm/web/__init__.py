@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from crm.errors import ConflictError, DomainError, ValidationError
+from crm.errors import ConflictError, DomainError, ValidationError, http_message
 from crm.extensions import db
 from crm.vocab import label
 
@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.evaluation.views import public_bp as survey_public_bp
     from crm.groups.views import bp as groups_bp
     from crm.handovers.views import bp as handovers_bp
+    from crm.help.views import bp as help_bp
     from crm.home.views import bp as home_bp
     from crm.network.views import bp as network_bp
     from crm.officers.views import bp as officers_bp
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(briefings_bp)
     app.register_blueprint(picker_bp)
+    app.register_blueprint(help_bp)
     init_api(app)
 
 
@@ -119,13 +121,14 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException):
+        message = http_message(e.code, e.description, type(e).description)
         if _wants_json():
-            body = {"code": e.code, "status": e.name, "message": e.description}
+            body = {"code": e.code, "status": e.name, "message": message}
             messages = (getattr(e, "data", None) or {}).get("messages")
             if messages:  # webargs/marshmallow: one message list per field
                 body["errors"] = messages
             return jsonify(body), e.code
-        return render_template("error.html", code=e.code, message=e.description), e.code
+        return render_template("error.html", code=e.code, message=message), e.code
 
     @app.errorhandler(DomainError)
     def domain_error(e: DomainError):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from crm.vocab import ROLES
 from crm.vocab import STAFF_ROLES as STAFF  # everyone who works with records
 
 
@@ -44,6 +45,7 @@ def _table() -> list[tuple[str, str, tuple[str, ...], str]]:
         ("My training", "evaluation.my_training", ("officer",), ""),
         ("Users", "admin_users.index", ("admin",), ""),
         ("Audit", "audit.search", ("admin",), ""),
+        ("Help", "help.index", ROLES, ""),
     ]
 
 

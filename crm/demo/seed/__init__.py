@@ -14,6 +14,7 @@ from crm.demo.seed import (
     bulk,
     cases,
     contacts,
+    field_ready,
     geography,
     groups,
     people,
@@ -63,5 +64,7 @@ def _steps(demo: Demo) -> None:
     bulk.create_indexes(demo, deferred)
     cases.insert_cases(demo)
     wellbeing.insert_checkins(demo)
+    # Last of the drawn steps, drawing nothing: each login's day-one examples.
+    field_ready.make_field_ready(demo)
     if demo.pg:
         bulk.fix_sequences(demo)
