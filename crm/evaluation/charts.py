@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 WIDTH, HEIGHT = 340, 190
-LEFT, RIGHT, TOP, BOTTOM = 34, 16, 14, 46
+LEFT, RIGHT, TOP, BOTTOM = 34, 30, 14, 46
 SCALE_LOW, SCALE_HIGH = 1, 5  # the Likert scale
 ARM_COLOURS = {"treatment": "#1b6ca8", "control": "#b35c00"}
 
