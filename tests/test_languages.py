@@ -55,6 +55,7 @@ def test_codes_and_names_mean_the_same_language():
     assert language_code("Farsi") == "fa" and language_code("polish") == "pl"
     assert language_code("Klingon") is None
     assert language_names(["es", "en", "Somali"]) == "Spanish, English, Somali"
+    assert language_name("es, en") == "Spanish, English"  # a list in one cell
 
 
 def test_a_persons_page_shows_the_language_by_name_and_the_interpreter(world, auth, client):

@@ -188,6 +188,8 @@ def test_an_admin_resets_a_lost_phone_and_it_is_audited(make, client, auth, app)
     other = app.test_client()
     other_auth = type(auth)(other)
     other_auth.login("root")
+    listing = other.get("/admin/users/").get_data(as_text=True)
+    assert listing.count("two-factor on") == 2  # root and boss
     edit = other.get(f"/admin/users/{boss.id}").get_data(as_text=True)
     assert "10 unused recovery codes" in edit and "Reset second factor" in edit
     r = other.post(f"/admin/users/{boss.id}/reset-second-factor",

@@ -44,9 +44,14 @@ def language_code(value: str | None) -> str | None:
 
 
 def language_name(value: str | None) -> str:
-    """A language as people read it: "es" -> "Spanish"; unknown text is shown as typed."""
+    """A language as people read it: "es" -> "Spanish"; unknown text is shown as typed.
+
+    A comma-separated list ("es, en", a group's languages in one cell) is named item by item.
+    """
     if not value:
         return ""
+    if "," in value:
+        return ", ".join(language_name(v) for v in value.split(",") if v.strip())
     code = language_code(value)
     return LANGUAGES[code] if code else value.strip()
 
