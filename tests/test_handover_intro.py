@@ -81,3 +81,20 @@ def test_an_erased_introducer_is_not_named(world, today):
     w.p2.erased_at = datetime.utcnow()
     db.session.flush()
     assert _rows(w, h)["Ada Rapport"].introduced_by is None
+
+
+def test_a_successor_outside_the_introducers_scope_reads_a_community_member(world, today):
+    """Bo goes to another successor: the one who takes Ada over reads who introduced her only
+    as "a community member" (Bo is not theirs to see)."""
+    w = world
+    _asked(w, days_ago=20)
+    h = hs.draft_handover(w.sup, w.leaver, w.beat, leaves_on=today)
+    ada = next(i for i in h.items if i.stakeholder_id == w.p1.id)
+    bo = next(i for i in h.items if i.stakeholder_id == w.p2.id)
+    hs.assign_successor(w.sup, h, w.succ2, item_ids=[bo.id])
+    hs.assign_successor(w.sup, h, w.succ)
+    hs.transfer(w.sup, h)
+    rows = {r.item.id: r for r in hs.item_rows(w.succ, h)}
+    assert ada.id in rows and bo.id not in rows
+    assert rows[ada.id].introduced_by == "a community member"
+    assert {r.item.id: r for r in hs.item_rows(w.sup, h)}[ada.id].introduced_by == "Bo Working"

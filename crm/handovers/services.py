@@ -407,6 +407,19 @@ def met_since(pairs: list[tuple[int, int]], since: datetime) -> set[tuple[int, i
     return set(map(tuple, rows)) & set(pairs)
 
 
+def _introducer_names(viewer: User | None, ids: set[int], shown: set[int]) -> dict[int, str]:
+    """Introducers' names as the viewer may see them: a person among the items the viewer
+    reads (`shown`) or in their scope; anyone else (say a person given to another successor)
+    is "a community member"; erased people are not named."""
+    from crm.access import visible_stakeholder_ids
+    if not ids:
+        return {}
+    live = dict(db.session.execute(sa.select(Stakeholder.id, Stakeholder.name).where(
+        Stakeholder.id.in_(ids), Stakeholder.erased_at.is_(None))).all())
+    seen = set(live) if viewer is None else (set(live) & shown) | visible_stakeholder_ids(viewer, set(live))
+    return {sid: name if sid in seen else "a community member" for sid, name in live.items()}
+
+
 def item_rows(viewer: User | None, h: Handover) -> list[ItemRow]:
     """The plan as `viewer` may read it, with each person's introduction task and its state."""
     items = visible_items(viewer, h)
@@ -421,11 +434,8 @@ def item_rows(viewer: User | None, h: Handover) -> list[ItemRow]:
         met = met_since([(i.stakeholder_id, i.successor_id) for i in items
                          if i.kind == "stakeholder" and i.successor_id], h.transferred_at)
     leaving = h.leaving_officer.display_name
-    introducer_ids = {i.introduced_by_id for i in items if i.introduced_by_id}
-    introducer = dict(db.session.execute(
-        sa.select(Stakeholder.id, Stakeholder.name).where(Stakeholder.id.in_(introducer_ids),
-                                                           Stakeholder.erased_at.is_(None)))
-        .all()) if introducer_ids else {}
+    introducer = _introducer_names(viewer, {i.introduced_by_id for i in items if i.introduced_by_id},
+                                   set(people))
     rows = []
     for i in items:
         if i.kind == "stakeholder":
