@@ -163,3 +163,16 @@ def test_each_export_is_audited(app, make):
     svc.export_panel(None, t, fmt="parquet")
     ev = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "trial.export")).all()
     assert ev[-1].detail["format"] == "parquet" and ev[-1].detail["rows"] == 12
+
+
+def test_a_supervisor_gets_no_arms_in_the_panel_unless_the_trial_shows_them(app, make, auth, client):
+    t = _allocated_trial(make)
+    make.user("sarge", role="supervisor", district=make.district("03"))
+    make.commit()
+    auth.login("sarge")
+    rows = pq.read_table(io.BytesIO(client.get(f"/evaluation/trials/{t.id}/panel.parquet").data)).to_pylist()
+    assert rows and {r["arm"] for r in rows} == {None}
+    t.arms_visible_to_supervisors = True
+    db.session.commit()
+    rows = pq.read_table(io.BytesIO(client.get(f"/evaluation/trials/{t.id}/panel.parquet").data)).to_pylist()
+    assert {r["arm"] for r in rows} == {"treatment", "control"}

@@ -581,7 +581,8 @@ PANEL_FIXED = ("unit", "arm", "stratum", "period", "period_start", "period_end",
 
 def panel_records(actor, trial: Trial, outcomes: list[str]) -> list[dict]:
     """The pseudonymised panel: one row per unit and period with its arm, stratum, contacts and
-    one column per outcome. Officers appear as pseudonyms salted for this export only."""
+    one column per outcome. Officers appear as pseudonyms salted for this export only; a
+    supervisor gets no arms unless the trial shows them to supervisors."""
     from crm.network.outcomes import Pseudonyms
     _need(actor, TRIAL_VIEW_ROLES, "export trials")
     pseudo = Pseudonyms(_secret())
@@ -589,6 +590,7 @@ def panel_records(actor, trial: Trial, outcomes: list[str]) -> list[dict]:
     if trial.unit == "officer":
         ids = dict(db.session.execute(sa.select(User.username, User.id)
                                       .where(User.username.in_([u.unit_key for u in trial.units]))).all())
+    hide_arm = actor is not None and actor.role == "supervisor" and not trial.arms_visible_to_supervisors
     spans = {"baseline": (trial.baseline_start, trial.baseline_end),
              "follow_up": (trial.follow_up_start, trial.follow_up_end)}
     records: dict[tuple[str, str], dict] = {}
@@ -597,7 +599,7 @@ def panel_records(actor, trial: Trial, outcomes: list[str]) -> list[dict]:
             key = (r["unit"], r["period"])
             if key not in records:
                 unit = pseudo("officer", ids.get(r["unit"], 0)) if trial.unit == "officer" else r["unit"]
-                records[key] = {"unit": unit, "arm": r["arm"], "stratum": r["stratum"],
+                records[key] = {"unit": unit, "arm": None if hide_arm else r["arm"], "stratum": r["stratum"],
                                 "period": r["period"], "period_start": spans[r["period"]][0],
                                 "period_end": spans[r["period"]][1], "contacts": r["contacts"]}
             records[key][outcome] = None if r["value"] is None else round(r["value"], 6)
