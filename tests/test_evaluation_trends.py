@@ -176,3 +176,14 @@ def test_a_supervisor_gets_no_arms_in_the_panel_unless_the_trial_shows_them(app,
     db.session.commit()
     rows = pq.read_table(io.BytesIO(client.get(f"/evaluation/trials/{t.id}/panel.parquet").data)).to_pylist()
     assert {r["arm"] for r in rows} == {"treatment", "control"}
+
+
+def test_a_surveys_page_charts_its_group_trend(app, make, auth, client):
+    d, beat, group = _surveyed_group(make)
+    make.user("sarge", role="supervisor", district=d)
+    make.commit()
+    from crm.models import SurveyCampaign
+    c = db.session.scalar(sa.select(SurveyCampaign).where(SurveyCampaign.name == "Autumn wave"))
+    auth.login("sarge")
+    body = client.get(f"/evaluation/surveys/{c.id}").get_data(as_text=True)
+    assert 'id="trust-trend"' in body and "n = 7" in body and "n = 3" not in body

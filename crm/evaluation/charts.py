@@ -24,9 +24,16 @@ def _x_positions(days: list[date]) -> list[float]:
     return [LEFT + inner * (d - first).days / span for d in days]
 
 
+def _coord(v: float) -> float | int:
+    """A coordinate to one decimal, whole numbers without ".0" (so a page never shows a
+    stray figure such as "4.0" that a reader, or a test, could take for a result)."""
+    v = round(v, 1)
+    return int(v) if v == int(v) else v
+
+
 def _y(value: float, low: float, high: float) -> float:
     inner = HEIGHT - TOP - BOTTOM
-    return round(TOP + inner * (high - value) / (high - low), 1)
+    return _coord(TOP + inner * (high - value) / (high - low))
 
 
 def trust_chart(trend: list[dict]) -> dict | None:
@@ -44,7 +51,7 @@ def trust_chart(trend: list[dict]) -> dict | None:
     points = []
     for p, x in zip(trend, xs, strict=True):
         shown = p.get("mean") is not None
-        point = {"x": round(x, 1), "shown": shown, "label": p["campaign"],
+        point = {"x": _coord(x), "shown": shown, "label": p["campaign"],
                  "date": days[len(points)].strftime("%b %Y"), "n": p.get("n")}
         if shown:
             point.update(y=_y(p["mean"], low, high), mean=p["mean"],
@@ -84,7 +91,7 @@ def means_chart(means: dict) -> dict | None:
     series = []
     for arm in ("treatment", "control"):
         got = means.get(arm) or {}
-        pts = [{"x": round(x, 1), "y": _y(got[p], 0, high), "value": got[p], "period": p}
+        pts = [{"x": _coord(x), "y": _y(got[p], 0, high), "value": got[p], "period": p}
                for x, p in zip(xs, periods, strict=True) if got.get(p) is not None]
         if pts:
             series.append({"arm": arm, "colour": ARM_COLOURS[arm], "points": pts,
@@ -92,4 +99,4 @@ def means_chart(means: dict) -> dict | None:
     ticks = [{"value": round(high * i / 4, 3), "y": _y(high * i / 4, 0, high)} for i in range(5)]
     return {"width": WIDTH, "height": HEIGHT, "left": LEFT, "right": WIDTH - RIGHT,
             "axis_y": HEIGHT - BOTTOM, "series": series, "ticks": ticks,
-            "periods": [{"x": round(x, 1), "label": p.replace("_", "-")} for x, p in zip(xs, periods, strict=True)]}
+            "periods": [{"x": _coord(x), "label": p.replace("_", "-")} for x, p in zip(xs, periods, strict=True)]}

@@ -797,16 +797,10 @@ def campaign_results(campaign: SurveyCampaign) -> dict:
 def trust_trend(*, group_id: int | None = None, beat_id: int | None = None, item: str = "trust") -> list[dict]:
     """The trust item over the campaigns of one group or beat, oldest first; waves below
     K_MIN answers appear with no numbers."""
-    q = sa.select(SurveyCampaign).order_by(SurveyCampaign.opens_on, SurveyCampaign.id)
-    q = q.where(SurveyCampaign.group_id == group_id) if group_id else q.where(SurveyCampaign.beat_id == beat_id)
-    out = []
-    for c in db.session.scalars(q):
-        res = campaign_results(c)
-        point = next((i for i in res["items"] if i["key"] == item), None) if res["shown"] else None
-        out.append({"campaign": c.name, "opens_on": c.opens_on.isoformat(),
-                    **({k: point.get(k) for k in ("n", "mean", "ci_low", "ci_high")} if point and point["n"]
-                       else {"n": None, "mean": None, "ci_low": None, "ci_high": None})})
-    return out
+    kind, ident = ("group", group_id) if group_id else ("beat", beat_id)
+    col = SurveyCampaign.group_id if kind == "group" else SurveyCampaign.beat_id
+    campaigns = db.session.scalars(sa.select(SurveyCampaign).where(col == ident)).all()
+    return _trend_points(list(campaigns), item).get((kind, ident), [])
 
 
 # ---- trust trends (group page, coverage page, API) ------------------------------------------
@@ -833,10 +827,10 @@ def _trend_points(campaigns: list[SurveyCampaign], item: str) -> dict[int, list[
 
 
 def trust_series(*, group_ids: list[int] | None = None, beat_ids: list[int] | None = None,
-                 item: str = "trust", limit: int = TREND_SERIES_MAX) -> list[dict]:
-    """Trust trends of the given groups and of the given beats (and of their groups), at most
-    `limit`, the ones with numbers and the latest waves first. The caller decides what the
-    viewer may see; nothing below K_MIN answers carries a number, not even n."""
+                 item: str = "trust", limit: int = TREND_SERIES_MAX, beats_only: bool = False) -> list[dict]:
+    """Trust trends of the given groups and of the given beats (and of their groups, unless
+    `beats_only`), at most `limit`, the ones with numbers and the latest waves first. The caller
+    decides what the viewer may see; nothing below K_MIN answers carries a number, not even n."""
     from crm.evaluation.charts import trust_chart
     from crm.models import group_beats
     conds = []
@@ -844,6 +838,7 @@ def trust_series(*, group_ids: list[int] | None = None, beat_ids: list[int] | No
         conds.append(SurveyCampaign.group_id.in_(group_ids))
     if beat_ids:
         conds.append(SurveyCampaign.beat_id.in_(beat_ids))
+    if beat_ids and not beats_only:
         conds.append(SurveyCampaign.group_id.in_(
             sa.select(group_beats.c.group_id).where(group_beats.c.beat_id.in_(beat_ids))))
     if not conds:
@@ -894,7 +889,6 @@ def trust_trend_for(actor, *, group_id: int | None = None, beat_code: str | None
         kind, ident, label = "beat", found[0] if found else None, beat_code
     if found is None:
         raise NotFoundError(f"No such {kind} among yours.")
-    camp = db.session.scalars(sa.select(SurveyCampaign).where(
-        (SurveyCampaign.group_id if kind == "group" else SurveyCampaign.beat_id) == ident)).all()
-    return {"kind": kind, "target": label, "item": item, "k": K_MIN,
-            "points": _trend_points(list(camp), item).get((kind, ident), [])}
+    points = (trust_trend(group_id=ident, item=item) if kind == "group"
+              else trust_trend(beat_id=ident, item=item))
+    return {"kind": kind, "target": label, "item": item, "k": K_MIN, "points": points}

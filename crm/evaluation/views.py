@@ -220,9 +220,8 @@ def survey(campaign_id: int):
                 flash("Paper answer sheet entered.", "success")
                 return redirect(url_for("evaluation.survey", campaign_id=c.id), 303)
         status = 422
-    trend = svc.trust_trend(group_id=c.group_id, beat_id=c.beat_id)
     return render_template("evaluation/survey.html", c=c, results=svc.campaign_results(c), form=form,
-                           can_edit=can_edit, trend=trend, k=svc.K_MIN), status
+                           can_edit=can_edit, k=svc.K_MIN), status
 
 
 def _answers(form, campaign) -> dict:
@@ -254,9 +253,13 @@ def answer(token: str):
 
 
 @bp.app_template_global("trust_trends")
-def trust_trends(scope=None, group=None) -> list[dict]:
+def trust_trends(scope=None, group=None, campaign=None) -> list[dict]:
     """For `templates/_trust_trend.html`: a group's trend (the group page, which has checked
-    that the viewer sees the group), or the trends of the coverage page's beats and their groups."""
+    that the viewer sees the group), the trend of a survey's group or beat (its page, which has
+    checked the survey), or the trends of the coverage page's beats and their groups."""
+    if campaign is not None:
+        return (svc.trust_series(group_ids=[campaign.group_id]) if campaign.group_id
+                else svc.trust_series(beat_ids=[campaign.beat_id], beats_only=True))
     if group is not None:
         return svc.trust_series(group_ids=[group.id])
     if scope is not None:
