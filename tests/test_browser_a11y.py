@@ -41,6 +41,11 @@ RECORD_LINKS = [
     r"/wellbeing/\d+", r"/admin/users/\d+", r"/help(/[a-z-]*)?", r"/stakeholders/new",
     r"/groups/new", r"/cases/new", r"/cases/figures", r"/evaluation/training",
     r"/evaluation/surveys", r"/offline/beat", r"/offline/about", r"/data/import",
+    # Edit forms, reached from the record pages above.
+    r"/groups/\d+/edit", r"/stakeholders/\d+/edit", r"/contacts/\d+/edit", r"/cases/\d+/edit/\w+",
+    r"/cases/\d+/actions/\d+/edit", r"/groups/\d+/relations/\d+/edit",
+    r"/groups/\d+/memberships/\d+/edit", r"/privacy/stakeholders/\d+/consent",
+    r"/privacy/stakeholders/\d+/erase",
 ]
 RECORD_RE = [re.compile(f"^{p}(\\?.*)?$") for p in RECORD_LINKS]
 
@@ -141,7 +146,8 @@ class RoleSession:
         sign_in(self.page, base, username)
         self.page.goto(f"{base}/")
         nav = self._visible_links("header nav a[href^='/'], nav.nav a[href^='/']")
-        self.pages = list(dict.fromkeys(["/", *nav, "/account"]))
+        search = ["/search?q=ma"] if self.page.locator("#header-q").count() else []
+        self.pages = list(dict.fromkeys(["/", *nav, "/account", *search]))
         self._found: set[int] = set()
         self.complete = False
 
