@@ -98,3 +98,12 @@ def test_a_successor_outside_the_introducers_scope_reads_a_community_member(worl
     assert ada.id in rows and bo.id not in rows
     assert rows[ada.id].introduced_by == "a community member"
     assert {r.item.id: r for r in hs.item_rows(w.sup, h)}[ada.id].introduced_by == "Bo Working"
+
+
+def test_the_cli_shows_who_introduced_them(world, runner, today):
+    w = world
+    _asked(w, days_ago=20)
+    h = hs.draft_handover(w.sup, w.leaver, w.beat, leaves_on=today)
+    db.session.commit()
+    out = runner.invoke(args=["crm", "handover", "show", str(h.id)]).output
+    assert "Ada Rapport" in out and "(introduced by Bo Working)" in out

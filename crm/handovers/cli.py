@@ -38,6 +38,8 @@ def _echo(h) -> None:
     for i in d["items"]:
         who = i["successor"] or "-"
         extra = f" [{i['task']}{' - done' if i['done'] else ''}]" if i["task"] else ""
+        if i.get("introduced_by"):
+            extra += f" (introduced by {i['introduced_by']})"
         click.echo(f"  {i['id']:>5} {i['kind']:<12} {i['label'][:50]:<50} -> {who}{extra}")
 
 
