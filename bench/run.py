@@ -409,6 +409,8 @@ def print_table(rows: list[dict]) -> None:
 
 def growth(runs: dict) -> list[dict]:
     """How each analytic's refresh time and peak memory grow from one size to the next."""
+    from crm.demo.services import SIZES
+
     out = []
     for kind in ("sqlite", "postgresql"):
         sizes = [z for z in SIZE_ORDER if kind in runs.get(z, {}) and
@@ -421,6 +423,8 @@ def growth(runs: dict) -> list[dict]:
                           rb[name].get("refresh_s") or rb[name]["median_s"])
                 ma, mb = ra[name].get("peak_mb"), rb[name].get("peak_mb")
                 out.append({"database": kind, "analytic": name, "from": a, "to": b,
+                            "memberships_x": round(SIZES[b].memberships / SIZES[a].memberships),
+                            "contacts_x": round(SIZES[b].contacts / SIZES[a].contacts),
                             "refresh_s": [ta, tb], "time_x": round(tb / ta, 1) if ta else None,
                             "peak_mb": [ma, mb],
                             "memory_x": round(mb / ma, 1) if ma and mb else None})
@@ -433,13 +437,17 @@ def growth(runs: dict) -> list[dict]:
 def print_growth(rows: list[dict]) -> None:
     if not rows:
         return
-    print(f"\n{'growth':36} {'db':10} {'sizes':14} {'refresh s':>17} {'x':>5} "
-          f"{'peak MB':>15} {'x':>5}")
+    print(f"\n{'growth (data: x memberships, x contacts)':36} {'db':10} {'sizes':14} "
+          f"{'refresh s':>17} {'x':>6} {'peak MB':>15} {'x':>6}")
+
+    def x(v):
+        return f"{v:6.1f}" if v else "     -"
     for r in rows:
         t, m = r["refresh_s"], r["peak_mb"]
-        print(f"{r['analytic']:36} {r['database']:10} {r['from'] + '->' + r['to']:14} "
-              f"{t[0]:8.3f}{t[1]:9.3f} {r['time_x'] or 0:5.1f} "
-              f"{m[0] or 0:7.1f}{m[1] or 0:8.1f} {r['memory_x'] or 0:5.1f}")
+        label = f"{r['analytic']} (x{r['memberships_x']}, x{r['contacts_x']})"
+        print(f"{label:36} {r['database']:10} {r['from'] + '->' + r['to']:14} "
+              f"{t[0]:8.3f}{t[1]:9.3f} {x(r['time_x'])} "
+              f"{m[0] or 0:7.1f}{m[1] or 0:8.1f} {x(r['memory_x'])}")
 
 
 def load_results() -> dict:
