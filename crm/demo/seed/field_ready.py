@@ -64,11 +64,13 @@ def _beats_of(officer_id: int) -> list[int]:
         .order_by(BeatAssignment.beat_id)))
 
 
-def _last_engaged(group_ids) -> dict[int, object]:
-    return dict(db.session.execute(
-        sa.select(ContactGroup.group_id, sa.func.max(ContactGroup.occurred_at))
-        .where(ContactGroup.group_id.in_(group_ids), ContactGroup.initiated_by.in_(ENGAGING))
-        .group_by(ContactGroup.group_id)).all())
+def _last_engaged(group_ids=None) -> dict[int, object]:
+    """Each group's last proactive or requested contact (of `group_ids`, or of every group)."""
+    q = sa.select(ContactGroup.group_id, sa.func.max(ContactGroup.occurred_at)).where(
+        ContactGroup.initiated_by.in_(ENGAGING))
+    if group_ids is not None:
+        q = q.where(ContactGroup.group_id.in_(group_ids))
+    return dict(db.session.execute(q.group_by(ContactGroup.group_id)).all())
 
 
 def _hard_group_for(demo: Demo, officer_id: int, since) -> int | None:
@@ -112,9 +114,11 @@ def _only_when_called(group_id: int, since) -> None:
 
 def _bring_a_hard_group(demo: Demo, beat_id: int, since) -> int | None:
     """An officer whose beats hold no group: a hard-to-engage group reaches into their beat."""
-    groups = list(db.session.scalars(sa.select(CommunityGroup.id).order_by(CommunityGroup.id)))
-    last = _last_engaged(groups)
-    hard = [g for g in groups if last.get(g) is None or last[g] < since]
+    if not hasattr(demo, "hard_groups"):  # looked up once, for every such officer
+        groups = list(db.session.scalars(sa.select(CommunityGroup.id).order_by(CommunityGroup.id)))
+        last = _last_engaged()
+        demo.hard_groups = [g for g in groups if last.get(g) is None or last[g] < since]
+    hard = demo.hard_groups
     if not hard:
         return None
     demo.insert(group_beats, [{"group_id": hard[0], "beat_id": beat_id}], "groups")
