@@ -9,6 +9,7 @@ service these take an explicit actor, write audit and flush, never commit.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -273,3 +274,96 @@ def visible_names(actor: User, stakeholder_ids: set[int], *, ip: str = "") -> di
                      object_id=",".join(str(i) for i in sorted(names))[:200], ip=ip,
                      detail={"ids": sorted(names), "fields": ["name"], "via": "analytics.my-beat"})
     return names
+
+
+# ---------------------------------------------------------------- map and network labels
+
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+BEAT_LABELS_MAX = 80  # past this many beats the numbers would be too small to read
+
+
+def beat_label_points(bmap: svg.BeatMap) -> dict:
+    """Where to write each beat's number: the middle of its outline's largest ring's box.
+
+    Returns {beat id: (x, y)}; empty when the map has more than `BEAT_LABELS_MAX` beats
+    (the table beside the map names them all).
+    """
+    if len(bmap.paths) > BEAT_LABELS_MAX:
+        return {}
+    out = {}
+    for key, d in bmap.paths.items():
+        best = None
+        for ring in d.split("M")[1:]:
+            nums = [float(n) for n in _NUMBER.findall(ring)]
+            xs, ys = nums[0::2], nums[1::2]
+            if not xs or len(xs) != len(ys):
+                continue
+            box = (min(xs), min(ys), max(xs), max(ys))
+            area = (box[2] - box[0]) * (box[3] - box[1])
+            if best is None or area > best[0]:
+                best = (area, box)
+        if best is not None:
+            x0, y0, x1, y1 = best[1]
+            out[key] = (round((x0 + x1) / 2, 1), round((y0 + y1) / 2, 1))
+    return out
+
+
+def beat_label_size(bmap: svg.BeatMap) -> float:
+    """A font size (in viewBox units) that reads at the map's usual width."""
+    return round(max(12.0, min(bmap.width, bmap.height or bmap.width) / 30), 1)
+
+
+def network_labels(nodes, names: dict, *, most: int = 15, char_w: float = 7.2,
+                   line_h: float = 16.0, max_chars: int = 28) -> set:
+    """Ids of the nodes whose name is written on the network drawing: the largest first,
+    each only if its label box overlaps no label already placed (nor another node's
+    circle); the others show their name on hover, focus or tap (static/network.js).
+
+    Parameters
+    ----------
+    nodes : iterable of svg.DrawnNode
+    names : dict
+        Node id -> group name.
+    most : int
+        At most this many labels.
+
+    Examples
+    --------
+    >>> from crm.network.svg import DrawnNode
+    >>> a, b = DrawnNode(1, 100, 100, 20, 50), DrawnNode(2, 110, 104, 10, 5)
+    >>> sorted(network_labels([a, b], {1: "Tenants", 2: "Bowls"}))
+    [1]
+    """
+    placed: list[tuple[float, float, float, float]] = []
+    circles = [(n.x, n.y, n.r) for n in nodes]
+    chosen = set()
+    for n in sorted(nodes, key=lambda n: (-n.members, n.id)):
+        if len(chosen) >= most or not n.members:
+            break
+        w = min(len(names.get(n.id, "")), max_chars) * char_w
+        top = n.y + n.r + 2
+        if n.anchor == "start":
+            x0 = n.x - n.r
+        elif n.anchor == "end":
+            x0 = n.x + n.r - w
+        else:
+            x0 = n.x - w / 2
+        box = (x0, top, x0 + w, top + line_h)
+        if any(_overlaps(box, p) for p in placed):
+            continue
+        if any(_hits_circle(box, c) for c in circles if c != (n.x, n.y, n.r)):
+            continue
+        placed.append(box)
+        chosen.add(n.id)
+    return chosen
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _hits_circle(box, circle) -> bool:
+    cx, cy, r = circle
+    nx = min(max(cx, box[0]), box[2])
+    ny = min(max(cy, box[1]), box[3])
+    return (cx - nx) ** 2 + (cy - ny) ** 2 < r * r

@@ -184,6 +184,7 @@ def coverage():
     missing = set(bmap.missing)
     return render_template(
         "network/coverage.html", form=form, scope=scope, bmap=bmap, map_rows=map_rows,
+        beat_points=pages.beat_label_points(bmap), beat_font=pages.beat_label_size(bmap),
         beat_rows=pages.beat_rows(_table_beats(scope), table_doc),
         officers=pages.officer_rows(table_doc),
         hard=hard["groups"][:HARD_LIST_SIZE], hard_total=len(hard["groups"]),
@@ -252,7 +253,8 @@ def network():
         "network/network.html", scope=scope, picture=picture, nodes=nodes, names=names,
         edge_counts=_edge_counts(picture.drawing), factions=len({n["faction"] for n in nodes
                                                                   if n["faction"] is not None}),
-        min_shared=min_shared, faction_colours=FACTION_COLOURS, **ctx)
+        min_shared=min_shared, faction_colours=FACTION_COLOURS,
+        labelled=pages.network_labels(picture.drawing.nodes, names), **ctx)
 
 
 def _edge_counts(drawing) -> dict[str, int]:
