@@ -38,6 +38,7 @@ from crm.models import (
     case_beats,
     group_beats,
 )
+from crm.timezones import local_date, local_today
 
 BRIEFING_ROLES = ("officer", "supervisor", "unit", "admin")
 GROUP_LIMIT = 400  # a briefing is printed: past this the page says how many were left out
@@ -132,7 +133,7 @@ def _groups(user: User, beat: Beat, today: date) -> tuple[list[GroupLine], int]:
     rows = db.session.execute(
         sa.select(CommunityGroup, last.label("last")).where(*where)
         .order_by(CommunityGroup.name, CommunityGroup.id).limit(GROUP_LIMIT)).all()
-    return [GroupLine(g, lt, None if lt is None else (today - lt.date()).days)
+    return [GroupLine(g, lt, None if lt is None else (today - local_date(lt)).days)
             for g, lt in rows], total
 
 
@@ -206,7 +207,7 @@ def current_handover(user: User, beat: Beat, today: date) -> Handover | None:
 
 def beat_briefing(user: User, beat: Beat, *, today: date | None = None, ip: str = "") -> BeatBriefing:
     """Everything the beat briefing prints (the caller checked `may_brief`)."""
-    today = today or date.today()
+    today = today or local_today()  # "overdue" by the department's day
     groups, total = _groups(user, beat, today)
     cases, actions = _cases(user, beat)
     hard, pending = _hard(user, beat, ip=ip)

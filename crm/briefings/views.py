@@ -6,8 +6,6 @@ viewer may not see is a 404, like every other record outside their scope.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, render_template
 
 from crm.access import roles_required
@@ -16,6 +14,7 @@ from crm.cases import services as cases
 from crm.cases.figures import case_figures
 from crm.db import utcnow
 from crm.errors import NotFoundError
+from crm.timezones import local_today
 from crm.vocab import CASE_STAGES
 from crm.web.forms import client_ip, current_actor
 
@@ -41,7 +40,7 @@ def case_summary(case_id: int):
         case = cases.get_case(user, case_id)
     except NotFoundError:
         abort(404)
-    today = date.today()
+    today = local_today()
     names = services.case_people_names(user, case, ip=client_ip())
     return render_template(
         "briefings/case.html", case=case, names=names, today=today, printed_by=user,
