@@ -1,22 +1,24 @@
-"""`make bench`: the analytics and page benchmark at the `large` demo size.
+"""`make bench`: the analytics, facts, live and page benchmark at a demo size.
 
-For each database (SQLite always; PostgreSQL when BENCH_DATABASE_URL or TEST_DATABASE_URL is
-set) it builds the large demo once (kept in bench/large.sqlite or the `alliance_bench`
-database), then prints, per analytic, the median of several uncached refreshes from the
-database, the peak traced memory, and the ratio to a lower bound measured in the same run:
+`BENCH_SIZE` (small, large — the default —, xlarge) chooses the demo. For each database
+(SQLite always, in bench/out/<size>.sqlite, except at xlarge; PostgreSQL when BENCH_PG_URL
+names a server, in the database `<name>_<size>`; skipped with a message otherwise) it builds
+the demo once and keeps it, then runs the phases (each skipped with BENCH_SKIP_<PHASE>=1):
 
-- overlap: `analytics.overlap` on the membership arrays against the bare sparse product
-  B^T B on the same arrays;
-- hard-to-engage: the full refresh (SQL + Python) against the raw SQL that fetches the same
-  facts (last contact of any kind and last proactive or requested contact, per group).
+- analytics: per analytic, the median of several uncached refreshes from the database, the
+  peak traced memory, and the ratio to a lower bound measured in the same run (overlap: the
+  bare sparse product B^T B on the same membership arrays; hard-to-engage: the raw SQL that
+  fetches the same facts);
+- facts (bench/facts.py): the incremental update of one contact, and coverage and
+  hard-to-engage answered from the facts, each against a bound of the same run;
+- live (bench/live.py): gunicorn with 4 workers in production settings and a `flask crm
+  worker`, 4 supervisors on the coverage page, the hard-to-engage API and the network page,
+  quiet and then with an officer logging a contact every 2 s; freshness of hard-to-engage
+  and of the overlap after a membership change;
+- pages: the coverage page, the officer home page and the contact POST under 4 clients.
 
-Then the engagement facts phase (bench/facts.py): the incremental update of one contact,
-and coverage and hard-to-engage answered from the facts, each against a bound measured in
-the same run (BENCH_SKIP_FACTS=1 skips it).
-
-Then it serves the app with gunicorn and measures, with 4 concurrent clients and a warm
-cache, the supervisor coverage page, the officer home page and the contact-logging POST.
-Figures go to bench/results.json.
+Figures go to bench/results.json, per size and database, with the load average of the
+(shared) machine, and the growth of each analytic from one size to the next.
 """
 
 from __future__ import annotations
