@@ -158,6 +158,28 @@ def test_case_forms_take_beat_codes_and_person_names(world, auth, client):
         CaseParticipant.case_id == case.id)) == world["club"].id
 
 
+def test_long_membership_and_participant_lists_stay_folded(world, auth, client, make):
+    """A person in 30 groups and a case with 35 participants: the first ones show, the rest
+    wait behind a "more" fold instead of stretching the phone page."""
+    groups = [make.group(f"Street {i:02d} block club", beats=[world["beat"]]) for i in range(35)]
+    for g in groups[:30]:
+        make.membership(world["ana1"], g)
+    case = ProblemCase(title="Lighting", lead_id=world["sarge"].id)
+    case.beats = [world["beat"]]
+    db.session.add(case)
+    db.session.flush()
+    db.session.add_all([CaseParticipant(case_id=case.id, kind="group", role="affected_party",
+                                        group_id=g.id) for g in groups])
+    db.session.commit()
+    auth.login("sarge")
+    person = client.get(f"/stakeholders/{world['ana1'].id}").get_data(as_text=True)
+    assert "6 more groups" in person  # 31 groups (the club too): 25 shown, 6 folded
+    shown = person[person.index('id="memberships"'):person.index("more-memberships")]
+    assert shown.count("<li>") == 25
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "5 more taking part" in page
+
+
 @pytest.mark.parametrize("text,expected", [("Ana Lopez (#12)", 12), ("#7", 7), ("42", 42),
                                            ("Ana", None), ("", None), ("#", None)])
 def test_typed_id(text, expected):
