@@ -43,7 +43,7 @@ bp = Blueprint("groups", __name__, url_prefix="/groups")
 
 PER_PAGE = 25
 TIMELINE_SIZE = 20
-MEMBERS_SIZE = 50  # a group of 639 members is 13 pages, not one 94,000-pixel phone page
+MEMBERS_SIZE = 20  # ~200 px a member on a phone: 639 members are 32 short pages, not one long one
 GROUP_LABELS = {"name": "Name", "kind": "Kind", "stance": "Stance", "stage": "Stage",
                 "size_estimate": "Estimated size", "languages": "Languages",
                 "channels": "Preferred channels", "description": "Description",
