@@ -316,8 +316,8 @@ def beat_label_size(bmap: svg.BeatMap) -> float:
 def network_labels(nodes, names: dict, *, most: int = 15, char_w: float = 7.2,
                    line_h: float = 16.0, max_chars: int = 28) -> set:
     """Ids of the nodes whose name is written on the network drawing: the largest first,
-    each only if its label box overlaps no label already placed (nor another node's
-    circle); the others show their name on hover, focus or tap (static/network.js).
+    each only if its label box overlaps no label already placed (nor, past the three
+    largest, another node's circle); the others show their name on hover, focus or tap (static/network.js).
 
     Parameters
     ----------
@@ -351,7 +351,8 @@ def network_labels(nodes, names: dict, *, most: int = 15, char_w: float = 7.2,
         box = (x0, top, x0 + w, top + line_h)
         if any(_overlaps(box, p) for p in placed):
             continue
-        if any(_hits_circle(box, c) for c in circles if c != (n.x, n.y, n.r)):
+        # the three largest are named even over a small neighbour's circle
+        if len(chosen) >= 3 and any(_hits_circle(box, c) for c in circles if c != (n.x, n.y, n.r)):
             continue
         placed.append(box)
         chosen.add(n.id)
