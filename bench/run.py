@@ -143,7 +143,7 @@ def build(app, kind: str) -> dict:
 
 def vacuum_analyze(url: str) -> None:
     """Fresh statistics and visibility maps after bulk loading, as autovacuum would give."""
-    if not url.startswith("postgresql"):
+    if not url.startswith("postgresql") or os.environ.get("BENCH_SKIP_VACUUM") == "1":
         return
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -461,7 +461,7 @@ def load_results() -> dict:
 
 
 def main() -> None:
-    results = load_results()
+    results = load_results()  # the growth table printed at the end, if nothing is measured
     print(f"bench at size {SIZE}; load average {[round(x, 2) for x in os.getloadavg()]} "
           "(the machine is shared: figures move with it)")
     for kind, url in targets():
@@ -488,7 +488,9 @@ def main() -> None:
         with app.app_context():
             db.engine.dispose()
         run["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
-        # Merge: a later run replaces the phases it measured, keeps the others.
+        # Merge: a later run replaces the phases it measured, keeps the others. Read the
+        # file again first: another bench (another size) may have written it meanwhile.
+        results = load_results()
         results["runs"].setdefault(SIZE, {}).setdefault(kind, {}).update(run)
         results["growth"] = growth(results["runs"])
         RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
