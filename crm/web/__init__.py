@@ -164,7 +164,6 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from crm.timezones import local_date, local_today
-    from crm.timezones import local_date, local_today
     from crm.web.nav import nav_links
 
     app.jinja_env.filters["label"] = label
