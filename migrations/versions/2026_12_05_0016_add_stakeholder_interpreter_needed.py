@@ -16,9 +16,10 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('stakeholders', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('interpreter_needed', sa.Boolean(),
-                                      server_default=sa.false(), nullable=False))
+    # A plain ADD COLUMN (constant default): a batch rebuild of stakeholders fails on a
+    # populated SQLite database, whose other tables' checks run when the old table is dropped.
+    op.add_column('stakeholders', sa.Column('interpreter_needed', sa.Boolean(),
+                                            server_default=sa.false(), nullable=False))
 
 
 def downgrade():
