@@ -37,3 +37,8 @@ def clean_text(value, *, one_line: bool = False) -> str:
     """
     text = strip_controls(str(value or ""))
     return " ".join(text.split()) if one_line else text.strip()
+
+
+def like_escape(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (use with escape="\\")."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -36,7 +36,7 @@ from crm.groups.models import CommunityGroup, GroupRelation, RelationshipStageCh
 from crm.home.services import GroupRow
 from crm.stakeholders.languages import json_list_matches
 from crm.stakeholders.models import Membership, Stakeholder
-from crm.text import clean_text
+from crm.text import clean_text, like_escape
 from crm.timezones import day_start_utc, local_date, local_today
 from crm.users.models import GroupAssignment, User
 from crm.vocab import GROUP_KINDS, MEMBERSHIP_ROLES, RELATION_TYPES, STAFF_ROLES, STAGES, STANCES
@@ -224,9 +224,6 @@ class GroupPage:
         return [r for r in self.relations if not r.is_current]
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
 
 def _member_query(user: User, group: CommunityGroup, q: str | None) -> sa.Select:
     """The group's memberships, current first, leaders first; `q` matches the names the user
@@ -234,7 +231,7 @@ def _member_query(user: User, group: CommunityGroup, q: str | None) -> sa.Select
     query = sa.select(Membership).where(Membership.group_id == group.id)
     if q:
         query = query.where(Membership.stakeholder_id.in_(
-            sa.select(Stakeholder.id).where(Stakeholder.name.ilike(f"%{_like_escape(q)}%", escape="\\"),
+            sa.select(Stakeholder.id).where(Stakeholder.name.ilike(f"%{like_escape(q)}%", escape="\\"),
                                             stakeholder_scope(user), Stakeholder.live())))
     return query
 

@@ -37,11 +37,11 @@ from crm.models import (
     group_beats,
 )
 from crm.stakeholders.services import (
-    _like_escape,
     name_similarity,
     normalise_name,
     search_stakeholders,
 )
+from crm.text import like_escape
 from crm.vocab import STAFF_ROLES
 from crm.web.paging import Page
 
@@ -116,7 +116,7 @@ def _words_like(column, q: str) -> list[sa.ColumnElement[bool]]:
     lower() on both sides elsewhere)."""
     words = q.lower().split()[:6]
     col = sa.func.lower(column)
-    return [col.like(f"%{_like_escape(w)}%", escape="\\") for w in words]
+    return [col.like(f"%{like_escape(w)}%", escape="\\") for w in words]
 
 
 def _beat_codes(table, key, ids: list[int]) -> dict[int, list[str]]:

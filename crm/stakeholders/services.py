@@ -33,7 +33,7 @@ from crm.models import (
     User,
 )
 from crm.stakeholders.languages import column_matches, language_code
-from crm.text import clean_text
+from crm.text import clean_text, like_escape
 from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAFF_ROLES, STAGES, SUBJECT_CATEGORIES
 
 MERGE_ROLES = ("unit", "supervisor", "admin")
@@ -67,9 +67,6 @@ def _digits_sql(column) -> sa.ColumnElement:
         expr = sa.func.replace(expr, ch, "")
     return expr
 
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def name_similarity(a: str, b: str) -> float:
@@ -158,9 +155,9 @@ def _name_patterns(query: str) -> list[tuple[list[str], int]]:
     seen: set[str] = set()
     words = normalise_name(query).split()[:4]
     if words:
-        out.append(([f"{_like_escape(words[0])}%"], 3))  # the name starts with the first word
+        out.append(([f"{like_escape(words[0])}%"], 3))  # the name starts with the first word
     for word in words:
-        word = _like_escape(word)
+        word = like_escape(word)
         out.append(([f"{word}%", f"% {word}%"], 6))  # a whole word starts with it
         if len(word) > 3:
             out.append(([f"{word[:3]}%", f"% {word[:3]}%"], 4))
@@ -210,7 +207,7 @@ def search_stakeholders(user: User, query: str, *, limit: int = 10,
                 .order_by(Stakeholder.name).limit(SEARCH_CANDIDATES)):
             found[sid] = (1.0, "phone", name)
     if "@" in query or ("." in query and " " not in query):
-        like = f"%{_like_escape(query.lower())}%"
+        like = f"%{like_escape(query.lower())}%"
         for sid, name in db.session.execute(
                 sa.select(Stakeholder.id, Stakeholder.name).where(
                     *conditions, sa.func.lower(Stakeholder.email).like(like, escape="\\"))
@@ -230,7 +227,7 @@ def search_stakeholders(user: User, query: str, *, limit: int = 10,
         def like(pattern):
             return inner.c.ln.like(pattern, escape="\\")
 
-        score = sa.case((like(f"%{_like_escape(query.lower())}%"), 100), else_=0)
+        score = sa.case((like(f"%{like_escape(query.lower())}%"), 100), else_=0)
         for likes, weight in patterns:
             score = score + sa.case((sa.or_(*(like(p) for p in likes)), weight), else_=0)
         # ORDER BY the score with a LIMIT: one evaluation per row and a top-N sort.

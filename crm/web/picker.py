@@ -24,6 +24,7 @@ from wtforms.validators import StopValidation
 from crm.access import area_beat_ids_select, group_scope, roles_required, stakeholder_scope
 from crm.extensions import db
 from crm.models import Beat, CommunityGroup, Stakeholder, User
+from crm.text import like_escape
 from crm.vocab import STAFF_ROLES
 from crm.web.forms import current_actor
 
@@ -33,9 +34,6 @@ LIMIT = 12
 AMBIGUOUS_SHOWN = 4
 _ID = re.compile(r"^(?:.*\(#(\d{1,9})\)|#?(\d{1,9}))\s*$")
 
-
-def _like(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def typed_id(text: str) -> int | None:
@@ -75,7 +73,7 @@ def _matches(select: sa.Select, text: str, limit: int) -> list[tuple[int, str]]:
     if exact:
         return exact
     return [tuple(r) for r in db.session.execute(
-        select.where(name_col.ilike(_like(text), escape="\\")).order_by(name_col, id_col)
+        select.where(name_col.ilike(f"%{like_escape(text)}%", escape="\\")).order_by(name_col, id_col)
         .limit(limit))]
 
 
@@ -166,7 +164,7 @@ def _suggest(select: sa.Select) -> list[dict]:
     if len(q) < 2:
         return []
     id_col, name_col = select.selected_columns[0], select.selected_columns[1]
-    rows = db.session.execute(select.where(name_col.ilike(_like(q), escape="\\"))
+    rows = db.session.execute(select.where(name_col.ilike(f"%{like_escape(q)}%", escape="\\"))
                               .order_by(name_col, id_col).limit(LIMIT))
     return [{"id": i, "name": n} for i, n in rows]
 
@@ -198,8 +196,10 @@ def beats():
         if ids is not None:
             query = query.where(Beat.id.in_(ids))
     rows = db.session.execute(
-        query.where(sa.or_(Beat.code.ilike(_like(q), escape="\\"), Beat.name.ilike(_like(q), escape="\\")))
-        .order_by(sa.case((Beat.code.ilike(q.replace("%", "") + "%"), 0), else_=1), Beat.code)
+        query.where(sa.or_(Beat.code.ilike(f"%{like_escape(q)}%", escape="\\"),
+                           Beat.name.ilike(f"%{like_escape(q)}%", escape="\\")))
+        .order_by(sa.case((Beat.code.ilike(f"{like_escape(q)}%", escape="\\"), 0), else_=1),
+                  Beat.code)
         .limit(LIMIT))
     return jsonify([{"id": i, "code": c, "label": f"{c} · {n}"} for i, c, n in rows])
 
