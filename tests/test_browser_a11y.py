@@ -17,14 +17,13 @@ One browser and one signed-in context per role for the whole module.
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 
 import pytest
 
+from tests.browser import chromium, serve
+
 pytestmark = pytest.mark.browser
 
-SKIP = "install Debian's chromium (apt-get install chromium) and pip's playwright to run browser tests"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
@@ -53,9 +52,7 @@ RECORD_RE = [re.compile(f"^{p}(\\?.*)?$") for p in RECORD_LINKS]
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory):
     """The app on a file SQLite database with the small demo community."""
-    import logging
 
-    from werkzeug.serving import make_server
 
     from crm import create_app
     from crm.demo.services import seed_demo
@@ -70,36 +67,15 @@ def demo_server(tmp_path_factory):
         seed_demo("small")
         db.session.commit()
         db.session.remove()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip(SKIP)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(SKIP)
     pytest.importorskip("axe_playwright_python", reason="pip install axe-playwright-python")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="module")

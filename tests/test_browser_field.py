@@ -15,17 +15,15 @@ Needs Debian's chromium and pip's playwright (skipped otherwise, see test_browse
 from __future__ import annotations
 
 import re
-import shutil
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from tests.browser import PHONE, chromium, serve, sign_in
+
 pytestmark = pytest.mark.browser
 
-SKIP = "install Debian's chromium (apt-get install chromium) and pip's playwright to run browser tests"
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -34,9 +32,7 @@ def field_server(tmp_path):
     wary and never reached; Quiet Mosque, wary). He knows Sam Bridge, who sits in the
     Allotment Society (elsewhere) with Pat Link, a member of Quiet Mosque: a warm introduction.
     Sergeant Ray supervises the district."""
-    import logging
 
-    from werkzeug.serving import make_server
 
     from crm import create_app
     from crm.extensions import db
@@ -70,35 +66,14 @@ def field_server(tmp_path):
         ids = {"officer": officer.id, "maple": maple.id, "seniors": seniors.id,
                "mosque": mosque.id, "b1613": b1613.id, "b1622": b1622.id, "sam": sam.id}
         db.session.remove()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", ids
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(app) as base:
+        yield app, base, ids
 
 
 @pytest.fixture(scope="module")
 def browser():
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip(SKIP)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(SKIP)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture
@@ -118,16 +93,6 @@ def phone(browser):
     yield open_phone
     for c in made:
         c.close()
-
-
-def sign_in(page, base: str, username: str) -> None:
-    from tests.conftest import PASSWORD
-
-    page.goto(f"{base}/login")
-    page.fill("#username", username)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{base}/")
 
 
 def clear_draft(page) -> None:

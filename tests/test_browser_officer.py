@@ -7,23 +7,21 @@ Screenshots of each final screen go to tests/artifacts/.
 
 from __future__ import annotations
 
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.browser import chromium, serve
+
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-SKIP = "install Debian's chromium (apt-get install chromium) and pip's playwright to run browser tests"
 
 
 @pytest.fixture
 def live_server(tmp_path):
     """The app on a file SQLite database, served by werkzeug in a background thread."""
-    from werkzeug.serving import make_server
 
     from crm import create_app
     from crm.extensions import db
@@ -51,30 +49,13 @@ def live_server(tmp_path):
         db.session.add(Membership(stakeholder_id=person.id, group_id=group.id, role="leader"))
         db.session.commit()
         seeded = {"group_id": group.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", seeded
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(app) as base:
+        yield app, base, seeded
 
 
 @pytest.fixture
 def browser_page():
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.skip(SKIP)
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(SKIP)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True,
                                       has_touch=True)
         page = context.new_page()
@@ -86,7 +67,6 @@ def browser_page():
             yield context, page, problems
         finally:
             context.close()
-            browser.close()
 
 
 def test_officer_logs_a_contact_on_a_phone_and_ticks_off_the_follow_up(live_server, browser_page):

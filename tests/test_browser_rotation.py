@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.test_browser_field import browser, clear_draft, phone, sign_in  # noqa: F401  (fixtures)
+from tests.browser import serve, sign_in
+from tests.test_browser_field import browser, clear_draft, phone  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -22,10 +23,7 @@ def rotation_server(tmp_path):
     """District 16: Lee works beat 1611 and is moving on; Sue works 1612 and takes over.
     Lee reached Ada (rapport) and Bo (working relationship) of the Elm Tenants, and met Cy
     once (initial contact: not a relationship to hand over). Sergeant Ray runs the district."""
-    import logging
-    import threading
 
-    from werkzeug.serving import make_server
 
     from crm import create_app
     from crm.extensions import db
@@ -55,17 +53,8 @@ def rotation_server(tmp_path):
         db.session.commit()
         ids = {"lee": lee.id, "sue": sue.id, "b1611": b1611.id, "ada": ada.id, "bo": bo.id}
         db.session.remove()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", ids
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(app) as base:
+        yield app, base, ids
 
 
 def retention_row(page, base: str) -> list[str]:

@@ -7,11 +7,11 @@ The final screens go to tests/artifacts/.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 
 import pytest
 
+from tests.browser import serve
 from tests.test_browser_officer import ARTIFACTS, browser_page  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,6 @@ pytestmark = pytest.mark.browser
 def search_server(tmp_path):
     """Officer Dee works beat 1611; a better-matching group on another beat of the district is
     outside her scope, and a person she met elsewhere matches the whole word."""
-    from werkzeug.serving import make_server
 
     from crm import create_app
     from crm.extensions import db
@@ -70,16 +69,8 @@ def search_server(tmp_path):
         db.session.add(c)
         db.session.commit()
         seeded = {"own": own.id}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", seeded
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
+    with serve(app) as base:
+        yield app, base, seeded
 
 
 def _password() -> str:
