@@ -77,3 +77,19 @@ def sign_in(page, base: str, username: str, password: str | None = None) -> None
     page.fill("#password", password or PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
+
+
+def wait_until(predicate, seconds: float = 20, page=None):
+    """Poll `predicate` (a server-side fact, say) until it is true; its last value otherwise.
+
+    With `page`, waits through Playwright: the sync API runs route handlers only while the test
+    is inside a Playwright call, so a plain sleep would hold routed requests back."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (value := predicate()) and time.monotonic() < deadline:
+        if page is not None:
+            page.wait_for_timeout(200)
+        else:
+            time.sleep(0.2)
+    return value

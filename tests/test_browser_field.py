@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.browser import PHONE, chromium, serve, sign_in
+from tests.browser import PHONE, chromium, serve, sign_in, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -318,8 +318,9 @@ def test_done_is_kept_on_the_phone_when_the_request_fails_and_sent_once_later(fi
     page.unroute("**/follow-up/done")
     page.unroute("**/offline/send/done/**")
     page.reload()
-    page.wait_for_function("() => document.getElementById('offline-count').hidden")
-    assert not still_due()
+    # The badge starts hidden until the queue is read, so wait on the server and the queue.
+    assert wait_until(lambda: not still_due(), page=page), "the queued 'Done' never reached the server"
+    assert wait_until(lambda: page.evaluate("() => window.crmOffline.count()") == 0)
     page.reload()
     page.evaluate("() => window.crmOffline.flush()")
     assert done_events() == 1

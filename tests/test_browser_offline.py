@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.browser import chromium, serve
+from tests.browser import chromium, serve, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -124,15 +124,6 @@ def _contacts(app, note):
         return list(db.session.scalars(sa.select(Contact.idempotency_key).where(Contact.note == note)))
 
 
-def _wait_for(predicate, seconds=20):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_contact_logged_offline_arrives_exactly_once(live_server, phone):
     app, base, seeded = live_server
     context, page, problems = phone
@@ -163,12 +154,20 @@ def test_contact_logged_offline_arrives_exactly_once(live_server, phone):
     lost = {"n": 0}
 
     def lose_first_answer(route):
-        response = route.fetch()
-        if lost["n"] == 0:
-            lost["n"] += 1
-            route.abort()
-        else:
-            route.fulfill(response=response)
+        from playwright.sync_api import Error
+
+        try:
+            response = route.fetch()
+            if lost["n"] == 0:
+                lost["n"] += 1
+                route.abort()
+            else:
+                route.fulfill(response=response)
+        except Error:  # a reload of the flapping page took the answer away
+            try:
+                route.abort()  # never leave a request hanging: the queue must see it fail
+            except Error:
+                pass
     page.route("**/offline/send/contact", lose_first_answer)
 
     # A flapping connection with reloads in between.
@@ -182,8 +181,10 @@ def test_contact_logged_offline_arrives_exactly_once(live_server, phone):
     page.goto(f"{base}/offline/queue")
     # The count starts hidden until the queue is read: wait for the server to hold both, then
     # for the queue to be empty, before counting.
-    _wait_for(lambda: _contacts(app, "Offline one") and _contacts(app, "Offline two"), seconds=30)
-    _wait_for(lambda: page.evaluate("() => window.crmOffline.count()") == 0, seconds=30)
+    assert wait_until(lambda: _contacts(app, "Offline one") and _contacts(app, "Offline two"),
+                      seconds=30, page=page)
+    assert wait_until(lambda: page.evaluate("() => window.crmOffline.count()") == 0, seconds=30,
+                      page=page)
     assert lost["n"] == 1
     one, two = _contacts(app, "Offline one"), _contacts(app, "Offline two")
     assert len(one) == 1 and len(two) == 1 and one != two
@@ -243,7 +244,7 @@ def test_expired_session_signs_in_then_sends(live_server, phone):
     assert _contacts(app, "After sign-in") == []
     _sign_in(page, base)
     page.wait_for_function("() => document.getElementById('offline-count').hidden", timeout=20000)
-    assert _wait_for(lambda: len(_contacts(app, "After sign-in")) == 1)
+    assert wait_until(lambda: len(_contacts(app, "After sign-in")) == 1, page=page)
 
 
 def test_follow_up_done_offline_is_kept_then_sent(live_server, phone):
