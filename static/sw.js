@@ -83,7 +83,8 @@ self.addEventListener("fetch", function (ev) {
 
 function warm(urls) {
   return Promise.all((urls || []).map(function (u) {
-    var request = new Request(u, {credentials: "same-origin"});
+    // Marked, so the page leaves the officer's flash messages for the page they are opening.
+    var request = new Request(u, {credentials: "same-origin", headers: {"X-Offline-Warm": "1"}});
     return fetch(request).then(function (r) { return keep(request, r); }, function () { return false; });
   }));
 }

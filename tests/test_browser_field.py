@@ -241,6 +241,9 @@ def test_one_tap_on_a_chain_asks_for_the_introduction_first_names_only(field_ser
     assert chain.count() >= 1
     assert re.sub(r"\s+", " ", chain.first.inner_text()).startswith(
         "You → Sam Bridge → Allotment Society → Pat Link → Quiet Mosque")
+    # Let the phone finish keeping its offline copies first: a background fetch still on its
+    # way carries the session cookie from before the tap, and would put it back.
+    page.wait_for_selector("html[data-offline-ready]", state="attached")
     chain.first.locator("button:has-text('Ask for this introduction')").click()
     page.wait_for_url(f"{base}/contacts/follow-ups")
 

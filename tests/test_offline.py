@@ -191,3 +191,17 @@ def test_about_page_says_what_a_phone_keeps(client, auth, field):
     auth.login("jdoe")
     html = client.get("/offline/about").get_data(as_text=True)
     assert "first names" in html and "sign out" in html and "Never kept" in html
+
+
+def test_a_background_copy_leaves_the_officers_message_for_their_page(app, make, auth, client):
+    """The service worker warms the field pages while the officer is being redirected: its
+    copy must not swallow the 'saved' message meant for the page the officer opens."""
+    beat = make.beat("0111", make.district("01"))
+    make.user("warm1", beats=[beat])
+    make.commit()
+    auth.login("warm1")
+    with client.session_transaction() as s:
+        s["_flashes"] = [("success", "Follow-up added: ask Sam")]
+    warm = client.get("/contacts/follow-ups", headers={"X-Offline-Warm": "1"})
+    assert warm.status_code == 200 and "Follow-up added" not in warm.get_data(as_text=True)
+    assert "Follow-up added: ask Sam" in client.get("/contacts/follow-ups").get_data(as_text=True)
