@@ -406,9 +406,9 @@ def show_trial(actor, trial: Trial) -> dict:
 
 # ---- outcomes from the records -----------------------------------------------------------------
 
-def _period_rows(trial: Trial, start: date, end: date) -> dict[str, list[tuple]]:
-    """Each unit's contacts in [start, end] (local days as stored): (id, initiated_by,
-    enforcement, techniques)."""
+def _period_select(trial: Trial, start: date, end: date) -> sa.Select:
+    """Each unit's contacts in [start, end] (local days as stored): (unit key, id,
+    initiated_by, enforcement, techniques)."""
     lo = datetime.combine(start, datetime.min.time())
     hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
     keys = [u.unit_key for u in trial.units] or list(trial.eligible)
@@ -418,20 +418,24 @@ def _period_rows(trial: Trial, start: date, end: date) -> dict[str, list[tuple]]
     else:
         q = (sa.select(User.username, *cols).join(ContactOfficer, ContactOfficer.contact_id == Contact.id)
              .join(User, User.id == ContactOfficer.user_id).where(User.username.in_(keys)))
-    q = q.where(Contact.occurred_at >= lo, Contact.occurred_at < hi)
-    out: dict[str, list[tuple]] = {k: [] for k in keys}
-    for key, *row in db.session.execute(q):
-        out[key].append(tuple(row))
+    return q.where(Contact.occurred_at >= lo, Contact.occurred_at < hi)
+
+
+def _period_rows(trial: Trial, select: sa.Select) -> dict[str, list[tuple]]:
+    out: dict[str, list[tuple]] = {u.unit_key: [] for u in trial.units}
+    for key, *row in db.session.execute(select):
+        out.setdefault(key, []).append(tuple(row))
     return out
 
 
-def _groups_of(contact_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
-    out: dict[int, list[tuple[int, str]]] = {}
-    if not contact_ids:
-        return out
+# The look-ups below take the period's contacts as a sub-select, not as a list of ids: a
+# department's period holds hundreds of thousands of contacts, more than a statement may bind.
+
+def _groups_of(contact_ids: sa.Select) -> dict[int, list[tuple[int, str]]]:
     q = (sa.select(ContactGroup.contact_id, CommunityGroup.id, CommunityGroup.stance)
          .join(CommunityGroup, CommunityGroup.id == ContactGroup.group_id)
          .where(ContactGroup.contact_id.in_(contact_ids)))
+    out: dict[int, list[tuple[int, str]]] = {}
     for cid, gid, stance in db.session.execute(q):
         out.setdefault(cid, []).append((gid, stance))
     return out
@@ -440,7 +444,8 @@ def _groups_of(contact_ids: set[int]) -> dict[int, list[tuple[int, str]]]:
 HARD_TO_ENGAGE_DAYS = 90  # as the hard-to-engage flag: no contact within this window
 
 
-def _hard_to_engage(groups: dict[int, list[tuple[int, str]]], start: date) -> set[int]:
+def _hard_to_engage(groups: dict[int, list[tuple[int, str]]], contact_ids: sa.Select,
+                    start: date) -> set[int]:
     """Groups among those reached that were hard to engage when the period began: wary or
     hostile, or with no contact by anyone in the 90 days before it."""
     stance = {g: s for pairs in groups.values() for g, s in pairs}
@@ -448,19 +453,18 @@ def _hard_to_engage(groups: dict[int, list[tuple[int, str]]], start: date) -> se
         return set()
     lo = datetime.combine(start - timedelta(days=HARD_TO_ENGAGE_DAYS), datetime.min.time())
     hi = datetime.combine(start, datetime.min.time())
+    reached = sa.select(ContactGroup.group_id).where(ContactGroup.contact_id.in_(contact_ids))
     recent = set(db.session.scalars(sa.select(ContactGroup.group_id).where(
-        ContactGroup.group_id.in_(stance), ContactGroup.occurred_at >= lo,
+        ContactGroup.group_id.in_(reached), ContactGroup.occurred_at >= lo,
         ContactGroup.occurred_at < hi).distinct()))
     return {g for g, s in stance.items() if s in ("wary", "hostile") or g not in recent}
 
 
-def _progressions(contact_ids: set[int]) -> dict[int, int]:
+def _progressions(contact_ids: sa.Select) -> dict[int, int]:
     """Forward steps on the relationship ladder recorded with each contact."""
     from crm.groups.models import RelationshipStageChange as Change
     from crm.vocab import STAGES
     out: dict[int, int] = {}
-    if not contact_ids:
-        return out
     rank = {s: i for i, s in enumerate(STAGES)}
     q = sa.select(Change.contact_id, Change.from_stage, Change.to_stage).where(
         Change.contact_id.in_(contact_ids))
@@ -508,11 +512,13 @@ def outcome_panel(trial: Trial, outcome: str) -> list[dict]:
                "follow_up": (trial.follow_up_start, trial.follow_up_end)}
     rows = []
     for period, (start, end) in periods.items():
-        per_unit = _period_rows(trial, start, end)
-        ids = {c[0] for cs in per_unit.values() for c in cs}
+        select = _period_select(trial, start, end)
+        per_unit = _period_rows(trial, select)
+        ids = sa.select(select.subquery().c.id)
         groups = _groups_of(ids)
         ctx = {"groups": groups,
-               "hard": _hard_to_engage(groups, start) if outcome == "hard_to_engage_reached" else set(),
+               "hard": (_hard_to_engage(groups, ids, start) if outcome == "hard_to_engage_reached"
+                        else set()),
                "progressions": _progressions(ids) if outcome == "stage_progressions" else {}}
         for u in trial.units:
             cs = per_unit.get(u.unit_key, [])
