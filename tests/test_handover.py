@@ -221,3 +221,18 @@ def test_retention_counts_successor_contacts_within_windows(world, make, today):
     assert row.retention.relationships == 2
     assert row.retention.within == {30: 0, 60: 1, 90: 1}
     assert hs.retention(None, today - timedelta(days=10), today) == []
+
+
+def test_a_visit_logged_in_the_minute_of_the_transfer_counts(world, make, today):
+    w = world
+    h = hs.draft_handover(w.sup, w.leaver, w.beat, leaves_on=today)
+    hs.assign_successor(w.sup, h, w.succ)
+    hs.transfer(w.sup, h)
+    h.transferred_at = datetime.utcnow().replace(second=40, microsecond=0) - timedelta(days=3)
+    db.session.flush()
+    # The form takes minutes: the successor's visit right after the transfer reads hh:mm:00.
+    make.contact(w.succ, stakeholders=[w.p1], occurred_at=h.transferred_at.replace(second=0))
+    make.contact(w.succ, stakeholders=[w.p2],
+                 occurred_at=h.transferred_at.replace(second=0) - timedelta(minutes=1))
+    [row] = hs.retention(None, today - timedelta(days=10), today)
+    assert row.retention.within == {30: 1, 60: 1, 90: 1}

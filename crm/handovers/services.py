@@ -514,6 +514,9 @@ def retention(beat_ids: list[int] | None, date_from: date, date_to: date) -> lis
         q = q.where(Handover.beat_id.in_(beat_ids))
     out = []
     for h in db.session.scalars(q):
+        # Contacts are entered to the minute, the transfer is stamped to the second: a visit
+        # logged in the minute of the transfer counts.
+        since = h.transferred_at.replace(second=0, microsecond=0)
         people = {i.stakeholder_id: i.successor_id for i in h.items
                   if i.kind == "stakeholder" and i.stakeholder_id
                   and i.stage in RAPPORT_OR_BETTER}
@@ -522,7 +525,7 @@ def retention(beat_ids: list[int] | None, date_from: date, date_to: date) -> lis
                       ContactStakeholder.occurred_at)
             .join(ContactOfficer, ContactOfficer.contact_id == ContactStakeholder.contact_id)
             .where(ContactStakeholder.stakeholder_id.in_(list(people) or [0]),
-                   ContactStakeholder.occurred_at >= h.transferred_at)).all()
+                   ContactStakeholder.occurred_at >= since)).all()
         r = reestablished(h.transferred_at.date(), people,
                           [(p, o, at.date()) for p, o, at in contacts])
         out.append(BeatRetention(h.beat.code, h.id, h.transferred_at.date(), r))
