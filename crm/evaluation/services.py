@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import aliased
 
 from analytics.did import balance, diff_in_diff
 from analytics.trial import allocate
@@ -405,105 +406,106 @@ def show_trial(actor, trial: Trial) -> dict:
 
 
 # ---- outcomes from the records -----------------------------------------------------------------
-
-def _period_select(trial: Trial, start: date, end: date) -> sa.Select:
-    """Each unit's contacts in [start, end] (local days as stored): (unit key, id,
-    initiated_by, enforcement, techniques)."""
-    lo = datetime.combine(start, datetime.min.time())
-    hi = datetime.combine(end + timedelta(days=1), datetime.min.time())
-    keys = [u.unit_key for u in trial.units] or list(trial.eligible)
-    cols = (Contact.id, Contact.initiated_by, Contact.enforcement, Contact.techniques)
-    if trial.unit == "beat":
-        q = sa.select(Beat.code, *cols).join(Beat, Beat.id == Contact.beat_id).where(Beat.code.in_(keys))
-    else:
-        q = (sa.select(User.username, *cols).join(ContactOfficer, ContactOfficer.contact_id == Contact.id)
-             .join(User, User.id == ContactOfficer.user_id).where(User.username.in_(keys)))
-    return q.where(Contact.occurred_at >= lo, Contact.occurred_at < hi)
-
-
-def _period_rows(trial: Trial, select: sa.Select) -> dict[str, list[tuple]]:
-    out: dict[str, list[tuple]] = {u.unit_key: [] for u in trial.units}
-    for key, *row in db.session.execute(select):
-        out.setdefault(key, []).append(tuple(row))
-    return out
-
-
-# The look-ups below take the period's contacts as a sub-select, not as a list of ids: a
-# department's period holds hundreds of thousands of contacts, more than a statement may bind.
-
-def _groups_of(contact_ids: sa.Select) -> dict[int, list[tuple[int, str]]]:
-    q = (sa.select(ContactGroup.contact_id, CommunityGroup.id, CommunityGroup.stance)
-         .join(CommunityGroup, CommunityGroup.id == ContactGroup.group_id)
-         .where(ContactGroup.contact_id.in_(contact_ids)))
-    out: dict[int, list[tuple[int, str]]] = {}
-    for cid, gid, stance in db.session.execute(q):
-        out.setdefault(cid, []).append((gid, stance))
-    return out
-
+#
+# Each outcome is summed per unit by the database (GROUP BY unit over the period's contacts),
+# so a period of hundreds of thousands of contacts returns one row per unit, never the
+# contacts themselves: Python sees a few hundred numbers whatever the department's size.
 
 HARD_TO_ENGAGE_DAYS = 90  # as the hard-to-engage flag: no contact within this window
+WARY = ("wary", "hostile")
+SHARES = ("proactive_share", "enforcement_per_contact", "techniques_per_contact", "wary_hostile_share")
 
 
-def _hard_to_engage(groups: dict[int, list[tuple[int, str]]], contact_ids: sa.Select,
-                    start: date) -> set[int]:
-    """Groups among those reached that were hard to engage when the period began: wary or
-    hostile, or with no contact by anyone in the 90 days before it."""
-    stance = {g: s for pairs in groups.values() for g, s in pairs}
-    if not stance:
-        return set()
-    lo = datetime.combine(start - timedelta(days=HARD_TO_ENGAGE_DAYS), datetime.min.time())
-    hi = datetime.combine(start, datetime.min.time())
-    reached = sa.select(ContactGroup.group_id).where(ContactGroup.contact_id.in_(contact_ids))
-    recent = set(db.session.scalars(sa.select(ContactGroup.group_id).where(
-        ContactGroup.group_id.in_(reached), ContactGroup.occurred_at >= lo,
-        ContactGroup.occurred_at < hi).distinct()))
-    return {g for g, s in stance.items() if s in ("wary", "hostile") or g not in recent}
+def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    return (datetime.combine(start, datetime.min.time()),
+            datetime.combine(end + timedelta(days=1), datetime.min.time()))
 
 
-def _progressions(contact_ids: sa.Select) -> dict[int, int]:
-    """Forward steps on the relationship ladder recorded with each contact."""
-    from crm.groups.models import RelationshipStageChange as Change
+def _unit_contacts(trial: Trial, start: date, end: date) -> tuple[sa.Subquery, dict[int, str]]:
+    """The period's (unit_id, contact_id) pairs as a sub-select, and unit id -> unit key.
+
+    A beat's contacts are those logged on it; an officer's those they took part in (a contact
+    with two officers counts for both), read through the links' copy of the time (indexed by
+    officer and time)."""
+    lo, hi = _day_bounds(start, end)
+    keys = [u.unit_key for u in trial.units] or list(trial.eligible)
+    if trial.unit == "beat":
+        ids = dict(db.session.execute(sa.select(Beat.id, Beat.code).where(Beat.code.in_(keys))).all())
+        q = sa.select(Contact.beat_id.label("unit_id"), Contact.id.label("contact_id")).where(
+            Contact.beat_id.in_(list(ids)), Contact.occurred_at >= lo, Contact.occurred_at < hi)
+    else:
+        ids = dict(db.session.execute(sa.select(User.id, User.username).where(User.username.in_(keys))).all())
+        q = sa.select(ContactOfficer.user_id.label("unit_id"), ContactOfficer.contact_id.label("contact_id")).where(
+            ContactOfficer.user_id.in_(list(ids)), ContactOfficer.occurred_at >= lo, ContactOfficer.occurred_at < hi)
+    return q.subquery("uc"), ids
+
+
+def _flag(cond) -> sa.ColumnElement:
+    return sa.case((cond, 1), else_=0)
+
+
+def _techniques_count() -> sa.ColumnElement:
+    """Techniques recorded with a contact (a JSON list; anything else counts 0)."""
+    pg = db.session.get_bind().dialect.name == "postgresql"
+    kind = sa.func.json_typeof(Contact.techniques) if pg else sa.func.json_type(Contact.techniques)
+    return sa.case((kind == "array",
+                    sa.func.json_array_length(Contact.techniques)), else_=0)
+
+
+def _stage_rank(col) -> sa.ColumnElement:
     from crm.vocab import STAGES
-    out: dict[int, int] = {}
-    rank = {s: i for i, s in enumerate(STAGES)}
-    q = sa.select(Change.contact_id, Change.from_stage, Change.to_stage).where(
-        Change.contact_id.in_(contact_ids))
-    for cid, before, after in db.session.execute(q):
-        if rank.get(after, 0) > rank.get(before, 0):
-            out[cid] = out.get(cid, 0) + 1
-    return out
+    return sa.case({s: i for i, s in enumerate(STAGES)}, value=col, else_=0)
 
 
-def outcome_value(outcome: str, contacts: list[tuple], ctx: dict) -> float | None:
-    """One unit's outcome over one period's contacts; None where a share has no contacts.
+def _contact_sums(uc: sa.Subquery, outcome: str) -> dict[int, tuple[int, float]]:
+    """Per unit: its contacts, and for a per-contact outcome the sum it is the mean of."""
+    wary_contacts = (sa.select(ContactGroup.contact_id)
+                     .join(CommunityGroup, CommunityGroup.id == ContactGroup.group_id)
+                     .where(CommunityGroup.stance.in_(WARY)))
+    value = {
+        "proactive_share": lambda: _flag(Contact.initiated_by == "proactive"),
+        "enforcement_per_contact": lambda: _flag(Contact.enforcement != "none"),
+        "techniques_per_contact": _techniques_count,
+        "wary_hostile_share": lambda: _flag(uc.c.contact_id.in_(wary_contacts)),
+    }.get(outcome)
+    cols = [uc.c.unit_id, sa.func.count()]
+    src = uc
+    if value is not None:
+        cols.append(sa.func.coalesce(sa.func.sum(value()), 0))
+        src = uc.join(Contact, Contact.id == uc.c.contact_id)
+    q = sa.select(*cols).select_from(src).group_by(uc.c.unit_id)
+    return {row[0]: (int(row[1]), float(row[2]) if value is not None else 0.0)
+            for row in db.session.execute(q)}
 
-    `ctx` holds the period's look-ups: "groups" {contact: [(group, stance)]}, "hard" (groups
-    hard to engage at the period's start) and "progressions" {contact: forward steps}.
-    """
-    groups = ctx["groups"]
-    n = len(contacts)
-    reached = {g for c in contacts for g, _ in groups.get(c[0], [])}
-    if outcome == "groups_reached":
-        return float(len(reached))
-    if outcome == "hard_to_engage_reached":
-        return float(len(reached & ctx["hard"]))
+
+def _group_counts(uc: sa.Subquery, outcome: str, start: date) -> dict[int, float]:
+    """Per unit: distinct groups reached, hard-to-engage groups reached, or forward steps."""
     if outcome == "stage_progressions":
-        return float(sum(ctx["progressions"].get(c[0], 0) for c in contacts))
-    if n == 0:
-        return None
-    if outcome == "proactive_share":
-        return sum(c[1] == "proactive" for c in contacts) / n
-    if outcome == "enforcement_per_contact":
-        return sum(c[2] != "none" for c in contacts) / n
-    if outcome == "techniques_per_contact":
-        return sum(len(c[3] or []) for c in contacts) / n
-    if outcome == "wary_hostile_share":
-        return sum(any(s in ("wary", "hostile") for _, s in groups.get(c[0], [])) for c in contacts) / n
-    raise ValueError(f"unknown outcome {outcome}")
+        from crm.groups.models import RelationshipStageChange as Change
+        q = (sa.select(uc.c.unit_id, sa.func.count())
+             .select_from(uc.join(Change, Change.contact_id == uc.c.contact_id))
+             .where(_stage_rank(Change.to_stage) > _stage_rank(Change.from_stage)))
+    else:
+        q = (sa.select(uc.c.unit_id, sa.func.count(sa.distinct(ContactGroup.group_id)))
+             .select_from(uc.join(ContactGroup, ContactGroup.contact_id == uc.c.contact_id)))
+        if outcome == "hard_to_engage_reached":
+            # Hard to engage when the period began: wary or hostile, or nobody's contact in
+            # the 90 days before it.
+            lo, hi = _day_bounds(start - timedelta(days=HARD_TO_ENGAGE_DAYS), start - timedelta(days=1))
+            earlier = aliased(ContactGroup)
+            recent = sa.select(earlier.group_id).where(
+                earlier.group_id == ContactGroup.group_id, earlier.occurred_at >= lo,
+                earlier.occurred_at < hi).exists()
+            q = (q.join(CommunityGroup, CommunityGroup.id == ContactGroup.group_id)
+                 .where(sa.or_(CommunityGroup.stance.in_(WARY), ~recent)))
+    return {uid: float(n) for uid, n in db.session.execute(q.group_by(uc.c.unit_id))}
 
 
 def outcome_panel(trial: Trial, outcome: str) -> list[dict]:
-    """One row per unit and period: unit key, arm, stratum, period, contacts, value."""
+    """One row per unit and period: unit key, arm, stratum, period, contacts, value.
+
+    Shares and per-contact rates are None for a unit with no contact in the period; counts
+    (groups reached, hard-to-engage groups reached, stage progressions) are 0."""
     if outcome not in OUTCOMES:
         raise ValidationError({"outcome": f"must be one of {', '.join(OUTCOMES)}"})
     if trial.allocated_at is None:
@@ -512,18 +514,15 @@ def outcome_panel(trial: Trial, outcome: str) -> list[dict]:
                "follow_up": (trial.follow_up_start, trial.follow_up_end)}
     rows = []
     for period, (start, end) in periods.items():
-        select = _period_select(trial, start, end)
-        per_unit = _period_rows(trial, select)
-        ids = sa.select(select.subquery().c.id)
-        groups = _groups_of(ids)
-        ctx = {"groups": groups,
-               "hard": (_hard_to_engage(groups, ids, start) if outcome == "hard_to_engage_reached"
-                        else set()),
-               "progressions": _progressions(ids) if outcome == "stage_progressions" else {}}
+        uc, ids = _unit_contacts(trial, start, end)
+        sums = {ids[u]: s for u, s in _contact_sums(uc, outcome).items()}
+        counts = ({} if outcome in SHARES else
+                  {ids[u]: v for u, v in _group_counts(uc, outcome, start).items()})
         for u in trial.units:
-            cs = per_unit.get(u.unit_key, [])
+            n, total = sums.get(u.unit_key, (0, 0.0))
+            value = (None if n == 0 else total / n) if outcome in SHARES else counts.get(u.unit_key, 0.0)
             rows.append({"unit": u.unit_key, "arm": u.arm, "stratum": u.stratum, "period": period,
-                         "contacts": len(cs), "value": outcome_value(outcome, cs, ctx)})
+                         "contacts": n, "value": value})
     return rows
 
 
