@@ -73,9 +73,10 @@ def enum_check(column: str, values: tuple[str, ...], name: str | None = None) ->
 
 
 def configure_sqlite(engine: sa.Engine) -> None:
-    """WAL, enforced foreign keys and a busy timeout on every SQLite connection."""
+    """WAL, enforced foreign keys, a busy timeout and `crm_local_date` on every SQLite connection."""
     if engine.dialect.name != "sqlite":
         return
+    from crm.timezones import register_sqlite_functions
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -85,6 +86,7 @@ def configure_sqlite(engine: sa.Engine) -> None:
         # Zero deleted and overwritten text inside pages (an old phone number after an edit),
         # without extra I/O; erasures switch to full secure_delete (crm.privacy.services).
         cur.execute("PRAGMA secure_delete=FAST")
+        register_sqlite_functions(dbapi_conn)  # crm_local_date: the facts' local days
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")

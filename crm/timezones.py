@@ -8,8 +8,11 @@ that converts between the two:
 - shown: the `|local` Jinja filter (and `|local_iso` for `<time datetime>`);
 - entered: `from_local` for a typed local time, `parse_to_utc` for ISO text (an offset is
   honoured, no offset means local);
-- "today", "overdue" and windows: `local_today()` and `day_start_utc()` for the UTC
-  instant at which a local day begins (a DST day has 23 or 25 hours).
+- "today", "overdue" and windows: `local_today()`, `local_date()` for the local day of a
+  stored time, `local_day_bounds()` / `day_start_utc()` for the UTC instants at which a local
+  day begins and ends (a DST day has 23 or 25 hours), `window_utc()` for the analytics'
+  windows of whole local days, `local_wall()` for the times handed to `analytics/`, and
+  `sql_local_date()` for the local day in SQL (the engagement facts' day rows).
 
 Local times that a DST change makes odd follow one rule:
 
@@ -23,6 +26,7 @@ Local times that a DST change makes odd follow one rule:
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, has_app_context
@@ -141,6 +145,75 @@ def day_start_utc(day: date) -> datetime:
 def days_utc(first: date, last: date) -> tuple[datetime, datetime]:
     """[start, end) in naive UTC covering the local days `first` to `last` inclusive."""
     return day_start_utc(first), day_start_utc(last + timedelta(days=1))
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) in naive UTC of the local `day`: 23 hours on the spring-forward day, 25 on
+    the fall-back day."""
+    return days_utc(day, day)
+
+
+_TICK = timedelta(microseconds=1)  # the resolution of a stored time
+
+
+def day_end_utc(day: date) -> datetime:
+    """The last stored instant (naive UTC) of the local `day`: `occurred_at <= day_end_utc(d)`
+    is "on or before d" by the department's calendar."""
+    return day_start_utc(day + timedelta(days=1)) - _TICK
+
+
+def window_utc(as_of: date, days: int) -> tuple[datetime, datetime]:
+    """(after, through) in naive UTC for the `days` local days ending with `as_of`: a time is
+    in the window when `after < t <= through` (the analytics' window rule, on local days)."""
+    return day_start_utc(as_of - timedelta(days=days - 1)) - _TICK, day_end_utc(as_of)
+
+
+def local_wall(value: datetime | None) -> datetime | None:
+    """A stored time as naive local wall-clock time, for `analytics/`, whose windows count
+    calendar days with `.date()`: handed local times, they count the department's days."""
+    return None if value is None else to_local(value).replace(tzinfo=None)
+
+
+# ---- the local day in SQL ---------------------------------------------------------------------
+
+
+def sql_local_date(column, dialect: str):
+    """SQL for the local calendar day of a naive UTC timestamp column (GROUP BY day).
+
+    PostgreSQL converts with its own zone data; SQLite calls `crm_local_date`, which
+    `register_sqlite_functions` installs on every connection (zoneinfo, the same rules as
+    `local_date`). At UTC both stay the plain date of the column."""
+    import sqlalchemy as sa
+
+    name = zone_name()
+    if dialect == "postgresql":
+        if name == "UTC":
+            return sa.cast(column, sa.Date)
+        return sa.cast(sa.func.timezone(name, sa.func.timezone("UTC", column)), sa.Date)
+    if name == "UTC":
+        return sa.func.date(column)
+    return sa.func.crm_local_date(column, name)
+
+
+@lru_cache(maxsize=65536)
+def _local_date_of_minute(minute: str, name: str) -> str:
+    """The local date of a UTC minute ('YYYY-MM-DD HH:MM'); zones' offsets are whole minutes."""
+    at = datetime.fromisoformat(minute).replace(tzinfo=UTC)
+    return at.astimezone(ZoneInfo(name)).date().isoformat()
+
+
+def _sqlite_local_date(value, name):
+    if value is None:
+        return None
+    text = str(value)
+    if len(text) < 16:  # a bare date
+        text = text[:10] + " 00:00"
+    return _local_date_of_minute(text[:10] + " " + text[11:16], name)
+
+
+def register_sqlite_functions(dbapi_conn) -> None:
+    """Install `crm_local_date(ts, zone)` on a SQLite connection (see `sql_local_date`)."""
+    dbapi_conn.create_function("crm_local_date", 2, _sqlite_local_date, deterministic=True)
 
 
 # ---- output -----------------------------------------------------------------------------------

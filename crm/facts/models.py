@@ -11,7 +11,8 @@ Two kinds of rows:
 
 Counts mirror `crm.network.services.load_officer_counts`: one per (officer, group) pair of
 a contact, so a contact with two officers and two groups counts four times for its beat.
-Days are the UTC calendar day of `occurred_at`, the day rule of the analytics windows.
+Days are the department's calendar day of `occurred_at` (`crm.timezones`, DST included), the
+day rule of the analytics windows; after changing TIME_ZONE run `flask crm facts rebuild`.
 `beat_id` 0 stands for "no beat" (a key column cannot be NULL).
 Every row here can be recomputed from the records: `flask crm facts rebuild`.
 """

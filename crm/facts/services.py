@@ -32,6 +32,7 @@ from crm.facts.models import (
     OfficerGroupLast,
 )
 from crm.models import CommunityGroup, Contact, ContactGroup, ContactOfficer
+from crm.timezones import day_end_utc, local_date, sql_local_date, window_utc
 
 WARY = ("wary", "hostile")
 CHUNK = 500
@@ -82,7 +83,7 @@ def contribution(conn, contact_ids: Iterable[int]) -> Contribution:
             .where(_c.c.id.in_(chunk)))
         for cid, at, initiated, beat, user, group, stance in rows:
             at = _dt(at)
-            day, beat = at.date(), beat or NO_BEAT
+            day, beat = local_date(at), beat or NO_BEAT  # the department's calendar day
             pro, rec, wh = initiated == "proactive", stance == "receptive", stance in WARY
             b = out.beat_days[(day, beat)]
             o = out.officer_days[(day, user)]
@@ -231,7 +232,7 @@ def _officer_group_days(conn, keys: Iterable[tuple[int, int]]) -> dict:
                 .where(_OGL.c.user_id.in_(chunk),
                        _OGL.c.group_id.in_(sorted({k[1] for k in keys})))):
             if (u, g) in keys:
-                out[(u, g)] = _dt(at).date()
+                out[(u, g)] = local_date(_dt(at))
     return out
 
 
@@ -297,7 +298,8 @@ def apply_group_change(group_ids: Iterable[int]) -> Tracker:
 # ---------------------------------------------------------------- rebuild from the records
 
 def _day(col, dialect: str):
-    return sa.cast(col, sa.Date) if dialect == "postgresql" else sa.func.date(col)
+    """The local calendar day of a stored time, in SQL (the day rows' key)."""
+    return sql_local_date(col, dialect)
 
 
 def _group_last_select() -> sa.Select:
@@ -398,9 +400,11 @@ def differences(conn=None) -> dict[str, tuple[set, set]]:
 # ---------------------------------------------------------------- reading
 
 def window(as_of_dt: datetime, days: int) -> tuple[datetime, date, date]:
-    """(start, first day, last day): contacts with start < occurred_at <= as_of_dt."""
-    start = as_of_dt - timedelta(days=days)
-    return start, (start + timedelta(microseconds=1)).date(), as_of_dt.date()
+    """(start, first day, last day) of the `days` local days ending with the one `as_of_dt`
+    (naive UTC) falls on: contacts with start < occurred_at <= the end of that local day."""
+    last = local_date(as_of_dt)
+    start, _ = window_utc(last, days)
+    return start, last - timedelta(days=days - 1), last
 
 
 def answers_as_of(as_of_dt: datetime) -> bool:
@@ -445,8 +449,8 @@ def coverage_totals(as_of_dt: datetime, days: int,
     """Indexed reads over the facts for one window; None when they cannot answer for it.
     `need_seen_beats(officer totals)` names the officers whose logged-in beats are needed
     (those without assigned beats); by default all."""
-    if as_of_dt.time() != datetime.max.time() or not answers_as_of(as_of_dt):
-        return None  # day rows answer whole-day windows only
+    if as_of_dt != day_end_utc(local_date(as_of_dt)) or not answers_as_of(as_of_dt):
+        return None  # day rows answer windows of whole local days only
     start, first, last = window(as_of_dt, days)
     beats: dict[int | None, list[int]] = {}
     for b, *vals in db.session.execute(

@@ -23,7 +23,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 
 import numpy as np
@@ -50,6 +50,7 @@ from crm.models import (
     User,
     group_beats,
 )
+from crm.timezones import day_end_utc, local_date, local_today, local_wall, window_utc
 
 NAMES = ("overlap", "factions", "brokers", "introductions", "hard-to-engage", "coverage")
 ENGAGING = ("proactive", "requested")
@@ -210,7 +211,8 @@ cache = _Cache()
 # ---------------------------------------------------------------- loaders (set-based)
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    """The department's today (crm.timezones): windows and "current" follow its calendar."""
+    return local_today()
 
 
 def _current(model, on: date):
@@ -308,7 +310,7 @@ def load_engagement_inputs(as_of: datetime, days: int, beat_ids: list[int] | Non
     change, by id, so the extra work scales with the groups that need attention."""
     from crm.facts.services import group_last_rows
 
-    window_start = as_of - timedelta(days=days)
+    window_start = window_utc(local_date(as_of), days)[0]  # whole local days ending with as_of
     # The engagement facts (one row per group, kept current by every contact write) answer
     # any moment after the latest contact; an earlier as_of is read from the records.
     rows = group_last_rows(as_of, beat_ids)
@@ -350,16 +352,17 @@ def load_engagement_inputs(as_of: datetime, days: int, beat_ids: list[int] | Non
         # With no engaging contact in the window, any contact in it was reactive.
         in_win = int(last_any is not None and last_any > window_start)
         st = stages.get(gid, (None, None))
+        # analytics counts calendar days with .date(): it gets local wall-clock times.
         facts[gid] = analytics.GroupContactFacts(
-            group_id=gid, last_contact_at=last_any, last_engaging_at=engaging,
-            contacts_in_window=in_win,
+            group_id=gid, last_contact_at=local_wall(last_any),
+            last_engaging_at=local_wall(engaging), contacts_in_window=in_win,
             reactive_in_window=in_win if engaging is None or engaging <= window_start else 0,
             last_stage=st[0], previous_stage=st[1])
     return groups, facts
 
 
 def load_officer_counts(as_of: datetime, days: int) -> list[analytics.OfficerContactCount]:
-    start = as_of - timedelta(days=days)
+    start = window_utc(local_date(as_of), days)[0]  # whole local days ending with as_of
     co, cg, c = ContactOfficer.__table__, ContactGroup.__table__, Contact.__table__
     # Drive from the contacts' occurred_at index (the window), then primary-key lookups.
     q = (sa.select(co.c.user_id, c.c.beat_id, cg.c.group_id, c.c.initiated_by, sa.func.count())
@@ -469,19 +472,21 @@ def _hard_to_engage(p) -> dict:
 
 
 def _coverage(p) -> dict:
-    from crm.facts.services import coverage_from_facts
+    from crm.facts.reads import coverage_for_beats
 
-    # From the engagement facts (window sums, indexed reads); a window they cannot answer
+    officer_beats = load_officer_beats()
+    # From the engagement facts, summed by the database for the beats asked only (a
+    # district's page reads its own dozen beats, not the city); a window they cannot answer
     # (as_of before the latest contact) is counted from the records.
-    res = coverage_from_facts(p["as_of"], p["as_of_dt"], p["days"], load_officer_beats())
+    res = coverage_for_beats(p["as_of"], p["as_of_dt"], p["days"], p["beat_ids"], officer_beats)
     if res is None:
         res = analytics.coverage(load_groups(), load_officer_counts(p["as_of_dt"], p["days"]),
-                                 as_of=p["as_of"], days=p["days"],
-                                 officer_beats=load_officer_beats())
+                                 as_of=p["as_of"], days=p["days"], officer_beats=officer_beats)
     # The columns shown, not whole Beat rows (their outlines are large).
     beats = {b.id: b for b in db.session.execute(
         sa.select(Beat.id, Beat.code, Beat.name, Beat.district_id))}
-    users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+    users = dict(db.session.execute(sa.select(User.id, User.display_name).where(
+        User.id.in_([o.officer_id for o in res.officers]))).all())
     wanted = set(p["beat_ids"]) if p["beat_ids"] is not None else None
     beat_rows = []
     for bc in res.beats:
@@ -492,7 +497,6 @@ def _coverage(p) -> dict:
         d["beat"] = ({"id": b.id, "code": b.code, "name": b.name, "district_id": b.district_id}
                      if b else None)
         beat_rows.append(d)
-    officer_beats = load_officer_beats()
     officers = []
     for oc in res.officers:
         if wanted is not None and not wanted.intersection(officer_beats.get(oc.officer_id, ())):
@@ -525,7 +529,7 @@ def _intro_inputs(versions: tuple, as_of: date) -> _IntroInputs:
     for ten) loads these once; on the large demo a load takes seconds, a target a fraction.
     """
     s, g = load_membership_arrays(as_of)
-    links = tuple(load_officer_links(datetime.combine(as_of, datetime.max.time())))
+    links = tuple(load_officer_links(day_end_utc(as_of)))
     users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
     return _IntroInputs(s, g, links, users, load_group_names())
 
@@ -610,7 +614,8 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
     if days < 1 or days > 3650:
         raise ValueError("days must be between 1 and 3650")
     as_of = as_of or _today()
-    params = {"as_of": as_of, "as_of_dt": datetime.combine(as_of, datetime.max.time()),
+    # as_of is a local day; as_of_dt its last stored instant (naive UTC), DST included.
+    params = {"as_of": as_of, "as_of_dt": day_end_utc(as_of),
               "days": days, "beat_ids": sorted(beat_ids) if beat_ids is not None else None,
               "group_id": group_id, "officer_id": officer_id, "limit": limit,
               "min_shared": min_shared}

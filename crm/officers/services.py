@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -38,6 +38,7 @@ from crm.models import (
     User,
     group_beats,
 )
+from crm.timezones import day_end_utc, local_date, local_today
 from crm.vocab import STANCES
 
 _RULE = inspect.signature(analytics.coverage).parameters
@@ -50,9 +51,9 @@ GROUP_LIST = 100  # groups listed on the page (the count covers all)
 
 
 def analytics_today() -> date:
-    """Today by the analytics' day rule (UTC days, like the coverage page and the facts), so
-    this page and the coverage page count the same window."""
-    return datetime.now(UTC).date()
+    """Today by the analytics' day rule (the department's local day, like the coverage page
+    and the facts), so this page and the coverage page count the same window."""
+    return local_today()
 
 
 # ---- who may see whose page ---------------------------------------------------------------
@@ -68,7 +69,7 @@ def officer_scope(actor: User, today: date | None = None) -> sa.ColumnElement[bo
     if actor.role == "supervisor":
         in_district = User.id.in_(sa.select(BeatAssignment.user_id).where(
             BeatAssignment.beat_id.in_(beat_ids_select(actor)),
-            BeatAssignment.current_on(today or date.today())))
+            BeatAssignment.current_on(today or local_today())))
         return sa.and_(User.role.in_(PAGE_ROLES), sa.or_(own, in_district))
     return own
 
@@ -247,7 +248,7 @@ def week_bars(times, first: date, last: date) -> list[WeekBar]:
     the first and last week are cut to the window."""
     counts: dict[date, int] = {}
     for t in times:
-        d = _dt(t).date()
+        d = local_date(_dt(t))  # the department's calendar day
         if first <= d <= last:
             monday = d - timedelta(days=d.weekday())
             counts[monday] = counts.get(monday, 0) + 1
@@ -330,7 +331,7 @@ def officer_summary(actor: User, officer: User, *, days: int = DEFAULT_DAYS,
     if days not in WINDOWS:
         raise ValueError(f"days must be one of {', '.join(map(str, WINDOWS))}")
     as_of = as_of or analytics_today()
-    end = datetime.combine(as_of, datetime.max.time())
+    end = day_end_utc(as_of)  # the window's local days, DST included
     start, first, last = window(end, days)
     totals = _fact_totals(officer.id, first, last)
     times = db.session.scalars(sa.select(ContactOfficer.occurred_at).where(
