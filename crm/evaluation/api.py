@@ -1,10 +1,12 @@
 """Trials API: design, allocation and the difference-in-differences analysis."""
 
 import sqlalchemy as sa
+from flask import jsonify
 
 from crm.access import require_role
 from crm.api.common import Blueprint
 from crm.evaluation import services as svc
+from crm.evaluation.jobs import stored_analysis
 from crm.evaluation.models import Trial
 from crm.evaluation.schemas import (
     AnalysisQuerySchema,
@@ -16,10 +18,12 @@ from crm.evaluation.schemas import (
     TrialShowSchema,
 )
 from crm.extensions import db
+from crm.network.schemas import ComputingSchema
 from crm.web.forms import client_ip, current_actor
 
 blp = Blueprint("trials_api", __name__, url_prefix="/api/v1/trials",
                 description="Randomized trials of the training: allocation and analysis")
+RETRY_AFTER = 5  # seconds; one outcome of the large demo takes a few
 
 
 @blp.route("/")
@@ -55,11 +59,20 @@ def allocate_trial(trial_id: int):
 @blp.route("/<id:trial_id>/analysis")
 @blp.arguments(AnalysisQuerySchema, location="query")
 @blp.response(200, AnalysisSchema)
+@blp.alt_response(202, schema=ComputingSchema, description="Not computed yet: ask again shortly")
 @blp.alt_response(422, description="Unknown outcome, or the trial is not allocated")
 def analyse(args, trial_id: int):
-    """Difference in differences (baseline vs follow-up) with its 95 % interval."""
+    """Difference in differences (baseline vs follow-up) with its 95 % interval: the newest
+    stored result at once, with a `computed` block saying when; it is worked out by a
+    background job, and until the first one is done the answer is 202."""
     require_role(*svc.TRIAL_VIEW_ROLES)
-    return svc.analyse_trial(current_actor(), svc.get_trial(trial_id), args["outcome"])
+    doc, res = stored_analysis(current_actor(), svc.get_trial(trial_id), args["outcome"])
+    if doc is None:
+        r = jsonify({"status": "computing", "computed": res.meta(),
+                     "message": "computing in the background; ask again shortly"})
+        r.status_code, r.headers["Retry-After"] = 202, str(RETRY_AFTER)
+        return r
+    return {**doc, "computed": res.meta()}
 
 
 @blp.route("/<id:trial_id>/panel")

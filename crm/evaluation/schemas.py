@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from crm.evaluation.services import OUTCOMES
+from crm.network.schemas import ComputedSchema
 
 
 class TrialUnitSchema(ma.Schema):
@@ -52,6 +53,8 @@ class AnalysisSchema(ma.Schema):
     n_treatment = ma.fields.Int()
     n_control = ma.fields.Int()
     periods = ma.fields.Dict(keys=ma.fields.Str(), values=ma.fields.List(ma.fields.Str()))
+    computed = ma.fields.Nested(ComputedSchema, metadata={
+        "description": "when the stored result was computed (a background job works it out)"})
 
 
 class TrialCreateSchema(ma.Schema):

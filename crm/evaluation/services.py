@@ -558,26 +558,42 @@ def _balance_row(label: str, rows: list[tuple[str, float | None]]) -> dict:
             "difference": _num(b["difference"]), "std_difference": _num(b["std_difference"])}
 
 
-def trial_report(actor, trial: Trial) -> dict:
-    """What the trial page shows once allocated: per pre-registered outcome the analysis and
-    its means by arm and period; the baseline balance table (contacts and every outcome in
-    the baseline, by arm, with the standardised difference); units per stratum and arm."""
-    _need(actor, TRIAL_VIEW_ROLES, "analyse trials")
-    if trial.allocated_at is None:
-        return {"analyses": [], "balance": [], "strata": []}
-    analyses, rows = [], []
-    for i, outcome in enumerate(trial.outcomes):
-        panel = outcome_panel(trial, outcome)
-        baseline = [r for r in panel if r["period"] == "baseline"]
-        if i == 0:
-            rows.append(_balance_row("contacts", [(r["arm"], float(r["contacts"])) for r in baseline]))
-        rows.append(_balance_row(outcome, [(r["arm"], r["value"]) for r in baseline]))
-        analyses.append(_analysis(trial, outcome, panel))
+def outcome_document(trial: Trial, outcome: str) -> dict:
+    """Everything the page shows of one outcome, from one panel: the analysis (with its means
+    by arm and period), the outcome's baseline balance row, and the contacts' balance row.
+    Aggregates only (no unit appears), so one document serves every role; the background job
+    of `crm.evaluation.jobs` stores it."""
+    panel = outcome_panel(trial, outcome)
+    baseline = [r for r in panel if r["period"] == "baseline"]
+    return {"analysis": _analysis(trial, outcome, panel),
+            "balance": _balance_row(outcome, [(r["arm"], r["value"]) for r in baseline]),
+            "contacts": _balance_row("contacts", [(r["arm"], float(r["contacts"])) for r in baseline])}
+
+
+def report_from(trial: Trial, documents: dict[str, dict | None]) -> dict:
+    """The trial page's report from the outcomes' documents (None: not computed yet): the
+    analyses in pre-registered order, the baseline balance table (contacts, then each outcome)
+    and the units per stratum and arm; `pending` names the outcomes still missing."""
+    done = [(o, documents.get(o)) for o in trial.outcomes if documents.get(o)]
+    rows = [done[0][1]["contacts"]] if done else []
+    rows += [doc["balance"] for _, doc in done]
     strata: dict[str, dict[str, int]] = {}
     for u in trial.units:
         strata.setdefault(u.stratum or "", {"treatment": 0, "control": 0})[u.arm] += 1
-    return {"analyses": analyses, "balance": rows,
-            "strata": [{"stratum": k, **v} for k, v in sorted(strata.items())]}
+    return {"analyses": [doc["analysis"] for _, doc in done], "balance": rows,
+            "strata": [{"stratum": k, **v} for k, v in sorted(strata.items())],
+            "pending": [o for o in trial.outcomes if not documents.get(o)]}
+
+
+def trial_report(actor, trial: Trial) -> dict:
+    """What the trial page shows once allocated, computed now (the page reads the stored
+    documents instead, `crm.evaluation.jobs.stored_report`): per pre-registered outcome the
+    analysis and its means by arm and period; the baseline balance table (contacts and every
+    outcome in the baseline, by arm, with the standardised difference); units per stratum and arm."""
+    _need(actor, TRIAL_VIEW_ROLES, "analyse trials")
+    if trial.allocated_at is None:
+        return {"analyses": [], "balance": [], "strata": [], "pending": []}
+    return report_from(trial, {o: outcome_document(trial, o) for o in trial.outcomes})
 
 
 PANEL_FORMATS = ("csv", "parquet")

@@ -28,6 +28,7 @@ from crm.evaluation.forms import (
     TrialForm,
     answer_form,
 )
+from crm.evaluation.jobs import stored_report
 from crm.evaluation.models import Trial
 from crm.extensions import db, limiter
 from crm.models import Beat
@@ -127,12 +128,12 @@ def trial(trial_id: int):
                 flash("Crossover recorded.", "success")
                 return redirect(url_for("evaluation.trial", trial_id=t.id), 303)
         status = 422
-    report = svc.trial_report(me, t)
-    for a in report["analyses"]:
-        a["chart"] = means_chart(a["means"])
+    report = stored_report(me, t)  # never computes here: the analysis runs as a background job
+    analyses = [{**a, "chart": means_chart(a["means"])} for a in report["analyses"]]
     return render_template("evaluation/trial.html", t=t, doc=svc.show_trial(me, t),
-                           analyses=report["analyses"], balance=report["balance"],
-                           strata=report["strata"], form=form,
+                           analyses=analyses, balance=report["balance"], strata=report["strata"],
+                           pending=report["pending"], analysis_status=report["status"],
+                           computed_at=report["computed_at"], form=form,
                            can_edit=me.role in svc.TRIAL_EDIT_ROLES), status
 
 

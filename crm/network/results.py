@@ -23,6 +23,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -39,6 +40,10 @@ from crm.network.models import AnalyticsResult
 log = logging.getLogger(__name__)
 
 JOBS = tuple(services.FINE_DEPENDS)
+# Background analytics of other parts of the app (the trial analysis, `crm.evaluation.jobs`):
+# name -> the change counters its documents depend on, and what computes one from its
+# parameters. They share the table, the queue and the single-flight claim with the above.
+REGISTERED: dict[str, tuple[tuple[str, ...], Callable[[dict], dict]]] = {}
 # A row left "running" this long belongs to a worker that died: another may take it over.
 STALE_RUNNING = timedelta(minutes=10)
 # One process asks the queue for the same version at most this often (the rest is deduplicated
@@ -94,6 +99,14 @@ def normalise(name: str, *, as_of: date | None = None, beat_ids=None, group_id: 
     return p
 
 
+def register(name: str, depends: tuple[str, ...], compute: Callable[[dict], dict]) -> None:
+    """Run analytic `name` as a background job too: `compute(params)` makes its document,
+    which is current as long as the counters in `depends` have not moved."""
+    if name in services.FINE_DEPENDS:
+        raise ValueError(f"{name!r} is a network analytic")
+    REGISTERED[name] = (tuple(depends), compute)
+
+
 def _hash(params: dict) -> str:
     """The parameters' key without the day: at midnight a page still shows yesterday's
     document (refreshing) instead of nothing; the day is part of the versions key instead."""
@@ -102,18 +115,21 @@ def _hash(params: dict) -> str:
 
 
 def _versions(name: str, conn=None) -> dict:
-    names = services.FINE_DEPENDS[name]
+    names = REGISTERED[name][0] if name in REGISTERED else services.FINE_DEPENDS[name]
     q = sa.select(services.DataVersion.name, services.DataVersion.version).where(
         services.DataVersion.name.in_(names))
     rows = dict((conn or db.session).execute(q).all())
     return {n: rows.get(n, 0) for n in names}
 
 
-def _versions_key(versions: dict, on: str) -> str:
-    return ";".join([f"on={on}", *(f"{k}={versions[k]}" for k in sorted(versions))])
+def _versions_key(versions: dict, on: str | None) -> str:
+    day = [f"on={on}"] if on is not None else []  # a registered analytic may not depend on the day
+    return ";".join([*day, *(f"{k}={versions[k]}" for k in sorted(versions))])
 
 
 def _compute(name: str, params: dict) -> dict:
+    if name in REGISTERED:
+        return REGISTERED[name][1](params)
     return services.compute(name, as_of=date.fromisoformat(params["on"]),
                             beat_ids=params.get("beat_ids"), group_id=params.get("group_id"),
                             officer_id=params.get("officer_id"), limit=params.get("limit"),
@@ -176,12 +192,16 @@ def latest(name: str, **kw) -> Result:
 
     Enqueues a refresh when the stored one is older than the current inputs (or missing).
     """
+    return latest_for(name, normalise(name, **kw))
+
+
+def latest_for(name: str, params: dict) -> Result:
+    """`latest` with the parameters already normalised (a registered analytic's own)."""
     from crm.network import jobs
 
-    params = normalise(name, **kw)
     phash = _hash(params)
     current = _versions(name)
-    key = _versions_key(current, params["on"])
+    key = _versions_key(current, params.get("on"))
     row = _row_for(name, phash, key)
     if (row is None or row.status != "done") and _needs_job(row):
         if jobs.is_immediate() or recent.first_in((name, phash, key), REENQUEUE_SECONDS):
@@ -211,7 +231,7 @@ def _document(result_id: int, computed_at: datetime) -> dict:
 
 def _claim(name: str, params: dict, phash: str, versions: dict) -> int | None:
     """Insert or take over the row of this version; its id if this worker is to compute it."""
-    key, now = _versions_key(versions, params["on"]), utcnow()
+    key, now = _versions_key(versions, params.get("on")), utcnow()
     try:
         with db.session.begin_nested():
             row = AnalyticsResult(analytic=name, params_hash=phash, params=params,
