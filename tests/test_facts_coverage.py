@@ -1,5 +1,6 @@
-"""`coverage_from_totals` (coverage from the facts' window sums) gives exactly what
-`analytics.coverage` gives from the per-(officer, beat, group, initiated_by) counts."""
+"""`coverage_from_totals` (coverage from the facts' window sums) and `coverage_from_sums`
+(from per-beat and per-officer sums made in SQL) give exactly what `analytics.coverage` gives
+from the per-(officer, beat, group, initiated_by) counts."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import analytics
-from crm.facts.coverage import coverage_from_totals, totals_from_counts
+from crm.facts.coverage import (
+    coverage_from_sums,
+    coverage_from_totals,
+    sums_from_counts,
+    totals_from_counts,
+)
 from crm.vocab import INITIATED_BY, STANCES
 
 BEATS = [1, 2, 3, 4]
@@ -42,4 +48,16 @@ def test_same_result_as_analytics_coverage(world):
     stance = {g.id: g.stance for g in groups}
     got = coverage_from_totals(groups, *totals_from_counts(counts, stance), as_of=as_of, days=90,
                                officer_beats=officer_beats, min_proactive=min_proactive)
+    assert got == expected
+
+
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(worlds())
+def test_sums_give_the_same_result_as_analytics_coverage(world):
+    groups, counts, officer_beats, min_proactive = world
+    as_of = date(2026, 12, 5)
+    expected = analytics.coverage(groups, counts, as_of=as_of, days=90,
+                                  officer_beats=officer_beats, min_proactive=min_proactive)
+    got = coverage_from_sums(*sums_from_counts(groups, counts, officer_beats), as_of=as_of,
+                             days=90, min_proactive=min_proactive)
     assert got == expected

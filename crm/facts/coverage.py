@@ -114,3 +114,78 @@ def totals_from_counts(counts, stance: Mapping[int, str]):
         if c.beat_id is not None:
             seen.setdefault(c.officer_id, set()).add(c.beat_id)
     return beats, officers, {o: len(g) for o, g in groups.items()}, reached, seen
+
+
+def coverage_from_sums(
+    beat_groups: Mapping[int, tuple[int, int]],
+    beat_totals: Mapping[int | None, list[int]],
+    officer_totals: Mapping[int, list[int]],
+    officer_groups: Mapping[int, int],
+    officer_pools: Mapping[int, tuple[int, int]],
+    *,
+    as_of: date,
+    days: int = 90,
+    comfort_threshold: float = 0.25,
+    min_proactive: int = 5,
+) -> CoverageResult:
+    """Coverage of some beats and officers from sums the database makes (GROUP BY), so a
+    district's page reads a few hundred numbers instead of every group of the city.
+
+    beat_groups: beat -> (its groups, those reached in the window); beat_totals and
+    officer_totals as for `coverage_from_totals`; officer_groups: officer -> groups reached;
+    officer_pools: officer -> (groups in the officer's beats, the receptive ones among them),
+    the comfort-zone baseline. Beats and officers are those the inputs name: the caller
+    scopes them. Same rules as `coverage_from_totals` (tests/test_facts_coverage.py).
+    """
+    _check_window(as_of, days)
+    beat_tot = {b: t for b, t in beat_totals.items() if t[0]}
+    beats = []
+    for b in sorted(set(beat_groups) | set(beat_tot), key=lambda b: (b is None, b or 0)):
+        n_groups, n_reached = beat_groups.get(b, (0, 0))
+        tot, pro, rec, wh = beat_tot.get(b, [0, 0, 0, 0])
+        beats.append(BeatCoverage(
+            beat_id=b, groups=n_groups, groups_reached=n_reached,
+            share_reached=_share(n_reached, n_groups), contacts=tot,
+            proactive_share=_share(pro, tot), contacts_receptive=rec,
+            contacts_wary_hostile=wh, contacts_other=tot - rec - wh,
+        ))
+    officers = []
+    for o in sorted(o for o, t in officer_totals.items() if t[0]):
+        tot, pro, rec, wh, pro_rec = officer_totals[o]
+        pool, receptive = officer_pools.get(o, (0, 0))
+        base = _share(receptive, pool)
+        index = round(pro_rec / pro - base, 6) if pro and base is not None else None
+        officers.append(OfficerCoverage(
+            officer_id=o, contacts=tot, groups_reached=officer_groups.get(o, 0),
+            proactive_share=_share(pro, tot), contacts_receptive=rec, contacts_wary_hostile=wh,
+            comfort_zone_index=index,
+            comfort_zone=bool(index is not None and pro >= min_proactive
+                              and index >= comfort_threshold),
+        ))
+    return CoverageResult(as_of=as_of, window_days=days, beats=tuple(beats),
+                          officers=tuple(officers))
+
+
+def officer_pool(beat_ids: Iterable[int], beat_groups: Mapping[int, Iterable[int]],
+                 stance: Mapping[int, str]) -> tuple[int, int]:
+    """(groups in these beats, the receptive ones): a group in two of them counts once."""
+    pool = set().union(*(beat_groups.get(b, ()) for b in beat_ids))
+    return len(pool), sum(stance[g] == "receptive" for g in pool)
+
+
+def sums_from_counts(groups, counts, officer_beats: Mapping[int, Iterable[int]] | None):
+    """`coverage_from_sums`' inputs for every beat and officer, made from
+    `analytics.coverage`'s input (the reference the tests compare against)."""
+    info = {g.id: g for g in groups}
+    stance = {g.id: g.stance for g in info.values()}
+    beat_totals, officer_totals, officer_groups, reached, seen = totals_from_counts(counts, stance)
+    members: dict[int, set[int]] = {}
+    for g in info.values():
+        for b in g.beat_ids:
+            members.setdefault(b, set()).add(g.id)
+    beat_groups = {b: (len(m), len(m & reached)) for b, m in members.items()}
+    pools = {}
+    for o in officer_totals:
+        their = (officer_beats[o] if officer_beats and o in officer_beats else seen.get(o, ()))
+        pools[o] = officer_pool(their, members, stance)
+    return beat_groups, beat_totals, officer_totals, officer_groups, pools

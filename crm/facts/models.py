@@ -63,6 +63,10 @@ class OfficerBeatLast(db.Model):
     last_at: Mapped[datetime]
 
 
+BEAT_COUNT_COLUMNS = ("n", "n_proactive", "n_receptive", "n_wary_hostile")
+OFFICER_COUNT_COLUMNS = (*BEAT_COUNT_COLUMNS, "n_proactive_receptive", "n_groups_last")
+
+
 class _DayCounts:
     """Group-contacts of one day: all, proactive, with receptive and with wary or hostile groups."""
 
@@ -73,10 +77,13 @@ class _DayCounts:
 
 
 class BeatDay(_DayCounts, db.Model):
-    """Per beat (0: none) and day. The key leads with the day: windows read a range of days."""
+    """Per beat (0: none) and day. The key leads with the day: windows read a range of days.
+    The second index leads with the beat and carries the counts, so a district's window is
+    read from the index alone (a dozen beats x N days, not every beat's days)."""
 
     __tablename__ = "fact_beat_days"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = (sa.Index("ix_fact_beat_days_beat_day", "beat_id", "day", *BEAT_COUNT_COLUMNS),
+                      {"sqlite_with_rowid": False})
 
     day: Mapped[date] = mapped_column(primary_key=True)
     beat_id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,7 +93,10 @@ class OfficerDay(_DayCounts, db.Model):
     """Per officer and day, plus the proactive contacts with receptive groups (comfort zone)."""
 
     __tablename__ = "fact_officer_days"
-    __table_args__ = {"sqlite_with_rowid": False}
+    # Like the beats' second index: one officer's days with their counts.
+    __table_args__ = (sa.Index("ix_fact_officer_days_user_day", "user_id", "day",
+                               *OFFICER_COUNT_COLUMNS),
+                      {"sqlite_with_rowid": False})
 
     day: Mapped[date] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(primary_key=True)

@@ -243,13 +243,19 @@ def load_group_names() -> dict[int, str]:
     return dict(db.session.execute(sa.select(CommunityGroup.id, CommunityGroup.name)).all())
 
 
-def load_open_cases() -> dict[int, int]:
-    """Open problem-solving cases per group."""
-    return dict(db.session.execute(
-        sa.select(CaseParticipant.group_id, sa.func.count(sa.distinct(CaseParticipant.case_id)))
-        .join(ProblemCase, ProblemCase.id == CaseParticipant.case_id)
-        .where(ProblemCase.stage != "closed", CaseParticipant.group_id.is_not(None))
-        .group_by(CaseParticipant.group_id)).all())
+# Up to this many groups are named in an IN list; beyond it the whole table is read.
+BY_ID_LIMIT = 2000
+
+
+def load_open_cases(group_ids: list[int] | None = None) -> dict[int, int]:
+    """Open problem-solving cases per group (of `group_ids` only, when given)."""
+    q = (sa.select(CaseParticipant.group_id, sa.func.count(sa.distinct(CaseParticipant.case_id)))
+         .join(ProblemCase, ProblemCase.id == CaseParticipant.case_id)
+         .where(ProblemCase.stage != "closed", CaseParticipant.group_id.is_not(None))
+         .group_by(CaseParticipant.group_id))
+    if group_ids is not None and len(group_ids) <= BY_ID_LIMIT:
+        q = q.where(CaseParticipant.group_id.in_(group_ids))
+    return dict(db.session.execute(q).all())
 
 
 def load_groups(on: date | None = None) -> list[analytics.GroupInfo]:
@@ -266,8 +272,9 @@ def load_groups(on: date | None = None) -> list[analytics.GroupInfo]:
             for i, n, s, z, iv in rows]
 
 
-def load_relations(on: date | None = None, types: tuple[str, ...] | None = None
-                   ) -> list[analytics.Relation]:
+def load_relations(on: date | None = None, types: tuple[str, ...] | None = None,
+                   group_ids: list[int] | None = None) -> list[analytics.Relation]:
+    """Current relations (of `types`; touching one of `group_ids`, when given)."""
     on = on or _today()
     q = (sa.select(GroupRelation.group_a_id, GroupRelation.group_b_id, GroupRelation.type,
                    GroupRelation.issue)
@@ -275,6 +282,9 @@ def load_relations(on: date | None = None, types: tuple[str, ...] | None = None
                 sa.or_(GroupRelation.starts_on.is_(None), GroupRelation.starts_on <= on)))
     if types:
         q = q.where(GroupRelation.type.in_(types))
+    if group_ids is not None and len(group_ids) <= BY_ID_LIMIT:
+        q = q.where(sa.or_(GroupRelation.group_a_id.in_(group_ids),
+                           GroupRelation.group_b_id.in_(group_ids)))
     rows = db.session.execute(q).all()
     return [analytics.Relation(a, b, t, i or None) for a, b, t, i in rows]
 
@@ -340,7 +350,7 @@ def load_engagement_inputs(as_of: datetime, days: int, beat_ids: list[int] | Non
         sa.select(RelationshipStageChange.group_id, RelationshipStageChange.from_stage,
                   RelationshipStageChange.to_stage)
         .where(RelationshipStageChange.id.in_(latest)))}
-    open_cases = load_open_cases()
+    open_cases = load_open_cases(ids)
     groups, facts = [], {}
     for gid, last_any, last_pro, last_req in candidates:
         name, stance, size, interval = attrs[gid]
@@ -460,9 +470,9 @@ def _brokers(p) -> dict:
 
 def _hard_to_engage(p) -> dict:
     groups, facts = load_engagement_inputs(p["as_of_dt"], p["days"], p["beat_ids"])
-    # Only competing relations weigh on engagement priority.
-    res = analytics.hard_to_engage(groups, facts, load_relations(types=("competing",)),
-                                   as_of=p["as_of"], days=p["days"])
+    # Only competing relations weigh on engagement priority, and only the candidates' count.
+    relations = load_relations(types=("competing",), group_ids=[g.id for g in groups])
+    res = analytics.hard_to_engage(groups, facts, relations, as_of=p["as_of"], days=p["days"])
     names = {gi.id: gi.name for gi in groups}
     flags = res.groups[: p["limit"]] if p["limit"] else res.groups
     return {"as_of": p["as_of"].isoformat(), "window_days": p["days"],
@@ -621,11 +631,11 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
               "min_shared": min_shared}
     if name == "overlap" and limit is None:
         params["limit"] = 1000  # the full list can run to millions of pairs
-    key = (name, as_of, days, tuple(params["beat_ids"]) if beat_ids is not None else None,
-           group_id, officer_id, params["limit"], min_shared, current_versions(DEPENDS[name]))
     run = lambda: _COMPUTE[name](params)  # noqa: E731
     if name in LIVE:
         return run()  # indexed reads of the engagement facts: fresh at once, no cache
+    key = (name, as_of, days, tuple(params["beat_ids"]) if beat_ids is not None else None,
+           group_id, officer_id, params["limit"], min_shared, current_versions(DEPENDS[name]))
     return cache.get_or_compute(key, run) if use_cache else run()
 
 
