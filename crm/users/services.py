@@ -26,6 +26,7 @@ from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, User, ne
 from crm.vocab import ROLES
 
 MIN_PASSWORD_LENGTH = 12
+TOKEN_USE_PRECISION = timedelta(minutes=1)  # an API token's "last used"
 
 
 # ---- password hashing ------------------------------------------------------------------------
@@ -284,7 +285,11 @@ def user_for_token(plain: str) -> User | None:
         ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)))
     if tok is None or not tok.user.active:
         return None
-    tok.last_used_at = utcnow()
+    # Noted to the minute: writing it on every call made each API request a write, which on
+    # SQLite holds the single writer lock from the start of the request (reads included).
+    now = utcnow()
+    if tok.last_used_at is None or now - tok.last_used_at >= TOKEN_USE_PRECISION:
+        tok.last_used_at = now
     return tok.user
 
 
