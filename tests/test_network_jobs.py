@@ -274,3 +274,21 @@ def test_each_change_retires_exactly_the_results_that_read_it(world, make, chang
     make.commit()
     after = _fine_versions()
     assert {k for k in after if after[k] != before[k]} == moves
+
+
+def test_the_drawn_network_is_kept_per_stored_layout_and_per_kind_of_viewer(world, make, auth,
+                                                                             client):
+    """The drawing is rendered once per stored layout (crm.network.pages.drawn_network):
+    an analyst after a unit member still gets no links, and a new layout is drawn anew."""
+    make.user("eva", role="analyst")
+    make.commit()
+    auth.login("unit1")
+    linked = client.get("/analytics/network?min_shared=1").get_data(as_text=True)
+    assert f'/groups/{world["a"].id}' in linked and _overlaps(linked) == 1
+    auth.logout()
+    auth.login("eva")
+    plain = client.get("/analytics/network?min_shared=1").get_data(as_text=True)
+    assert f'data-id="{world["a"].id}"' in plain and "/groups/" not in plain
+    make.membership(world["people"][0], world["c"])
+    make.commit()
+    assert _overlaps(client.get("/analytics/network?min_shared=1").get_data(as_text=True)) == 2

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import io
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 import sqlalchemy as sa
+from markupsafe import Markup
 
 from crm.access import visible_stakeholder_ids
 from crm.audit.services import record_event
@@ -204,22 +208,71 @@ def _drawing(d: dict) -> svg.NetworkDrawing:
         edges=tuple(svg.DrawnEdge(**e) for e in d["edges"]))
 
 
+class _LRU:
+    """A small per-process LRU for values derived from stored results (immutable rows);
+    `get_or_compute` like crm.network.services.cache (the tests empty both alike)."""
+
+    def __init__(self, size: int):
+        self.size, self._data, self._lock = size, OrderedDict(), threading.Lock()
+
+    def get_or_compute(self, key, make: Callable[[], object]):
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = make()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_pictures = _LRU(16)
+_markup = _LRU(16)
+
+
+def _faction_of(doc: dict | None) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for i, f in enumerate((doc or {}).get("factions", [])):
+        for g in f["groups"]:
+            out.setdefault(g["id"], i)
+    return out
+
+
 def network_picture(beat_ids: list[int] | None, min_shared: int) -> NetworkPicture | None:
     """The stored layout and factions of the groups in the beats; None while the first
-    layout is still being computed (both are background jobs)."""
+    layout is still being computed (both are background jobs). The drawing is unpacked once
+    per stored layout and process (a district's has thousands of edges)."""
     layout = results.latest("network-layout", beat_ids=beat_ids, min_shared=min_shared)
     factions = results.latest("factions", beat_ids=beat_ids)
     if layout.document is None:
         return None
-    faction_of: dict[int, int] = {}
-    for i, f in enumerate((factions.document or {}).get("factions", [])):
-        for g in f["groups"]:
-            faction_of.setdefault(g["id"], i)
     doc = layout.document
-    return NetworkPicture(drawing=_drawing(doc["drawing"]),
-                          groups={g["id"]: (g["name"], g["stance"]) for g in doc["groups"]},
-                          relations=doc["relations"], faction_of=faction_of, layout=layout,
-                          factions=factions)
+    drawing, groups = _pictures.get_or_compute(
+        ("layout", layout.result_id, layout.computed_at),
+        lambda: (_drawing(doc["drawing"]),
+                 {g["id"]: (g["name"], g["stance"]) for g in doc["groups"]}))
+    faction_of = _pictures.get_or_compute(("factions", factions.result_id, factions.computed_at),
+                               lambda: _faction_of(factions.document))
+    return NetworkPicture(drawing=drawing, groups=groups, relations=doc["relations"],
+                          faction_of=faction_of, layout=layout, factions=factions)
+
+
+def drawn_network(picture: NetworkPicture, can_open: bool, render: Callable[[], str]) -> Markup:
+    """The network's drawing and group list as markup, rendered once per stored layout,
+    stored factions and kind of viewer (with or without links to the groups) in each process:
+    both rows never change once done, so this is as fresh as the results themselves (a new
+    layout or factions document is a new key). A district's drawing is ~800 kB of SVG,
+    ~0.2 s of template work per request otherwise."""
+    key = (picture.layout.result_id, picture.layout.computed_at, picture.factions.result_id,
+           picture.factions.computed_at, can_open)
+    # render() is an autoescaping template's output, already safe markup.
+    return _markup.get_or_compute(key, lambda: Markup(render()))  # noqa: S704  # nosec B704
 
 
 def group_count(beat_ids: list[int] | None) -> int:

@@ -62,6 +62,7 @@ class Result:
     computed_at: datetime | None
     versions: dict | None  # the input versions the document was computed from
     current: dict  # the input versions now
+    result_id: int | None = None  # the stored row (a done row never changes)
 
     @property
     def refreshing(self) -> bool:
@@ -211,12 +212,12 @@ def latest_for(name: str, params: dict) -> Result:
                 row = _row_for(name, phash, key)
     if row is not None and row.status == "done":
         return Result(name, "fresh", _document(row.id, row.computed_at), row.computed_at,
-                      row.versions, current)
+                      row.versions, current, row.id)
     done = _newest_done(name, phash)
     if done is None:
         return Result(name, "computing", None, None, None, current)
     return Result(name, "refreshing", _document(done.id, done.computed_at), done.computed_at,
-                  done.versions, current)
+                  done.versions, current, done.id)
 
 
 @lru_cache(maxsize=64)

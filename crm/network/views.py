@@ -240,6 +240,14 @@ def network():
     picture = pages.network_picture(scope.beat_ids, min_shared)
     if picture is None:
         return render_template("network/network.html", scope=scope, computing=True, **ctx)
+    drawn = pages.drawn_network(picture, ctx["can_open"], lambda: render_template(
+        "network/_drawing.html", **_drawing_context(picture, min_shared, ctx["can_open"])))
+    return render_template("network/network.html", scope=scope, picture=picture, drawn=drawn,
+                           **ctx)
+
+
+def _drawing_context(picture, min_shared: int, can_open: bool) -> dict:
+    """What templates/network/_drawing.html draws (rendered once per stored layout)."""
     nodes = []
     for n in picture.drawing.nodes:
         name, stance = picture.groups[n.id]
@@ -249,12 +257,11 @@ def network():
                       "title": f"{name} — {n.members} member{'' if n.members == 1 else 's'}, "
                                f"stance {stance}" + ("" if idx is None else f", faction {idx + 1}")})
     names = {gid: v[0] for gid, v in picture.groups.items()}
-    return render_template(
-        "network/network.html", scope=scope, picture=picture, nodes=nodes, names=names,
-        edge_counts=_edge_counts(picture.drawing), factions=len({n["faction"] for n in nodes
-                                                                  if n["faction"] is not None}),
-        min_shared=min_shared, faction_colours=FACTION_COLOURS,
-        labelled=pages.network_labels(picture.drawing.nodes, names), **ctx)
+    return {"d": picture.drawing, "nodes": nodes, "names": names,
+            "edge_counts": _edge_counts(picture.drawing),
+            "factions": len({n["faction"] for n in nodes if n["faction"] is not None}),
+            "min_shared": min_shared, "faction_colours": FACTION_COLOURS, "can_open": can_open,
+            "labelled": pages.network_labels(picture.drawing.nodes, names)}
 
 
 def _edge_counts(drawing) -> dict[str, int]:
