@@ -10,6 +10,7 @@ from __future__ import annotations
 from crm.access import get_visible_or_404, require_role
 from crm.api.common import Blueprint
 from crm.errors import ConflictError
+from crm.extensions import db
 from crm.groups import services
 from crm.groups.models import CommunityGroup
 from crm.groups.schemas import GroupCreateSchema, GroupQuerySchema, GroupSchema, GroupUpdateSchema
@@ -77,6 +78,7 @@ def update_group(data, group_id: int):
     try:
         services.update_group(user, group, data, version_id)
     except ConflictError as e:
+        db.session.rollback()  # a race lost at the flush leaves the session failed; re-read
         e.current = dump_group(group)
         raise
     return services.group_row(group)

@@ -110,6 +110,7 @@ def update_membership(data, membership_id: int):
     try:
         services.update_membership(user, m, data, version_id)
     except ConflictError as e:
+        db.session.rollback()  # a race lost at the flush leaves the session failed; re-read
         e.current = MembershipSchema().dump(_out(user, [m])[0])
         raise
     return _out(user, [m])[0]

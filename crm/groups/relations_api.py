@@ -36,6 +36,7 @@ def _relation_or_404(relation_id: int, user) -> GroupRelation:
 
 
 def _conflict_with_current(rel: GroupRelation, e: ConflictError):
+    db.session.rollback()  # a race lost at the flush leaves the session failed; re-read
     e.current = RelationSchema().dump(rel)
     return e
 
