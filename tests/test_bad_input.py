@@ -213,3 +213,40 @@ def test_out_of_range_page_arguments_are_refused_or_ignored_never_a_500(make, cl
     for url in ("/analytics/coverage", "/analytics/network"):
         r = client.get(f"{url}?{query}")
         assert r.status_code in (200, 400, 422), (url, r.status_code)
+
+
+# ---- page forms: typed picker text and numbers -------------------------------------------
+
+def test_a_pasted_essay_in_a_picker_field_is_a_message_not_a_500(make, client, auth):
+    """Pickers resolve typed names with LIKE; SQLite refuses patterns past 50,000 bytes."""
+    beat = make.beat("0111")
+    make.user("sarge", role="supervisor", district=beat.district)
+    group = make.group("Alpha Tenants", beats=[beat])
+    make.commit()
+    auth.login("sarge")
+    token = csrf_token_from(client.get(f"/groups/{group.id}").get_data(as_text=True))
+    r = client.post(f"/groups/{group.id}/memberships",
+                    data={"csrf_token": token, "stakeholder_id": "x" * 100_000, "role": "member"})
+    assert r.status_code == 422, r.status_code
+    assert "no person has a name that long" in r.get_data(as_text=True)
+    r = client.post("/cases/new", data={"csrf_token": token, "title": "T", "beat_ids": "0111, " * 5000,
+                                        "lead_id": "x" * 100_000})
+    assert r.status_code == 422, r.status_code
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-infinity"])
+def test_nan_and_infinity_in_a_number_field_are_refused(make, client, auth, value):
+    from crm.cases import services as cases
+    beat = make.beat("0111")
+    sarge = make.user("sarge", role="supervisor", district=beat.district)
+    case = cases.create_case(sarge, title="Noise", beat_ids=[beat.id])
+    measure = cases.add_measure(sarge, case, name="Calls for service")
+    make.commit()
+    auth.login("sarge")
+    token = csrf_token_from(client.get(f"/cases/{case.id}").get_data(as_text=True))
+    r = client.post(f"/cases/{case.id}/measures/{measure.id}/values",
+                    data={"csrf_token": token, f"v{measure.id}-measured_on": "2026-01-01",
+                          f"v{measure.id}-value": value})
+    assert r.status_code == 422, r.status_code
+    assert "Enter a number" in r.get_data(as_text=True)
+    assert not db.session.get(type(measure), measure.id).values

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    FloatField,
     HiddenField,
     SelectChoice,
     SelectField,
@@ -23,6 +22,7 @@ from crm.vocab import (
     PARTICIPANT_ROLES,
     label,
 )
+from crm.web.forms import FiniteFloatField
 from crm.web.picker import PickerField
 
 
@@ -129,13 +129,13 @@ class ActionForm(VersionedForm):
 class MeasureForm(FlaskForm):
     name = StringField("Measure", validators=[DataRequired(), Length(max=200)])
     unit = StringField("Unit", validators=[Length(max=60)])
-    baseline_value = FloatField("Baseline value", validators=[Optional()])
+    baseline_value = FiniteFloatField("Baseline value", validators=[Optional()])
     baseline_on = DateField("Baseline measured on", validators=[Optional()])
 
 
 class MeasureValueForm(FlaskForm):
     measured_on = DateField("Measured on", validators=[InputRequired("Enter a date.")])
-    value = FloatField("Value", validators=[InputRequired("Enter a number.")])
+    value = FiniteFloatField("Value", validators=[InputRequired("Enter a number.")])
     note = StringField("Note", validators=[Length(max=300)])
 
 

@@ -15,19 +15,33 @@ Services never see the request: views call these and pass plain values on. Lists
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import flash, request
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
+from wtforms import FloatField
 
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.vocab import label
 
-__all__ = ["STALE_MESSAGE", "apply_errors", "client_ip", "conflict_context", "conflict_rows",
+__all__ = ["STALE_MESSAGE", "FiniteFloatField", "apply_errors", "client_ip", "conflict_context",
+           "conflict_rows",
            "current_actor", "show_value", "version_of", "versioned_edit"]
+
+class FiniteFloatField(FloatField):
+    """A number field for pages: float() also reads "nan" and "inf", which no one measures
+    and which a NOT NULL column (SQLite stores NaN as NULL) or a chart cannot take."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not math.isfinite(self.data):
+            self.data = None
+            raise ValueError("Enter a number (not nan or infinity).")
+
 
 STALE_MESSAGE = ("This record was changed by someone else while you saved. "
                  "Nothing was overwritten.")

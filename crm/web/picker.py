@@ -32,6 +32,10 @@ bp = Blueprint("picker", __name__, url_prefix="/pick")
 
 LIMIT = 12
 AMBIGUOUS_SHOWN = 4
+# Longer than any name (200) with its " (#id)": such text names nothing, and a huge LIKE
+# pattern is refused by SQLite ("pattern too complex") - a 500 for a pasted essay.
+MAX_TYPED = 300
+MAX_BEATS = 1000  # codes in one beats field (one bound parameter each)
 _ID = re.compile(r"^(?:.*\(#(\d{1,9})\)|#?(\d{1,9}))\s*$")
 
 
@@ -84,6 +88,8 @@ def resolve(user: User, kind: str, text: str) -> tuple[int | None, str | None]:
     if not text:
         return None, None
     make_select, noun = KINDS[kind]
+    if len(text) > MAX_TYPED:
+        return None, f"no {noun} has a name that long (at most {MAX_TYPED} characters)"
     select = make_select(user)
     ident = typed_id(text)
     if ident is not None:
@@ -115,6 +121,8 @@ def resolve_beats(user: User, text: str, allowed: sa.Select | None) -> tuple[lis
     codes = [c.strip() for c in re.split(r"[,\s;]+", text or "") if c.strip()]
     if not codes:
         return [], None
+    if len(codes) > MAX_BEATS:
+        return [], f"at most {MAX_BEATS} beats in one field"
     numbers = [int(c) for c in codes if c.isdigit() and len(c) < 10]
     q = sa.select(Beat.id, Beat.code).where(sa.or_(Beat.code.in_(codes), Beat.id.in_(numbers)))
     if allowed is not None:
