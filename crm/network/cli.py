@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import click
 import sqlalchemy as sa
@@ -38,7 +37,7 @@ def register(group) -> None:
                 q = q.join(District).where(District.code == district)
             beat_ids = sorted(db.session.scalars(q))
         try:
-            doc = compute(name, as_of=as_of.date() if as_of else date.today(), days=days,
+            doc = compute(name, as_of=as_of.date() if as_of else None, days=days,
                           beat_ids=beat_ids, group_id=group_id, officer_id=officer_id,
                           limit=limit)
         except (ValueError, LookupError) as e:

@@ -138,7 +138,7 @@ def _scope(form: PlaceForm, user: User, beats: list[BeatRow], districts: list[Di
     as_of = getattr(form, "as_of", None)
     as_of = as_of.data if as_of is not None else None
     return Scope(district=district, beat=beat, days=(days.data if days else None) or 90,
-                 as_of=as_of or date.today(), as_of_given=as_of is not None,
+                 as_of=as_of or local_today(), as_of_given=as_of is not None,
                  map_beats=map_beats, beat_ids=beat_ids, district_arg=district_code or "",
                  window=days is not None)
 
