@@ -17,7 +17,6 @@ finds nothing (404) rather than someone else's record.
 
 from __future__ import annotations
 
-from datetime import date
 from functools import wraps
 
 import sqlalchemy as sa
@@ -43,6 +42,7 @@ from crm.models import (
     case_beats,
     group_beats,
 )
+from crm.timezones import local_today
 
 NOTHING = sa.false()
 
@@ -52,7 +52,7 @@ def beat_ids_select(user: User) -> sa.Select:
     if user.role == "supervisor":
         return sa.select(Beat.id).where(Beat.district_id == user.district_id)
     return sa.select(BeatAssignment.beat_id).where(
-        BeatAssignment.user_id == user.id, BeatAssignment.current_on(date.today()))
+        BeatAssignment.user_id == user.id, BeatAssignment.current_on(local_today()))
 
 
 def _unit_case_ids(user: User) -> sa.Select:

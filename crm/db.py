@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from crm.timezones import local_today
+
 # Stable constraint names so Alembic autogenerate and downgrades agree on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -56,12 +58,12 @@ class Dated:
 
     @classmethod
     def current_on(cls, day: date | None = None) -> sa.ColumnElement[bool]:
-        day = day or date.today()
+        day = day or local_today()
         return sa.and_(sa.or_(cls.starts_on.is_(None), cls.starts_on <= day),
                        sa.or_(cls.ends_on.is_(None), cls.ends_on >= day))
 
     def is_current_on(self, day: date | None = None) -> bool:
-        day = day or date.today()
+        day = day or local_today()
         return ((self.starts_on is None or self.starts_on <= day)
                 and (self.ends_on is None or self.ends_on >= day))
 

@@ -29,7 +29,7 @@ from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import BeatAssignment, CommunityGroup, Stakeholder, User
 from crm.text import clean_text
-from crm.timezones import local_today
+from crm.timezones import local_date, local_day_bounds, local_today
 from crm.vocab import STAFF_ROLES
 
 ASSIGN_ROLES = ("supervisor", "admin")
@@ -50,7 +50,7 @@ def assignable_officers(actor: User) -> list[User]:
     if actor.role != "admin":
         q = q.where(User.id.in_(sa.select(BeatAssignment.user_id).where(
             BeatAssignment.beat_id.in_(beat_ids_select(actor)),
-            BeatAssignment.current_on(date.today()))))
+            BeatAssignment.current_on(local_today()))))
     return list(db.session.scalars(q.limit(500)))
 
 
@@ -208,8 +208,8 @@ def close_for_contact(actor: User, contact_id: int, occurred_at: datetime, offic
     done = list(db.session.scalars(sa.select(Assignment).where(
         Assignment.status == "open", Assignment.officer_id.in_(officer_ids),
         sa.or_(*fulfils),
-        Assignment.created_at < datetime.combine(occurred_at.date() + timedelta(days=1),
-                                                 datetime.min.time()))))
+        # Assigned before the end of the contact's local day.
+        Assignment.created_at < local_day_bounds(local_date(occurred_at))[1])))
     now = utcnow()
     for a in done:
         a.status, a.closed_at, a.closed_by_id, a.contact_id = "done", now, actor.id, contact_id

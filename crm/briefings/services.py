@@ -38,7 +38,7 @@ from crm.models import (
     case_beats,
     group_beats,
 )
-from crm.timezones import local_date, local_today
+from crm.timezones import day_start_utc, local_date, local_today
 
 BRIEFING_ROLES = ("officer", "supervisor", "unit", "admin")
 GROUP_LIMIT = 400  # a briefing is printed: past this the page says how many were left out
@@ -197,7 +197,7 @@ def _hard(user: User, beat: Beat, *, ip: str) -> tuple[list[HardLine], bool]:
 def current_handover(user: User, beat: Beat, today: date) -> Handover | None:
     """The beat's hand-over the viewer may open: one waiting for its transfer, or one
     transferred in the last `HANDOVER_RECENT_DAYS` days (newest first)."""
-    since = datetime.combine(today - timedelta(days=HANDOVER_RECENT_DAYS), datetime.min.time())
+    since = day_start_utc(today - timedelta(days=HANDOVER_RECENT_DAYS))  # local midnight
     return db.session.scalar(
         handovers.handovers_for(user).where(
             Handover.beat_id == beat.id,

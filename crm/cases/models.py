@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.beats.models import Beat
 from crm.db import Timestamped, Versioned, enum_check
 from crm.extensions import db
+from crm.timezones import local_today
 from crm.vocab import (
     ACTION_STATUSES,
     CASE_STAGES,
@@ -55,7 +56,7 @@ class ProblemCase(Versioned, db.Model):
     response_plan: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     assessment: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     community_verdict: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
-    opened_on: Mapped[date] = mapped_column(default=date.today)
+    opened_on: Mapped[date] = mapped_column(default=local_today)
     closed_at: Mapped[datetime | None]
     stage_entered_at: Mapped[datetime | None]
 

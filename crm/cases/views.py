@@ -7,8 +7,6 @@ shows both versions (409), a change the user may not make is the services' Forbi
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
@@ -99,9 +97,9 @@ def _part_forms(case: ProblemCase, forms: dict, user, editable: bool) -> dict:
     action = forms.get("action") or F.ActionForm(prefix="action", formdata=None)
     _fill_action_form(action, groups, people, officers)
     measure = forms.get("measure") or F.MeasureForm(prefix="m", formdata=None,
-                                                   baseline_on=date.today())
+                                                   baseline_on=local_today())
     values = {m.id: forms.get(f"value{m.id}") or F.MeasureValueForm(
-        prefix=f"v{m.id}", formdata=None, measured_on=date.today()) for m in case.measures}
+        prefix=f"v{m.id}", formdata=None, measured_on=local_today()) for m in case.measures}
     contact = forms.get("contact") or F.ContactLinkForm(prefix="c", formdata=None)
     contact.contact_id.choices = _contact_choices(user, case) if editable else []
     return dict(move_form=move, participant_form=participant, idea_form=idea,

@@ -98,7 +98,7 @@ def co_officer_choices(user: User) -> list[User]:
     q = (sa.select(User).where(User.active.is_(True), User.id != user.id,
                                User.role.in_(LOG_ROLES)).order_by(User.display_name).limit(200))
     if user.role != "admin":
-        today = date.today()
+        today = local_today()
         q = q.where(User.id.in_(sa.select(BeatAssignment.user_id).where(
             BeatAssignment.beat_id.in_(beat_ids_select(user)), BeatAssignment.current_on(today))))
     return list(db.session.scalars(q))
@@ -248,7 +248,7 @@ def subject_beat_sets(group_ids: list[int], stakeholder_ids: list[int]) -> list[
                      .join(group_beats, group_beats.c.group_id == Membership.group_id)
                      .where(Membership.stakeholder_id.in_(stakeholder_ids),
                             sa.or_(Membership.ends_on.is_(None),
-                                   Membership.ends_on >= date.today())))
+                                   Membership.ends_on >= local_today())))
     for kind, ident, beat_id in db.session.execute(sa.union_all(*parts)):
         sets[(kind, ident)].add(beat_id)
     return list(sets.values())

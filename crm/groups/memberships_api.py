@@ -7,8 +7,6 @@ Adding someone needs both the group and the person to be visible.
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import abort
 
@@ -24,6 +22,7 @@ from crm.groups.schemas import (
     MembershipUpdateSchema,
 )
 from crm.stakeholders.models import Membership
+from crm.timezones import local_today
 
 blp = Blueprint("memberships_api", __name__, url_prefix="/api/v1/memberships", description="Memberships")
 
@@ -68,7 +67,7 @@ def list_memberships(args, pagination_parameters):
         if args.get(key) is not None:
             q = q.where(getattr(Membership, key) == args[key])
     if args.get("current") is not None:
-        current = sa.or_(Membership.ends_on.is_(None), Membership.ends_on >= date.today())
+        current = sa.or_(Membership.ends_on.is_(None), Membership.ends_on >= local_today())
         q = q.where(current if args["current"] else sa.not_(current))
     return _out(user, paginate(q, pagination_parameters))
 

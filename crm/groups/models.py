@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.beats.models import Beat
 from crm.db import Dated, Timestamped, Versioned, enum_check
 from crm.extensions import db
+from crm.timezones import local_today
 from crm.vocab import GROUP_KINDS, RELATION_TYPES, STAGES, STANCES
 
 group_beats = sa.Table(
@@ -71,7 +72,7 @@ class GroupRelation(Dated, Versioned, db.Model):
     group_b_id: Mapped[int] = mapped_column(sa.ForeignKey("community_groups.id", ondelete="CASCADE"))
     type: Mapped[str] = mapped_column(sa.String(20))
     issue: Mapped[str] = mapped_column(sa.String(300), default="", server_default="")
-    starts_on: Mapped[date | None] = mapped_column(default=date.today)
+    starts_on: Mapped[date | None] = mapped_column(default=local_today)
     ends_on: Mapped[date | None]
 
     group_a: Mapped[CommunityGroup] = relationship(foreign_keys=[group_a_id])
@@ -81,12 +82,12 @@ class GroupRelation(Dated, Versioned, db.Model):
     def open_on(cls, day: date | None = None) -> sa.ColumnElement[bool]:
         """A relation counts as current until it ends (one declared to start later is on
         record already, and blocks a second one of the same type)."""
-        day = day or date.today()
+        day = day or local_today()
         return sa.or_(cls.ends_on.is_(None), cls.ends_on >= day)
 
     @property
     def is_current(self) -> bool:
-        return self.ends_on is None or self.ends_on >= date.today()
+        return self.ends_on is None or self.ends_on >= local_today()
 
     def other(self, group_id: int) -> CommunityGroup:
         return self.group_b if self.group_a_id == group_id else self.group_a

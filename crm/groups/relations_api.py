@@ -6,8 +6,6 @@ one needs both. Ending a relation keeps it in the history; DELETE is for mistake
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import abort
 
@@ -24,6 +22,7 @@ from crm.groups.schemas import (
     RelationSchema,
     RelationUpdateSchema,
 )
+from crm.timezones import local_today
 
 blp = Blueprint("relations_api", __name__, url_prefix="/api/v1/relations", description="Relations")
 
@@ -55,7 +54,7 @@ def list_relations(args, pagination_parameters):
     if args.get("type"):
         q = q.where(GroupRelation.type == args["type"])
     if args.get("current") is not None:
-        current = GroupRelation.open_on(date.today())
+        current = GroupRelation.open_on(local_today())
         q = q.where(current if args["current"] else sa.not_(current))
     return paginate(q, pagination_parameters)
 

@@ -187,7 +187,7 @@ class MemberRow:
     @property
     def current(self) -> bool:
         m = self.membership
-        return m.ends_on is None or m.ends_on >= date.today()
+        return m.ends_on is None or m.ends_on >= local_today()
 
 
 @dataclass
@@ -254,7 +254,7 @@ def group_page(user: User, group: CommunityGroup, *, timeline_page: int = 1,
         members_current = db.session.scalar(
             sa.select(sa.func.count(Membership.id)).where(
                 Membership.group_id == group.id,
-                sa.or_(Membership.ends_on.is_(None), Membership.ends_on >= date.today())))
+                sa.or_(Membership.ends_on.is_(None), Membership.ends_on >= local_today())))
     member_q = (member_q.options(selectinload(Membership.stakeholder))
                 .order_by(sa.case((Membership.ends_on.is_(None), 0), else_=1),
                           sa.case({r: i for i, r in enumerate(ROLE_ORDER)}, value=Membership.role,
@@ -506,7 +506,7 @@ def relation_snapshot(r: GroupRelation) -> dict:
 
 
 def _current_between(a_id: int, b_id: int, rtype: str, *, exclude: int | None = None):
-    today = date.today()
+    today = local_today()
     return db.session.scalar(sa.select(GroupRelation).where(
         sa.or_(sa.and_(GroupRelation.group_a_id == a_id, GroupRelation.group_b_id == b_id),
                sa.and_(GroupRelation.group_a_id == b_id, GroupRelation.group_b_id == a_id)),
@@ -551,7 +551,7 @@ def declare_relation(actor: User, a: CommunityGroup, b: CommunityGroup | None, t
     if errors:
         raise ValidationError(errors)
     rel = GroupRelation(group_a_id=a.id, group_b_id=b.id, type=clean["type"],
-                        issue=clean["issue"], starts_on=starts_on or date.today())
+                        issue=clean["issue"], starts_on=starts_on or local_today())
     db.session.add(rel)
     _flush(rel, relation_snapshot)
     record_event(actor, "group_relation.create", rel, detail={"after": relation_snapshot(rel)})
@@ -568,7 +568,7 @@ def update_relation(actor: User, rel: GroupRelation, data: dict,
     ends_on = clean.get("ends_on", rel.ends_on)
     _check_dates(starts_on, ends_on, errors)
     rtype = clean.get("type", rel.type)
-    still_current = ends_on is None or ends_on >= date.today()
+    still_current = ends_on is None or ends_on >= local_today()
     if not errors and still_current and _current_between(rel.group_a_id, rel.group_b_id, rtype,
                                                          exclude=rel.id):
         errors["type"] = f"these groups already have a current {rtype} relation"
@@ -587,7 +587,7 @@ def end_relation(actor: User, rel: GroupRelation, ends_on: date | None,
                  version_id: int | None) -> GroupRelation:
     """Mark a relation as over from `ends_on` (today if not given); it stays in the history."""
     _check_version(rel, version_id, relation_snapshot)
-    ends_on = ends_on or date.today()
+    ends_on = ends_on or local_today()
     errors: dict[str, str] = {}
     _check_dates(rel.starts_on, ends_on, errors)
     if errors:
@@ -635,7 +635,7 @@ def add_membership(actor: User, stakeholder: Stakeholder | None, group: Communit
     if errors:
         raise ValidationError(errors)
     m = Membership(stakeholder_id=stakeholder.id, group_id=group.id, role=role,
-                   starts_on=starts_on or date.today())
+                   starts_on=starts_on or local_today())
     db.session.add(m)
     _flush(m, membership_snapshot, "stakeholder_id")
     record_event(actor, "membership.create", m, detail={"after": membership_snapshot(m)})
@@ -665,7 +665,7 @@ def update_membership(actor: User, m: Membership, data: dict,
 def end_membership(actor: User, m: Membership, ends_on: date | None = None,
                    version_id: int | None = None) -> Membership:
     """The person left the group on `ends_on` (today if not given)."""
-    return update_membership(actor, m, {"ends_on": ends_on or date.today()}, version_id)
+    return update_membership(actor, m, {"ends_on": ends_on or local_today()}, version_id)
 
 
 def delete_membership(actor: User, m: Membership) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import abort
@@ -23,6 +23,7 @@ from crm.handovers.schemas import (
     TransferSchema,
 )
 from crm.models import Beat, User
+from crm.timezones import local_today
 from crm.web.forms import client_ip
 
 blp = Blueprint("handovers_api", __name__, url_prefix="/api/v1/handovers", description="Hand-overs")
@@ -121,7 +122,7 @@ def retention(args):
     beat_ids = None
     if user.role == "supervisor":
         beat_ids = list(db.session.scalars(beat_ids_select(user)))
-    today = date.today()
+    today = local_today()
     return [{"beat": r.beat_code, "handover_id": r.handover_id, "transferred_on": r.transferred_on,
              **r.retention.to_dict()}
             for r in services.retention(beat_ids, today - timedelta(days=args["days"]), today)]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from crm.errors import DomainError
 from crm.extensions import db
+from crm.timezones import local_today
 
 handover_cli = AppGroup("handover", help="Hand a beat's relationships to a successor.")
 
@@ -57,7 +56,7 @@ def plan_cmd(officer, beat, leaves_on):
         raise click.BadParameter(f"unknown beat {beat}", param_hint="--beat")
     try:
         h = draft_handover(None, _user(officer, "--officer"), b,
-                           leaves_on=leaves_on.date() if leaves_on else date.today())
+                           leaves_on=leaves_on.date() if leaves_on else local_today())
     except DomainError as e:
         raise click.ClickException(str(e)) from e
     db.session.commit()

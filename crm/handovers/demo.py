@@ -27,6 +27,7 @@ from crm.models import (
     Stakeholder,
     User,
 )
+from crm.timezones import local_today
 
 LEAVES_IN_DAYS = 21
 
@@ -92,7 +93,7 @@ def _asked_introduction(leaver: User, beat: Beat) -> Assignment | None:
 
 def seed_handover_demo(*, today: date | None = None) -> dict:
     """Put one beat in hand-over (see the module docstring). Flushes only; returns counts."""
-    today = today or date.today()
+    today = today or local_today()
     counts = {"handovers": 0, "handover_items": 0, "handover_introductions": 0}
     pair = _busiest_pair(today)
     if pair is None:

@@ -13,6 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from crm.handovers.models import Handover, HandoverItem
+from crm.timezones import local_today
 from crm.users.models import BeatAssignment
 
 
@@ -44,7 +45,7 @@ def handed_away_contact_ids(user_id: int) -> sa.Select:
 
 def handed_away_stakeholder_ids(user_id: int, today: date | None = None) -> sa.Select:
     """People the user handed over on a beat they are no longer assigned to."""
-    today = today or date.today()
+    today = today or local_today()
     still_there = sa.exists().where(BeatAssignment.user_id == user_id,
                                     BeatAssignment.beat_id == Handover.beat_id,
                                     BeatAssignment.current_on(today))

@@ -34,6 +34,7 @@ from crm.models import (
     case_beats,
     group_beats,
 )
+from crm.timezones import days_utc, local_date, local_today
 from crm.vocab import STAGES
 
 PLAN_ROLES = ("supervisor", "admin")
@@ -143,7 +144,8 @@ def introducers(officer_id: int, people: list[int], groups: list[int]) -> dict[t
     for a in asked:
         for sid in sorted(members.get(a.group_id, ())):
             met = first.get(sid)
-            if sid != a.stakeholder_id and met is not None and met.date() >= a.created_at.date():
+            if (sid != a.stakeholder_id and met is not None
+                    and local_date(met) >= local_date(a.created_at)):  # the department's days
                 out.setdefault(("stakeholder", sid), a)
     return out
 
@@ -212,7 +214,7 @@ def draft_on_assignment_end(actor: User | None, assignment: BeatAssignment, *,
     """The plan drafted when an officer's beat assignment ends (crm.users.services)."""
     if assignment.user.role != "officer":
         return None
-    last_day = assignment.ends_on or date.today()
+    last_day = assignment.ends_on or local_today()
     return draft_handover(actor, assignment.user, assignment.beat, leaves_on=last_day,
                           reason="assignment_ended", ip=ip, keep_empty=False)
 
@@ -334,7 +336,7 @@ def transfer(actor: User | None, h: Handover, *, meet_by: date | None = None,
     (default: the leaving officer's last day, or 30 days from now once they have left).
     """
     _require_planner(actor, h)
-    today = today or date.today()
+    today = today or local_today()
     if h.status != "draft":
         raise ValidationError({"status": "this hand-over was already transferred"})
     waiting = [i.id for i in h.items if i.successor_id is None]
@@ -505,8 +507,7 @@ class BeatRetention:
 
 def retention(beat_ids: list[int] | None, date_from: date, date_to: date) -> list[BeatRetention]:
     """Per plan transferred in the window: relationships re-established within 30/60/90 days."""
-    start = datetime.combine(date_from, datetime.min.time())
-    end = datetime.combine(date_to + timedelta(days=1), datetime.min.time())
+    start, end = days_utc(date_from, date_to)  # the department's days, DST included
     q = (sa.select(Handover).where(Handover.status == "transferred",
                                    Handover.transferred_at >= start, Handover.transferred_at < end)
          .order_by(Handover.transferred_at))
@@ -526,9 +527,10 @@ def retention(beat_ids: list[int] | None, date_from: date, date_to: date) -> lis
             .join(ContactOfficer, ContactOfficer.contact_id == ContactStakeholder.contact_id)
             .where(ContactStakeholder.stakeholder_id.in_(list(people) or [0]),
                    ContactStakeholder.occurred_at >= since)).all()
-        r = reestablished(h.transferred_at.date(), people,
-                          [(p, o, at.date()) for p, o, at in contacts])
-        out.append(BeatRetention(h.beat.code, h.id, h.transferred_at.date(), r))
+        transferred_on = local_date(h.transferred_at)
+        r = reestablished(transferred_on, people,
+                          [(p, o, local_date(at)) for p, o, at in contacts])
+        out.append(BeatRetention(h.beat.code, h.id, transferred_on, r))
     return out
 
 
@@ -556,7 +558,7 @@ def export_retention_csv(actor: User | None, *, date_from: date | None = None,
     import io
 
     from crm.csvio.safe import SafeWriter
-    rows = retention(None, date_from or date(1970, 1, 1), date_to or date.today())
+    rows = retention(None, date_from or date(1970, 1, 1), date_to or local_today())
     out = io.StringIO()
     writer = SafeWriter(out)
     writer.writerow(RETENTION_COLUMNS)

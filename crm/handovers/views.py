@@ -4,8 +4,6 @@ boundary commits."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 
@@ -16,6 +14,7 @@ from crm.handovers import services
 from crm.handovers.forms import NoteForm, PlanForm, SuccessorForm, TransferForm
 from crm.handovers.models import HandoverItem
 from crm.models import Beat, BeatAssignment, User
+from crm.timezones import local_today
 from crm.web.forms import apply_errors, client_ip, current_actor
 from crm.web.paging import paginate
 
@@ -91,7 +90,7 @@ def _show(h, *, successor_form=None, transfer_form=None, status=200):
         is_leaver=me.id == h.leaving_officer_id, successor_form=successor_form,
         transfer_form=transfer_form or TransferForm(formdata=None),
         note_form=NoteForm(formdata=None), waiting=sum(1 for i in h.items if i.successor_id is None),
-        today=date.today()), status
+        today=local_today()), status
 
 
 @bp.route("/<id:handover_id>")

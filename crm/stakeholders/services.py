@@ -34,6 +34,7 @@ from crm.models import (
 )
 from crm.stakeholders.languages import column_matches, language_code
 from crm.text import clean_text, like_escape
+from crm.timezones import local_today
 from crm.vocab import CONSENT_STATUSES, MEMBERSHIP_ROLES, STAFF_ROLES, STAGES, SUBJECT_CATEGORIES
 
 MERGE_ROLES = ("unit", "supervisor", "admin")
@@ -91,7 +92,7 @@ def name_similarity(a: str, b: str) -> float:
 
 def active_condition(today: date | None = None) -> sa.ColumnElement[bool]:
     """Not erased, not merged away, and not past its retention review date."""
-    today = today or date.today()
+    today = today or local_today()
     return sa.and_(Stakeholder.live(),
                    sa.or_(Stakeholder.review_on.is_(None), Stakeholder.review_on >= today))
 
@@ -420,7 +421,7 @@ def clean_fields(data: dict, *, partial: bool = False) -> dict:
     # Consent given without a date (API, import): today, so a subject access export shows one.
     if out.get("consent_status") == "given" and out.get("consent_on") is None and \
             ("consent_on" in out or not partial):
-        out["consent_on"] = date.today()
+        out["consent_on"] = local_today()
     if errors:
         raise ValidationError(errors)
     return out

@@ -3,7 +3,7 @@ a person's page (audited read), create with the duplicate check, edit, merge."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -18,6 +18,7 @@ from crm.extensions import db
 from crm.models import CommunityGroup, Membership, RelationshipStageChange, Stakeholder
 from crm.stakeholders import languages, services
 from crm.stakeholders.forms import EditStakeholderForm, MergeForm, NewStakeholderForm
+from crm.timezones import local_today
 from crm.web.forms import apply_errors, client_ip, current_actor, versioned_edit
 from crm.web.paging import paginate
 
@@ -104,7 +105,7 @@ def new():
     groups = services.visible_groups(actor)
     form.group_id.choices = [SelectChoice("", "— none —")] + [SelectChoice(g.id, g.name) for g in groups]
     if request.method == "GET":
-        form.review_on.data = date.today() + RETENTION_DEFAULT
+        form.review_on.data = local_today() + RETENTION_DEFAULT
         if request.args.get("group", type=int) in {g.id for g in groups}:
             form.group_id.data = request.args.get("group", type=int)
         return render_template("stakeholders/new.html", form=form, duplicates=[])
@@ -158,7 +159,7 @@ def detail(stakeholder_id: int):
     return render_template("stakeholders/detail.html", s=s, memberships=memberships,
                            visible_groups=visible_groups, contacts=contacts, history=history,
                            can_merge=can_merge, duplicates=duplicates, merge_form=MergeForm(),
-                           today=date.today())
+                           today=local_today())
 
 
 # ---- edit -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from crm.db import utcnow
 from crm.errors import NotFoundError, ValidationError
 from crm.extensions import db
 from crm.models import Beat, BeatAssignment, Contact, ContactOfficer, User, WellbeingCheckin
+from crm.timezones import day_start_utc, local_today
 
 MIN_OFFICERS = 5
 AUTHOR_ROLES = ("officer", "unit", "supervisor")
@@ -123,7 +124,7 @@ def aggregate_checkins(actor: User, *, days: int = 30, today: date | None = None
         raise ValidationError({"role": "only supervisors and admins see aggregates"})
     if not isinstance(days, int) or not 1 <= days <= 366:
         raise ValidationError({"days": "must be between 1 and 366"})
-    today = today or date.today()
+    today = today or local_today()
     since = today - timedelta(days=days)
     q = sa.select(
         sa.func.count(sa.distinct(WellbeingCheckin.officer_id)),
@@ -131,7 +132,7 @@ def aggregate_checkins(actor: User, *, days: int = 30, today: date | None = None
         sa.func.avg(WellbeingCheckin.stress_level),
         sa.func.sum(sa.case((WellbeingCheckin.boundary_crossed.is_(True), 1), else_=0)),
         sa.func.sum(sa.case((WellbeingCheckin.debrief_wanted.is_(True), 1), else_=0)),
-    ).where(WellbeingCheckin.occurred_at >= datetime.combine(since, datetime.min.time()))
+    ).where(WellbeingCheckin.occurred_at >= day_start_utc(since))  # the department's midnight
     scope = _officer_ids(actor, since, today)
     if scope is not None:
         q = q.where(WellbeingCheckin.officer_id.in_(scope))

@@ -8,6 +8,7 @@ from crm.db import utcnow
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CaseMeasure, CaseParticipant, ProblemCase, User
+from crm.timezones import local_today
 from crm.vocab import CASE_STAGES, label
 
 from . import lookups
@@ -39,7 +40,7 @@ def create_case(actor: User, *, title: str, problem_statement: str = "", beat_id
     if errors:
         raise ValidationError(errors)
     case = ProblemCase(title=title, problem_statement=(problem_statement or "").strip(),
-                       stage="scanning", lead_id=lead.id, opened_on=opened_on or date.today(),
+                       stage="scanning", lead_id=lead.id, opened_on=opened_on or local_today(),
                        stage_entered_at=utcnow())
     case.beats = beats
     if actor.role == "unit" and lead.id != actor.id:

@@ -9,6 +9,7 @@ from crm.access import contact_scope
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import Contact, ProblemCase, User, case_contacts
+from crm.timezones import local_date
 
 from .lookups import as_id
 from .rules import require_edit
@@ -37,7 +38,7 @@ def link_contact(actor: User, case: ProblemCase, contact_id) -> Contact:
     db.session.execute(case_contacts.insert().values(case_id=case.id, contact_id=contact.id))
     db.session.expire(case, ["contacts"])
     log(actor, case, "contact.link",
-        f"Linked what we heard: contact of {contact.occurred_at.date().isoformat()}",
+        f"Linked what we heard: contact of {local_date(contact.occurred_at).isoformat()}",
         detail={"contact_id": contact.id})
     return contact
 

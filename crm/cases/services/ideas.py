@@ -7,6 +7,7 @@ from datetime import date
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CaseIdea, ProblemCase, User
+from crm.timezones import local_today
 from crm.vocab import IDEA_STATUSES, label
 
 from . import lookups
@@ -65,7 +66,7 @@ def _idea_values(idea: CaseIdea, errors: dict, *, text, status, decline_reason,
         errors["decline_reason"] = "say why the idea is declined (the proposer will be told)"
     values["decline_reason"] = reason if new_status == "declined" else ""
     if proposer_told_on is not None:
-        if proposer_told_on > date.today():
+        if proposer_told_on > local_today():
             errors["proposer_told_on"] = "cannot be in the future"
         values["proposer_told_on"] = proposer_told_on
     return values

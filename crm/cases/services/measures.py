@@ -7,6 +7,7 @@ from datetime import date
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CaseMeasure, CaseMeasureValue, ProblemCase, User
+from crm.timezones import local_today
 
 from . import lookups
 from .rules import require_edit
@@ -43,7 +44,7 @@ def add_measure_value(actor: User, measure: CaseMeasure, *, measured_on: date, v
     note = lookups.text(note, "note", errors, max_len=300)
     if measured_on is None:
         errors["measured_on"] = "is required"
-    elif measured_on > date.today():
+    elif measured_on > local_today():
         errors["measured_on"] = "cannot be in the future"
     elif measure.baseline_on and measured_on < measure.baseline_on:
         errors["measured_on"] = f"is before the baseline ({measure.baseline_on.isoformat()})"

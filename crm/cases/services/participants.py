@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from crm.errors import ValidationError
 from crm.extensions import db
 from crm.models import CaseParticipant, GroupRelation, ProblemCase, User
+from crm.timezones import local_today
 from crm.vocab import PARTICIPANT_KINDS, PARTICIPANT_ROLES, label
 
 from . import lookups
@@ -144,7 +145,7 @@ def competing_warnings(case: ProblemCase, *, today: date | None = None) -> list[
     not dropped. For each current `competing` relation between a touched group and a
     co-producer group, one warning names both groups and the issue between them.
     """
-    today = today or date.today()
+    today = today or local_today()
     co_producers = {p.group_id for p in case.participants
                     if p.kind == "group" and p.role == "co_producer" and p.group_id}
     touched = _touched_groups(case) if co_producers else {}
