@@ -8,8 +8,6 @@ page shows its progress and, at the end, the same report.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 
 from crm.access import roles_required
@@ -18,6 +16,7 @@ from crm.csvio.forms import ImportForm
 from crm.csvio.models import ImportJob
 from crm.csvio.services import COLUMNS, KINDS, OPTIONAL_COLUMNS, export_csv, import_csv
 from crm.extensions import db
+from crm.timezones import local_today
 from crm.web.forms import client_ip, current_actor
 
 bp = Blueprint("csvio", __name__, url_prefix="/data")
@@ -72,7 +71,7 @@ def export(kind: str):
     if kind not in KINDS:
         abort(404)
     text = export_csv(current_actor(), kind, ip=client_ip())
-    filename = f"{kind}-{date.today().isoformat()}.csv"
+    filename = f"{kind}-{local_today().isoformat()}.csv"
     return Response(text, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"',
         "Cache-Control": "no-store",  # may hold personal data

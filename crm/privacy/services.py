@@ -35,6 +35,7 @@ from crm.models import (
 )
 from crm.ops import ledger  # noqa: F401 - its session hooks record erasures for `restore`
 from crm.privacy.models import StakeholderHistory
+from crm.timezones import local_today
 from crm.vocab import CONSENT_STATUSES, SUBJECT_CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ def not_past_review(on: date | None = None) -> sa.ColumnElement[bool]:
     review is overdue disappears from daily work until a supervisor keeps or erases it.
     A record without a review date yet (see `refresh_review_dates`) is not past review.
     """
-    on = on or date.today()
+    on = on or local_today()
     return sa.or_(Stakeholder.review_on.is_(None), Stakeholder.review_on >= on)
 
 
@@ -90,7 +91,7 @@ def live_stakeholder(on: date | None = None) -> sa.ColumnElement[bool]:
 
 def past_review(on: date | None = None) -> sa.ColumnElement[bool]:
     """SQL condition: the record waits in the review queue."""
-    on = on or date.today()
+    on = on or local_today()
     return sa.and_(Stakeholder.review_on < on, Stakeholder.live())
 
 
@@ -273,7 +274,7 @@ def keep_stakeholder(actor: User, s: Stakeholder, reason: str, *, until: date | 
                      version_id: int | None = None, today: date | None = None,
                      ip: str = "") -> Stakeholder:
     """A supervisor keeps a record past review: push review_on by a year or to a chosen date."""
-    today = today or date.today()
+    today = today or local_today()
     if s.erased_at is not None:
         raise ValidationError({"stakeholder": "is erased; there is nothing to keep"})
     reason = _clean_reason(reason)
@@ -628,7 +629,7 @@ def record_consent(actor: User, s: Stakeholder, *, status: str, consent_on: date
                    version_id: int | None = None, today: date | None = None,
                    ip: str = "") -> Stakeholder:
     """Record consent given, withdrawn or not asked, and the data subject category."""
-    today = today or date.today()
+    today = today or local_today()
     method, purpose = (method or "").strip() or None, (purpose or "").strip() or None
     errors: dict[str, str] = {}
     if s.erased_at is not None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.beats.models import Beat, District
 from crm.db import Dated, Timestamped, Versioned, enum_check, utcnow
 from crm.extensions import db
+from crm.timezones import local_today
 from crm.vocab import ROLES
 
 
@@ -65,7 +66,7 @@ class User(UserMixin, Versioned, db.Model):
         return self.role in roles
 
     def current_beats(self, on: date | None = None) -> list[Beat]:
-        on = on or date.today()
+        on = on or local_today()
         return [a.beat for a in self.assignments if a.is_current_on(on)]
 
     def __repr__(self) -> str:
@@ -82,7 +83,7 @@ class BeatAssignment(Dated, Timestamped, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
     beat_id: Mapped[int] = mapped_column(sa.ForeignKey("beats.id"), index=True)
-    starts_on: Mapped[date] = mapped_column(default=date.today)
+    starts_on: Mapped[date] = mapped_column(default=local_today)
     ends_on: Mapped[date | None]
 
     user: Mapped[User] = relationship(back_populates="assignments")

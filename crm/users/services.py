@@ -22,6 +22,7 @@ from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups.models import CommunityGroup
+from crm.timezones import local_today
 from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, User, new_session_nonce
 from crm.vocab import ROLES
 
@@ -182,8 +183,8 @@ def update_user(actor: User, user: User, changes: UserChanges, *, version_id: in
     """
     if version_id != user.version_id:
         raise ConflictError("Someone else changed this user while you edited; reload and redo.",
-                            current=_snapshot(user, today or date.today()))
-    today = today or date.today()
+                            current=_snapshot(user, today or local_today()))
+    today = today or local_today()
     errors: dict[str, str] = {}
     if changes.role not in ROLES:
         errors["role"] = f"must be one of {', '.join(ROLES)}"
