@@ -186,3 +186,16 @@ def test_a_date_filter_covers_exactly_the_local_day(world, make, auth, client):
     listed = {int(i) for i in re.findall(r'href="/contacts/(\d+)"', section)}
     assert listed == {ids["first"], ids["last"]}
     assert {c["id"] for c in api} == {ids["first"], ids["last"]}
+
+
+def test_the_outcomes_export_counts_months_and_days_locally(world, make):
+    from crm.network.outcomes import outcome_rows
+
+    # 23:30 CDT on March 31 is already April 1 in UTC.
+    make.contact(world["officer"], groups=[world["group"]], occurred_at=datetime(2027, 4, 1, 4, 30))
+    make.commit()
+    rows = list(outcome_rows("secret"))
+    assert [r[0] for r in rows] == ["2027-03"]
+    day = date(2027, 3, 31)
+    assert len(list(outcome_rows("secret", date_from=day, date_to=day))) == 1
+    assert list(outcome_rows("secret", date_from=day + timedelta(days=1))) == []

@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import io
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -24,6 +24,7 @@ from crm.audit.services import record_event
 from crm.csvio.safe import SafeWriter
 from crm.extensions import db
 from crm.models import Contact, ContactGroup, ContactOfficer
+from crm.timezones import day_start_utc, sql_local_date
 
 COLUMNS = ("month", "officer", "group", "contacts", "proactive", "requested", "reactive",
            "with_enforcement", "working_relationship_or_better")
@@ -83,9 +84,12 @@ def for_analyst(name: str, doc: dict, secret: str) -> dict:
 
 
 def _month(column) -> sa.ColumnElement:
-    if db.engine.dialect.name == "postgresql":
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
+    """The local month of a stored time (a contact at 23:30 on March 31 in Chicago is March's)."""
+    dialect = db.engine.dialect.name
+    day = sql_local_date(column, dialect)
+    if dialect == "postgresql":
+        return sa.func.to_char(day, "YYYY-MM")
+    return sa.func.substr(day, 1, 7)
 
 
 def outcome_rows(secret: str, *, date_from: date | None = None, date_to: date | None = None):
@@ -105,10 +109,11 @@ def outcome_rows(secret: str, *, date_from: date | None = None, date_to: date | 
          .select_from(c.join(co, co.c.contact_id == c.c.id).join(cg, cg.c.contact_id == c.c.id))
          .group_by(month, co.c.user_id, cg.c.group_id)
          .order_by(month, co.c.user_id, cg.c.group_id))
+    # from and to are local days, both included (like every date filter).
     if date_from:
-        q = q.where(c.c.occurred_at >= date_from)
+        q = q.where(c.c.occurred_at >= day_start_utc(date_from))
     if date_to:
-        q = q.where(c.c.occurred_at < date_to)
+        q = q.where(c.c.occurred_at < day_start_utc(date_to + timedelta(days=1)))
     for m, officer, group, *counts in db.session.execute(q):
         yield (m, pseudonym("officer", officer), pseudonym("group", group),
                *(int(n or 0) for n in counts))
