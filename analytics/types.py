@@ -10,7 +10,8 @@ Everywhere in ``analytics`` a window of ``days`` ending at ``as_of`` holds the c
 with ``as_of - days < occurred_at <= as_of``; contacts after ``as_of`` are ignored.
 When ``as_of`` is a :class:`~datetime.date` (not a datetime) the comparison is made on
 calendar days, ``occurred_at.date()``, so the window is the ``days`` whole days ending
-with ``as_of`` itself (a contact logged at 23:59 on ``as_of`` is inside).
+with ``as_of`` itself (a contact logged at 23:59 on ``as_of`` is inside). Callers that
+count a department's days hand in local wall-clock times (``crm.timezones.local_wall``).
 """
 
 from __future__ import annotations

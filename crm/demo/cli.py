@@ -57,6 +57,21 @@ def _print_logins(logins) -> None:
                    f"{hidden[-1].username} (same password; their beats are in the app)")
 
 
+def _seed_in_kept_zone() -> None:
+    """This process read its zone before seed-demo kept one (a first `make run`): seed in the
+    zone the app will run in, so the facts' day rows are its local days."""
+    import os
+    from pathlib import Path
+
+    from crm.timezones import check_zone
+
+    if os.environ.get("CRM_TIME_ZONE") or os.environ.get("TIME_ZONE"):
+        return  # named: the app runs in it already
+    kept = Path(current_app.instance_path) / "time_zone"
+    if kept.is_file() and kept.read_text().strip():
+        current_app.config["TIME_ZONE"] = check_zone(kept.read_text()).key
+
+
 def register(group):
     """Add `seed-demo` to the `flask crm` group."""
 
@@ -83,6 +98,10 @@ def register(group):
                 click.echo(keep_demo_zone(city, current_app.instance_path))
             _print_logins(demo_logins())
             return
+        zone_note = None
+        if not current_app.testing:
+            zone_note = keep_demo_zone(city, current_app.instance_path)
+            _seed_in_kept_zone()
         printer = _ProgressPrinter()
         try:
             report = seed_demo(size, city, seed, progress=printer)
@@ -101,6 +120,6 @@ def register(group):
         for table, n in report.counts.items():
             click.echo(f"  {table:<28} {n:>10,}")
         click.echo(f"  {'elapsed':<28} {report.elapsed:>9.1f}s")
-        if not current_app.testing:
-            click.echo(keep_demo_zone(city, current_app.instance_path))
+        if zone_note:
+            click.echo(zone_note)
         _print_logins(report.logins)
