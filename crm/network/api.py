@@ -100,7 +100,7 @@ def _run(name: str, args: dict):
                 return r
             doc = {**res.document, "computed": res.meta()}
         else:
-            doc = compute(name, days=args.get("days", 90), **kw)
+            doc = compute(name, days=args.get("days", 90), live_cache=True, **kw)
     except LookupError as e:
         abort(404, description=str(e))
     except ValueError as e:

@@ -86,9 +86,9 @@ def _beat_map(beat_key: tuple) -> svg.BeatMap:
 
 def coverage_docs(*, as_of: date, days: int, map_beat_ids: list[int] | None,
                   table_beat_ids: list[int] | None) -> tuple[dict, dict, dict]:
-    """(map document, table document, hard-to-engage document); computed in the request
-    (these two move to incrementally kept engagement facts, crm/facts)."""
-    kw = {"as_of": as_of, "days": days}
+    """(map document, table document, hard-to-engage document), from the engagement facts
+    (crm/facts), kept per process until the next write (`compute(live_cache=True)`)."""
+    kw = {"as_of": as_of, "days": days, "live_cache": True}
     map_doc = compute("coverage", beat_ids=map_beat_ids, **kw)
     same = (map_beat_ids is None and table_beat_ids is None) or (
         map_beat_ids is not None and table_beat_ids is not None

@@ -35,6 +35,7 @@ from crm.db import fetch_raw, listen_on_sessions
 from crm.extensions import db
 from crm.models import (
     Beat,
+    BeatAssignment,
     CaseParticipant,
     CommunityGroup,
     Contact,
@@ -56,8 +57,10 @@ NAMES = ("overlap", "factions", "brokers", "introductions", "hard-to-engage", "c
 ENGAGING = ("proactive", "requested")
 STRONG_STAGES = ("working_relationship", "collaborating_partner")
 
-# Answered from the engagement facts (crm.facts) on every request, never cached, so they need
-# no change counter: a contact shows up in them on the next page load.
+# Answered from the engagement facts (crm.facts), fresh on the next page load after any write.
+# Pages and the API keep them per process by their change counters (`compute(live_cache=True)`:
+# a contact bumps 'contacts' before its POST answers, so the next load recomputes, ~10 ms);
+# everyone else (the CLI, the tests) computes them every time.
 LIVE = ("hard-to-engage", "coverage")
 # Which change counters each analytic depends on. 'network' and 'contacts' are the coarse
 # families (any change of groups, members, relations, stakeholders, beats / of contacts and
@@ -66,7 +69,8 @@ LIVE = ("hard-to-engage", "coverage")
 DEPENDS = {
     "overlap": ("network",), "factions": ("network",), "brokers": ("network",),
     "introductions": ("network", "contacts"), "hard-to-engage": ("network", "contacts"),
-    "coverage": ("network", "contacts"), "network-layout": ("network",),
+    # coverage also names officers and follows their beat assignments ('staff').
+    "coverage": ("network", "contacts", "staff"), "network-layout": ("network",),
 }
 FINE_DEPENDS = {
     "overlap": ("memberships", "groups"),
@@ -142,6 +146,10 @@ def note_changes(session, _flush_context):
             touched.add("network")
         elif isinstance(obj, _CONTACT_MODELS):
             touched.add("contacts")
+        elif isinstance(obj, BeatAssignment) or (
+                isinstance(obj, User) and (obj in fresh or _changed(obj, "display_name"))):
+            touched.add("staff")  # who works which beat, and officers' names (coverage)
+            continue
         else:
             continue
         touched.update(_fine_families(session, obj, obj in fresh))
@@ -613,7 +621,7 @@ _COMPUTE = {"overlap": _overlap, "factions": _factions, "brokers": _brokers,
 def compute(name: str, *, as_of: date | None = None, days: int = 90,
             beat_ids: list[int] | None = None, group_id: int | None = None,
             officer_id: int | None = None, limit: int | None = None, min_shared: int = 2,
-            use_cache: bool = True) -> dict:
+            use_cache: bool = True, live_cache: bool = False) -> dict:
     """The JSON document of analytic `name`; identical for the CLI, the API and the pages.
 
     Computes in the caller. Web requests read the network analytics through
@@ -633,9 +641,13 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
         params["limit"] = 1000  # the full list can run to millions of pairs
     run = lambda: _COMPUTE[name](params)  # noqa: E731
     if name in LIVE:
-        return run()  # indexed reads of the engagement facts: fresh at once, no cache
+        # A transaction with writes of its own (not yet counted) never reads the cache.
+        if not live_cache or db.session.info.get("crm_touched"):
+            return run()
+        use_cache = True
     key = (name, as_of, days, tuple(params["beat_ids"]) if beat_ids is not None else None,
-           group_id, officer_id, params["limit"], min_shared, current_versions(DEPENDS[name]))
+           group_id, officer_id, params["limit"], min_shared, current_versions(DEPENDS[name]),
+           _today() if name in LIVE else None)  # current beat assignments are today's
     return cache.get_or_compute(key, run) if use_cache else run()
 
 

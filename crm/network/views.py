@@ -316,7 +316,7 @@ def my_beat():
     else:
         return render_template("network/my_beat.html", flags=None, **ctx)
 
-    flags = compute("hard-to-engage", beat_ids=beat_ids, days=days)["groups"]
+    flags = compute("hard-to-engage", beat_ids=beat_ids, days=days, live_cache=True)["groups"]
     found = pages.introductions_for(user, [f["group"]["id"] for f in flags])
     wanted = {s["id"] for chains in found.chains.values() for c in chains
               for s in c["steps"] if s["kind"] == "stakeholder"}

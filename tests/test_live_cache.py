@@ -1,0 +1,110 @@
+"""The pages keep coverage and hard-to-engage per process by their change counters
+(`compute(live_cache=True)`), and every write they depend on shows on the next load: a
+contact, a stance, a beat assignment, an officer's new name, a rebuild of the facts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import sqlalchemy as sa
+
+from crm.api.auth import issue_token
+from crm.extensions import db
+from crm.models import DataVersion
+from crm.network import services
+
+
+@pytest.fixture
+def town(make):
+    d1, d2 = make.district("D1"), make.district("D2")
+    a, b, c = make.beat("A01", d1), make.beat("B01", d1), make.beat("C01", d2)
+    oa, ob = make.user("oa", beats=[a]), make.user("ob", beats=[b])
+    make.user("sarge", role="supervisor", district=d1)
+    admin = make.user("root", role="admin")
+    shy = make.group("Shy Tenants", beats=[a], stance="wary")
+    open_ = make.group("Open Bowls Club", beats=[b], stance="receptive")
+    make.contact(oa, groups=[open_], beat=b)
+    make.contact(ob, groups=[open_], beat=b)
+    make.commit()
+    return {"A": a, "B": b, "C": c, "oa": oa, "ob": ob, "admin": admin, "shy": shy,
+            "open": open_}
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times each live document was computed."""
+    calls: Counter = Counter()
+    for name in services.LIVE:
+        fn = services._COMPUTE[name]
+
+        def counted(p, _fn=fn, _name=name):
+            calls[_name] += 1
+            return _fn(p)
+        monkeypatch.setitem(services._COMPUTE, name, counted)
+    return calls
+
+
+def _hard_list(html: str) -> str:
+    return html[html.index('id="hard-h"'):html.index('id="overdue-assignments-h"')]
+
+
+def test_the_page_is_kept_until_a_contact_and_the_next_load_is_fresh(town, computed, auth,
+                                                                     client, app):
+    _, token = issue_token(town["oa"], town["oa"], "phone")
+    db.session.commit()
+    auth.login("sarge")
+    first = client.get("/analytics/coverage").get_data(as_text=True)
+    assert "Shy Tenants" in _hard_list(first)
+    assert client.get("/analytics/coverage").status_code == 200
+    assert computed == {"coverage": 1, "hard-to-engage": 1}  # the second load was kept
+
+    phone = app.test_client()  # the officer's phone, no session cookie
+    r = phone.post("/api/v1/contacts/", headers={"Authorization": f"Bearer {token}"},
+                    json={"channel": "visit", "initiated_by": "proactive",
+                          "beat_id": town["A"].id, "group_ids": [town["shy"].id]})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    after = client.get("/analytics/coverage").get_data(as_text=True)
+    assert "Shy Tenants" not in _hard_list(after)
+    assert computed == {"coverage": 2, "hard-to-engage": 2}
+
+
+def test_a_stance_a_rename_and_a_beat_move_show_on_the_next_load(town, auth, client):
+    from crm.groups.services import update_group
+    from crm.users.services import UserChanges, update_user
+
+    auth.login("sarge")
+    page = client.get("/analytics/coverage").get_data(as_text=True)
+    assert "Open Bowls Club" not in _hard_list(page) and ">ob<" in page
+    mix = 'data-label="Receptive / other / wary–hostile">{}</td>'
+    assert mix.format("2 / 0 / 0") in page  # beat B: two contacts with a receptive group
+
+    update_group(town["admin"], town["open"], {"stance": "hostile"}, version_id=None)
+    db.session.commit()
+    # Still visited in the window, so not flagged; its contacts now count as hostile ones.
+    page = client.get("/analytics/coverage").get_data(as_text=True)
+    assert mix.format("0 / 0 / 2") in page
+
+    ob = town["ob"]
+    update_user(town["admin"], ob, UserChanges(role="officer", display_name="Officer Bea",
+                                               beat_ids={town["B"].id}), version_id=ob.version_id)
+    db.session.commit()
+    page = client.get("/analytics/coverage").get_data(as_text=True)
+    assert ">Officer Bea<" in page
+
+    update_user(town["admin"], ob, UserChanges(role="officer", beat_ids={town["C"].id}),
+                version_id=ob.version_id)
+    db.session.commit()
+    page = client.get("/analytics/coverage").get_data(as_text=True)
+    assert ">Officer Bea<" not in page  # now on beat C, another district
+
+
+def test_rebuilding_the_facts_retires_the_kept_answers(town, runner):
+    def version():
+        return db.session.scalar(sa.select(DataVersion.version)
+                                 .where(DataVersion.name == "contacts")) or 0
+
+    before = version()
+    assert runner.invoke(args=["crm", "facts", "rebuild"]).exit_code == 0
+    db.session.expire_all()
+    assert version() == before + 1
