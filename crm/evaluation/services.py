@@ -18,7 +18,6 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import aliased
 
 from analytics.did import balance, diff_in_diff
 from analytics.trial import allocate
@@ -421,8 +420,9 @@ def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
             datetime.combine(end + timedelta(days=1), datetime.min.time()))
 
 
-def _unit_contacts(trial: Trial, start: date, end: date) -> tuple[sa.Subquery, dict[int, str]]:
-    """The period's (unit_id, contact_id) pairs as a sub-select, and unit id -> unit key.
+def _unit_contacts(trial: Trial, start: date, end: date) -> tuple[sa.Select, sa.ColumnElement, dict[int, str]]:
+    """The period's contacts per unit, as a select the outcome adds its aggregate to: the
+    select (contacts in FROM), the unit column to group by, and unit id -> unit key.
 
     A beat's contacts are those logged on it; an officer's those they took part in (a contact
     with two officers counts for both), read through the links' copy of the time (indexed by
@@ -431,13 +431,14 @@ def _unit_contacts(trial: Trial, start: date, end: date) -> tuple[sa.Subquery, d
     keys = [u.unit_key for u in trial.units] or list(trial.eligible)
     if trial.unit == "beat":
         ids = dict(db.session.execute(sa.select(Beat.id, Beat.code).where(Beat.code.in_(keys))).all())
-        q = sa.select(Contact.beat_id.label("unit_id"), Contact.id.label("contact_id")).where(
-            Contact.beat_id.in_(list(ids)), Contact.occurred_at >= lo, Contact.occurred_at < hi)
+        unit = Contact.beat_id
+        q = sa.select(unit).where(unit.in_(list(ids)), Contact.occurred_at >= lo, Contact.occurred_at < hi)
     else:
         ids = dict(db.session.execute(sa.select(User.id, User.username).where(User.username.in_(keys))).all())
-        q = sa.select(ContactOfficer.user_id.label("unit_id"), ContactOfficer.contact_id.label("contact_id")).where(
-            ContactOfficer.user_id.in_(list(ids)), ContactOfficer.occurred_at >= lo, ContactOfficer.occurred_at < hi)
-    return q.subquery("uc"), ids
+        unit = ContactOfficer.user_id
+        q = (sa.select(unit).join(Contact, Contact.id == ContactOfficer.contact_id)
+             .where(unit.in_(list(ids)), ContactOfficer.occurred_at >= lo, ContactOfficer.occurred_at < hi))
+    return q, unit, ids
 
 
 def _flag(cond) -> sa.ColumnElement:
@@ -457,48 +458,52 @@ def _stage_rank(col) -> sa.ColumnElement:
     return sa.case({s: i for i, s in enumerate(STAGES)}, value=col, else_=0)
 
 
-def _contact_sums(uc: sa.Subquery, outcome: str) -> dict[int, tuple[int, float]]:
+def _contact_sums(base: sa.Select, unit, outcome: str) -> dict[int, tuple[int, float]]:
     """Per unit: its contacts, and for a per-contact outcome the sum it is the mean of."""
-    wary_contacts = (sa.select(ContactGroup.contact_id)
-                     .join(CommunityGroup, CommunityGroup.id == ContactGroup.group_id)
-                     .where(CommunityGroup.stance.in_(WARY)))
-    value = {
-        "proactive_share": lambda: _flag(Contact.initiated_by == "proactive"),
-        "enforcement_per_contact": lambda: _flag(Contact.enforcement != "none"),
-        "techniques_per_contact": _techniques_count,
-        "wary_hostile_share": lambda: _flag(uc.c.contact_id.in_(wary_contacts)),
-    }.get(outcome)
-    cols = [uc.c.unit_id, sa.func.count()]
-    src = uc
-    if value is not None:
-        cols.append(sa.func.coalesce(sa.func.sum(value()), 0))
-        src = uc.join(Contact, Contact.id == uc.c.contact_id)
-    q = sa.select(*cols).select_from(src).group_by(uc.c.unit_id)
+    value = None
+    if outcome == "proactive_share":
+        value = _flag(Contact.initiated_by == "proactive")
+    elif outcome == "enforcement_per_contact":
+        value = _flag(Contact.enforcement != "none")
+    elif outcome == "techniques_per_contact":
+        value = _techniques_count()
+    elif outcome == "wary_hostile_share":
+        # Contacts with a wary or hostile group, joined once (a hash join, not a probe per contact).
+        wary = (sa.select(ContactGroup.contact_id)
+                .join(CommunityGroup, CommunityGroup.id == ContactGroup.group_id)
+                .where(CommunityGroup.stance.in_(WARY)).group_by(ContactGroup.contact_id).subquery("wary"))
+        base = base.outerjoin(wary, wary.c.contact_id == Contact.id)
+        value = _flag(wary.c.contact_id.is_not(None))
+    cols = [unit, sa.func.count()] + ([sa.func.coalesce(sa.func.sum(value), 0)] if value is not None else [])
+    q = base.with_only_columns(*cols).group_by(unit)
     return {row[0]: (int(row[1]), float(row[2]) if value is not None else 0.0)
             for row in db.session.execute(q)}
 
 
-def _group_counts(uc: sa.Subquery, outcome: str, start: date) -> dict[int, float]:
+def _hard_groups(start: date) -> sa.Select:
+    """Groups hard to engage when a period began: wary or hostile, or nobody's contact in the
+    90 days before it (one look-up per group, not per contact)."""
+    lo, hi = _day_bounds(start - timedelta(days=HARD_TO_ENGAGE_DAYS), start - timedelta(days=1))
+    recent = sa.select(ContactGroup.group_id).where(
+        ContactGroup.group_id == CommunityGroup.id, ContactGroup.occurred_at >= lo,
+        ContactGroup.occurred_at < hi).exists()
+    return sa.select(CommunityGroup.id).where(sa.or_(CommunityGroup.stance.in_(WARY), ~recent))
+
+
+def _group_counts(base: sa.Select, unit, outcome: str, start: date) -> dict[int, float]:
     """Per unit: distinct groups reached, hard-to-engage groups reached, or forward steps."""
     if outcome == "stage_progressions":
         from crm.groups.models import RelationshipStageChange as Change
-        q = (sa.select(uc.c.unit_id, sa.func.count())
-             .select_from(uc.join(Change, Change.contact_id == uc.c.contact_id))
-             .where(_stage_rank(Change.to_stage) > _stage_rank(Change.from_stage)))
+        q = (base.join(Change, Change.contact_id == Contact.id)
+             .where(_stage_rank(Change.to_stage) > _stage_rank(Change.from_stage))
+             .with_only_columns(unit, sa.func.count()))
     else:
-        q = (sa.select(uc.c.unit_id, sa.func.count(sa.distinct(ContactGroup.group_id)))
-             .select_from(uc.join(ContactGroup, ContactGroup.contact_id == uc.c.contact_id)))
+        q = (base.join(ContactGroup, ContactGroup.contact_id == Contact.id)
+             .with_only_columns(unit, sa.func.count(sa.distinct(ContactGroup.group_id))))
         if outcome == "hard_to_engage_reached":
-            # Hard to engage when the period began: wary or hostile, or nobody's contact in
-            # the 90 days before it.
-            lo, hi = _day_bounds(start - timedelta(days=HARD_TO_ENGAGE_DAYS), start - timedelta(days=1))
-            earlier = aliased(ContactGroup)
-            recent = sa.select(earlier.group_id).where(
-                earlier.group_id == ContactGroup.group_id, earlier.occurred_at >= lo,
-                earlier.occurred_at < hi).exists()
-            q = (q.join(CommunityGroup, CommunityGroup.id == ContactGroup.group_id)
-                 .where(sa.or_(CommunityGroup.stance.in_(WARY), ~recent)))
-    return {uid: float(n) for uid, n in db.session.execute(q.group_by(uc.c.unit_id))}
+            hard = _hard_groups(start).subquery("hard")
+            q = q.join(hard, hard.c.id == ContactGroup.group_id)
+    return {uid: float(n) for uid, n in db.session.execute(q.group_by(unit))}
 
 
 def outcome_panel(trial: Trial, outcome: str) -> list[dict]:
@@ -514,10 +519,10 @@ def outcome_panel(trial: Trial, outcome: str) -> list[dict]:
                "follow_up": (trial.follow_up_start, trial.follow_up_end)}
     rows = []
     for period, (start, end) in periods.items():
-        uc, ids = _unit_contacts(trial, start, end)
-        sums = {ids[u]: s for u, s in _contact_sums(uc, outcome).items()}
+        base, unit, ids = _unit_contacts(trial, start, end)
+        sums = {ids[u]: s for u, s in _contact_sums(base, unit, outcome).items()}
         counts = ({} if outcome in SHARES else
-                  {ids[u]: v for u, v in _group_counts(uc, outcome, start).items()})
+                  {ids[u]: v for u, v in _group_counts(base, unit, outcome, start).items()})
         for u in trial.units:
             n, total = sums.get(u.unit_key, (0, 0.0))
             value = (None if n == 0 else total / n) if outcome in SHARES else counts.get(u.unit_key, 0.0)
