@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -111,15 +112,23 @@ def contacts_of_groups(conn, group_ids: Iterable[int]) -> set[int]:
 
 # ---------------------------------------------------------------- applying a difference
 
-def _insert(conn, table):
-    return (postgresql.insert(table) if conn.dialect.name == "postgresql"
-            else sqlite.insert(table))
-
-
 def _later(current, incoming):
     """The later of two nullable times, in SQL (SQLite's max() returns NULL on a NULL)."""
     return sa.case((incoming.is_(None), current),
                    (sa.or_(current.is_(None), incoming > current), incoming), else_=current)
+
+
+@lru_cache(maxsize=32)
+def _upsert(dialect: str, table: sa.Table, keys: tuple[str, ...], cols: tuple[str, ...],
+            how: str) -> sa.Insert:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of `cols`: added ("add"), the later time kept
+    ("later") or replaced ("set"). Built once per table and reused: constructing it cost
+    more than running it in every contact write."""
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    new = {"add": lambda c: table.c[c] + stmt.excluded[c],
+           "later": lambda c: _later(table.c[c], stmt.excluded[c]),
+           "set": lambda c: stmt.excluded[c]}[how]
+    return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: new(c) for c in cols})
 
 
 def _add_counts(conn, table, keys: tuple[str, str], cols: tuple[str, ...], old: dict, new: dict):
@@ -131,12 +140,10 @@ def _add_counts(conn, table, keys: tuple[str, str], cols: tuple[str, ...], old: 
             rows.append({keys[0]: key[0], keys[1]: key[1], **dict(zip(cols, delta, strict=True))})
     if not rows:
         return
-    stmt = _insert(conn, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={c: table.c[c] + stmt.excluded[c] for c in cols})
-    conn.execute(stmt, rows)
-    days = sorted({r["day"] for r in rows})
-    conn.execute(table.delete().where(table.c.day.in_(days), table.c.n <= 0))
+    conn.execute(_upsert(conn.dialect.name, table, keys, cols, "add"), rows)
+    if any(r["n"] < 0 for r in rows):  # only a row whose count fell can have reached 0
+        days = sorted({r["day"] for r in rows})
+        conn.execute(table.delete().where(table.c.day.in_(days), table.c.n <= 0))
 
 
 def _split(old: dict, new: dict) -> tuple[dict, set]:
@@ -157,10 +164,7 @@ def _move_forward(conn, table, keys: tuple[str, str], forward: dict) -> None:
         return
     rows = [{keys[0]: k[0], keys[1]: k[1], "last_at": max(at for _, at in v)}
             for k, v in sorted(forward.items())]
-    stmt = _insert(conn, table)
-    conn.execute(stmt.on_conflict_do_update(
-        index_elements=list(keys), set_={"last_at": _later(table.c.last_at, stmt.excluded.last_at)}),
-        rows)
+    conn.execute(_upsert(conn.dialect.name, table, keys, ("last_at",), "later"), rows)
 
 
 def _look_up_again(conn, table, keys: tuple[str, str], again: set, source: Callable) -> None:
@@ -171,10 +175,7 @@ def _look_up_again(conn, table, keys: tuple[str, str], again: set, source: Calla
         cond = sa.and_(table.c[keys[0]] == k[0], table.c[keys[1]] == k[1])
         if k in found:
             values = {keys[0]: k[0], keys[1]: k[1], "last_at": found[k]}
-            stmt = _insert(conn, table)
-            conn.execute(stmt.on_conflict_do_update(index_elements=list(keys),
-                                                    set_={"last_at": stmt.excluded.last_at}),
-                         values)
+            conn.execute(_upsert(conn.dialect.name, table, keys, ("last_at",), "set"), values)
         else:
             conn.execute(table.delete().where(cond))
 
@@ -210,10 +211,8 @@ def _apply_groups(conn, old: dict, new: dict) -> None:
             rows.append({"group_id": gid, "last_at": max(at for _, at, _ in items),
                          "last_proactive_at": last["proactive"],
                          "last_requested_at": last["requested"]})
-        stmt = _insert(conn, _GL)
-        conn.execute(stmt.on_conflict_do_update(index_elements=["group_id"], set_={
-            c: _later(_GL.c[c], stmt.excluded[c])
-            for c in ("last_at", "last_proactive_at", "last_requested_at")}), rows)
+        conn.execute(_upsert(conn.dialect.name, _GL, ("group_id",),
+                             ("last_at", "last_proactive_at", "last_requested_at"), "later"), rows)
     if again:
         for chunk in _chunks(sorted(again)):
             conn.execute(_GL.delete().where(_GL.c.group_id.in_(chunk)))
