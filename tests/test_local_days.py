@@ -120,6 +120,8 @@ def test_the_officer_page_counts_a_late_evening_contact_on_its_local_day(world, 
     with time_machine.travel(utc(day.year, day.month, day.day + 3, 12), tick=False):
         on_day = officers.officer_summary(world["sarge"], world["officer"], days=30, as_of=day)
         assert (on_day.contacts, on_day.group_contacts, on_day.groups_reached) == (1, 1, 1)
+        offset = "-05:00" if day == SPRING else "-06:00"  # CDT, CST
+        assert on_day.to_dict()["groups"][0]["last_at"] == f"{day}T23:30:00{offset}"
         s = officers.officer_summary(world["sarge"], world["officer"], days=30, as_of=next_day)
         bars = {(w.start, w.end): w.contacts for w in s.weeks}
         # DST days are Sundays: the contact closes its week, the next day opens an empty one.

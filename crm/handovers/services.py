@@ -34,7 +34,7 @@ from crm.models import (
     case_beats,
     group_beats,
 )
-from crm.timezones import days_utc, local_date, local_today
+from crm.timezones import days_utc, iso_local, local_date, local_today
 from crm.vocab import STAGES
 
 PLAN_ROLES = ("supervisor", "admin")
@@ -479,9 +479,9 @@ def to_dict(viewer: User | None, h: Handover) -> dict:
     return {
         "id": h.id, "beat": h.beat.code, "status": h.status, "reason": h.reason,
         "leaving_officer": h.leaving_officer.username, "leaves_on": h.leaves_on.isoformat(),
-        "transferred_at": h.transferred_at.isoformat() if h.transferred_at else None,
+        "transferred_at": iso_local(h.transferred_at),  # local time with its offset, like the API
         "items": [{"id": r.item.id, "kind": r.kind, "label": r.label, "stage": r.stage,
-                   "last_contact_at": r.last_contact_at.isoformat() if r.last_contact_at else None,
+                   "last_contact_at": iso_local(r.last_contact_at),
                    "channel": r.channel, "language": r.language, "note": r.item.note,
                    "hard_to_engage": r.item.hard_to_engage, "introduced_by": r.introduced_by,
                    "successor": r.item.successor.username if r.item.successor else None,

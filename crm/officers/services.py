@@ -38,7 +38,7 @@ from crm.models import (
     User,
     group_beats,
 )
-from crm.timezones import day_end_utc, local_date, local_today
+from crm.timezones import day_end_utc, iso_local, local_date, local_today
 from crm.vocab import STANCES
 
 _RULE = inspect.signature(analytics.coverage).parameters
@@ -114,7 +114,7 @@ class GroupReached:
     def to_dict(self) -> dict:
         return {"id": self.id if self.name is not None else None, "name": self.name,
                 "stance": self.stance, "contacts": self.contacts, "proactive": self.proactive,
-                "last_at": self.last_at.isoformat()}
+                "last_at": iso_local(self.last_at)}  # local time with its offset, like the API
 
 
 @dataclass(frozen=True)
