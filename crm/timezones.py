@@ -195,6 +195,15 @@ def sql_local_date(column, dialect: str):
     return sa.func.crm_local_date(column, name)
 
 
+@lru_cache(maxsize=131072)
+def _local_date_of_hour(hour: str, name: str) -> str | None:
+    """The local date of every minute of a UTC hour ('YYYY-MM-DD HH'), or None when a local
+    midnight falls inside it (a zone whose offset is not whole hours)."""
+    tz, start = ZoneInfo(name), datetime.fromisoformat(hour + ":00").replace(tzinfo=UTC)
+    first, last = start.astimezone(tz).date(), (start + timedelta(minutes=59)).astimezone(tz).date()
+    return first.isoformat() if first == last else None
+
+
 @lru_cache(maxsize=65536)
 def _local_date_of_minute(minute: str, name: str) -> str:
     """The local date of a UTC minute ('YYYY-MM-DD HH:MM'); zones' offsets are whole minutes."""
@@ -208,7 +217,9 @@ def _sqlite_local_date(value, name):
     text = str(value)
     if len(text) < 16:  # a bare date
         text = text[:10] + " 00:00"
-    return _local_date_of_minute(text[:10] + " " + text[11:16], name)
+    # One cached answer per hour (a rebuild reads millions of times, spread over a few years).
+    day = _local_date_of_hour(text[:10] + " " + text[11:13], name)
+    return day if day is not None else _local_date_of_minute(text[:10] + " " + text[11:16], name)
 
 
 def register_sqlite_functions(dbapi_conn) -> None:
