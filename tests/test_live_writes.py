@@ -45,3 +45,34 @@ def test_a_tokens_use_is_noted_once_a_minute(make, client):
     assert _updates_of_tokens(client, path, headers) == 1  # a minute later: noted again
     db.session.expire_all()
     assert utcnow() - db.session.get(ApiToken, tok.id).last_used_at < timedelta(minutes=1)
+
+
+def test_a_contact_post_commits_once_with_its_counters(make, client):
+    """The change counters move in the contact's own transaction (no second transaction
+    after it): the POST commits once, and the counter has moved when it answers."""
+    from crm.models import DataVersion
+
+    beat = make.beat("0111")
+    officer = make.user("jdoe", beats=[beat])
+    group = make.group("Maple Tenants", beats=[beat])
+    _, plain = issue_token(officer, officer, "phone")
+    make.commit()
+
+    def version():
+        db.session.expire_all()
+        return db.session.scalar(sa.select(DataVersion.version)
+                                 .where(DataVersion.name == "contacts")) or 0
+
+    before = version()
+    commits = []
+    listener = (db.engine, "commit", lambda conn: commits.append(1))
+    sa.event.listen(*listener)
+    try:
+        r = client.post("/api/v1/contacts/", headers={"Authorization": f"Bearer {plain}"},
+                        json={"channel": "visit", "initiated_by": "proactive",
+                              "beat_id": beat.id, "group_ids": [group.id]})
+    finally:
+        sa.event.remove(*listener)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    assert len(commits) == 1
+    assert version() == before + 1

@@ -155,10 +155,24 @@ def note_changes(session, _flush_context):
         touched.update(_fine_families(session, obj, obj in fresh))
 
 
+def bump_before_commit(session):
+    """Bump as the committing transaction's last statement: the counters and the data they
+    describe become visible together, and a contact's POST commits once, instead of a second
+    transaction after it (on SQLite a second wait for the single writer, on PostgreSQL a second
+    commit). The counter rows are locked only for the commit itself; concurrent writers are
+    already serialised by the audit chain's lock at that point. A reader that read the old
+    version caches under it, which the commit retires: never stale."""
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT is released; the real commit is still to come
+    session.flush()  # the last changes note their families first
+    touched = session.info.pop("crm_touched", None)
+    if touched:
+        _bump(session.connection(), sorted(touched))
+
+
 def bump_after_commit(session):
-    """Bump in a short transaction of its own after the commit, so requests that log contacts
-    never queue on the counter row. A reader that slips in between caches fresher data under
-    the old version, which the bump then retires: never stale."""
+    """Whatever the commit's own final flush touched after `bump_before_commit` (normally
+    nothing), in a short transaction of its own."""
     if session.in_nested_transaction():
         return  # a SAVEPOINT was released; the real commit is still to come
     touched = session.info.pop("crm_touched", None)
@@ -655,6 +669,7 @@ def register_listeners() -> None:
     """Hook the functions above into every ORM session (called by create_app; idempotent)."""
     listen_on_sessions(
         ("after_flush", note_changes),
+        ("before_commit", bump_before_commit),
         ("after_commit", bump_after_commit),
         ("after_rollback", forget_changes),
     )
