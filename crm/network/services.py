@@ -51,7 +51,15 @@ from crm.models import (
     User,
     group_beats,
 )
-from crm.timezones import day_end_utc, local_date, local_today, local_wall, window_utc
+from crm.timezones import (
+    day_end_utc,
+    iso_local,
+    local_date,
+    local_today,
+    local_wall,
+    window_utc,
+    zone_name,
+)
 
 NAMES = ("overlap", "factions", "brokers", "introductions", "hard-to-engage", "coverage")
 ENGAGING = ("proactive", "requested")
@@ -601,7 +609,7 @@ def _introductions(p) -> dict:
     return {"target": _ref(names, gid), "chains": [
         {"officer": {"id": c.officer_id, "name": users.get(c.officer_id)},
          "steps": [step(k, i) for k, i in c.steps], "hops": c.hops, "stage": c.stage,
-         "last_contact_at": c.last_contact_at.isoformat()} for c in chains]}
+         "last_contact_at": iso_local(c.last_contact_at)} for c in chains]}
 
 
 def _network_layout(p) -> dict:
@@ -661,7 +669,8 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
         use_cache = True
     key = (name, as_of, days, tuple(params["beat_ids"]) if beat_ids is not None else None,
            group_id, officer_id, params["limit"], min_shared, current_versions(DEPENDS[name]),
-           _today() if name in LIVE else None)  # current beat assignments are today's
+           _today() if name in LIVE else None,  # current beat assignments are today's
+           zone_name())  # windows and days are the department's (tests switch zones)
     return cache.get_or_compute(key, run) if use_cache else run()
 
 
