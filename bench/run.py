@@ -491,7 +491,13 @@ def main() -> None:
         # Merge: a later run replaces the phases it measured, keeps the others. Read the
         # file again first: another bench (another size) may have written it meanwhile.
         results = load_results()
-        results["runs"].setdefault(SIZE, {}).setdefault(kind, {}).update(run)
+        entry = results["runs"].setdefault(SIZE, {}).setdefault(kind, {})
+        # measured_at is this run's; each phase keeps the time it was last measured.
+        stamps = dict(entry.get("phase_measured_at") or {})
+        stamps.update({p: run["measured_at"] for p in ("analytics", "facts", "live", "pages")
+                       if p in run})
+        entry.update(run)
+        entry["phase_measured_at"] = stamps
         results["growth"] = growth(results["runs"])
         RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print_growth(results.get("growth", []))
