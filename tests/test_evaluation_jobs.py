@@ -108,6 +108,25 @@ def test_the_api_answers_202_then_the_stored_estimate_with_its_time(queued, make
     assert client.get(f"/api/v1/trials/{t.id}/analysis?outcome=bogus").status_code == 422
 
 
+def test_the_panel_downloads_from_the_stored_analysis(queued, make, auth, client):
+    t = _trial(make)
+    auth.login("adm")
+    url = f"/evaluation/trials/{t.id}/panel.csv"
+    first = client.get(url)
+    assert first.status_code == 303 and first.headers["Location"].endswith(f"/evaluation/trials/{t.id}")
+    assert "being computed" in client.get(first.headers["Location"]).get_data(as_text=True)
+    api = f"/api/v1/trials/{t.id}/panel?format=csv&outcome=groups_reached"
+    assert client.get(api).status_code == 202
+    jobs.run_pending()
+    csv_text = client.get(url).get_data(as_text=True)
+    assert csv_text == svc.export_panel(None, t), "the stored panel is the one computed now"
+    db.session.commit()  # the export's audit event: the next request writes one too
+    assert csv_text.splitlines()[0].endswith("contacts,proactive_share,groups_reached")
+    assert len(csv_text.splitlines()) == 1 + 2 * len(t.units)
+    r = client.get(api)
+    assert r.status_code == 200 and r.get_data(as_text=True).splitlines()[0].endswith(",groups_reached")
+
+
 def test_an_unallocated_trial_asks_for_no_analysis(queued, make, auth, client):
     admin = make.user("adm", role="admin")
     officer = make.user("ofc")

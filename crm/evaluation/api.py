@@ -6,7 +6,7 @@ from flask import jsonify
 from crm.access import require_role
 from crm.api.common import Blueprint
 from crm.evaluation import services as svc
-from crm.evaluation.jobs import stored_analysis
+from crm.evaluation.jobs import stored_analysis, stored_panels
 from crm.evaluation.models import Trial
 from crm.evaluation.schemas import (
     AnalysisQuerySchema,
@@ -68,11 +68,15 @@ def analyse(args, trial_id: int):
     require_role(*svc.TRIAL_VIEW_ROLES)
     doc, res = stored_analysis(current_actor(), svc.get_trial(trial_id), args["outcome"])
     if doc is None:
-        r = jsonify({"status": "computing", "computed": res.meta(),
-                     "message": "computing in the background; ask again shortly"})
-        r.status_code, r.headers["Retry-After"] = 202, str(RETRY_AFTER)
-        return r
+        return _computing(res.meta())
     return {**doc, "computed": res.meta()}
+
+
+def _computing(meta: dict | None):
+    r = jsonify({"status": "computing", "message": "computing in the background; ask again shortly",
+                 **({"computed": meta} if meta else {})})
+    r.status_code, r.headers["Retry-After"] = 202, str(RETRY_AFTER)
+    return r
 
 
 @blp.route("/<id:trial_id>/panel")
@@ -81,14 +85,19 @@ def analyse(args, trial_id: int):
     "The pseudonymised panel: one row per unit and period with arm, stratum, period dates, "
     "contacts and one column per outcome; text/csv, or application/vnd.apache.parquet with "
     "?format=parquet"))
+@blp.alt_response(202, schema=ComputingSchema, description="Not computed yet: ask again shortly")
 @blp.alt_response(422, description="Unknown outcome or format, or the trial is not allocated")
 def panel(args, trial_id: int):
-    """Download the pseudonymised panel (CSV or Parquet) for R or pandas."""
+    """Download the pseudonymised panel (CSV or Parquet) for R or pandas, from the stored
+    analysis (202 while it is first computed)."""
     from crm.evaluation.views import panel_response
     require_role(*svc.TRIAL_VIEW_ROLES)
-    t = svc.get_trial(trial_id)
+    me, t = current_actor(), svc.get_trial(trial_id)
     outcome = args.get("outcome")
-    body = svc.export_panel(current_actor(), t, outcome, ip=client_ip(), fmt=args["format"])
+    panels = stored_panels(me, t, outcome)
+    if panels is None:
+        return _computing(None)
+    body = svc.export_panel(me, t, outcome, ip=client_ip(), fmt=args["format"], panels=panels)
     return panel_response(t, outcome, args["format"], body)
 
 

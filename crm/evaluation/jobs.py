@@ -4,9 +4,9 @@ The analysis runs on the network analytics' queue and is stored in `analytics_re
 (`crm.network.results`): keyed by the trial, the outcome, what of the design the numbers
 depend on (the periods and the allocation) and the change counters of contacts and groups,
 computed once per version however many pages ask (the row's claim is the single-flight
-guard). Pages and the API read the newest stored document at once, with when it was
-computed, and say "computing" before the first one; the CLI still computes on the spot
-(`services.analyse_trial`).
+guard). The trial page, the panel export and the API read the newest stored document at
+once, with when it was computed, and say "computing" before the first one; the CLI still
+computes on the spot (`services.analyse_trial`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ DEPENDS = ("contacts", "network")
 def params_for(trial: Trial, outcome: str) -> dict:
     """What an outcome's document depends on besides the records: an edit of the periods (or
     anything else) after allocation starts a new key; renaming the trial does not."""
-    return {"trial_id": trial.id, "outcome": outcome,
+    return {"v": 2, "trial_id": trial.id, "outcome": outcome,  # v2: the document has the panel
             "periods": [d.isoformat() for d in (trial.baseline_start, trial.baseline_end,
                                                 trial.follow_up_start, trial.follow_up_end)],
             "allocated_at": trial.allocated_at.isoformat() if trial.allocated_at else None}
@@ -58,6 +58,16 @@ def stored_analysis(actor, trial: Trial, outcome: str) -> tuple[dict | None, res
     svc._need(actor, svc.TRIAL_VIEW_ROLES, "analyse trials")
     res = stored(trial, outcome)
     return (res.document["analysis"] if res.document else None), res
+
+
+def stored_panels(actor, trial: Trial, outcome: str | None) -> dict[str, list[dict]] | None:
+    """The stored panels of one outcome or of every pre-registered one, for the export; None
+    while any of them is still being computed (its job is asked for)."""
+    svc._need(actor, svc.TRIAL_VIEW_ROLES, "export trials")
+    got = {o: stored(trial, o).document for o in ([outcome] if outcome else trial.outcomes)}
+    if any(doc is None for doc in got.values()):
+        return None
+    return {o: doc["panel"] for o, doc in got.items()}
 
 
 def stored_report(actor, trial: Trial) -> dict:

@@ -564,13 +564,13 @@ def _balance_row(label: str, rows: list[tuple[str, float | None]]) -> dict:
 
 
 def outcome_document(trial: Trial, outcome: str) -> dict:
-    """Everything the page shows of one outcome, from one panel: the analysis (with its means
-    by arm and period), the outcome's baseline balance row, and the contacts' balance row.
-    Aggregates only (no unit appears), so one document serves every role; the background job
-    of `crm.evaluation.jobs` stores it."""
+    """Everything the page and the panel export show of one outcome, from one panel: the
+    analysis (with its means by arm and period), the outcome's baseline balance row, the
+    contacts' balance row, and the panel itself (unit keys: `panel_records` pseudonymises and
+    hides arms per viewer). The background job of `crm.evaluation.jobs` stores it."""
     panel = outcome_panel(trial, outcome)
     baseline = [r for r in panel if r["period"] == "baseline"]
-    return {"analysis": _analysis(trial, outcome, panel),
+    return {"panel": panel, "analysis": _analysis(trial, outcome, panel),
             "balance": _balance_row(outcome, [(r["arm"], r["value"]) for r in baseline]),
             "contacts": _balance_row("contacts", [(r["arm"], float(r["contacts"])) for r in baseline])}
 
@@ -605,9 +605,11 @@ PANEL_FORMATS = ("csv", "parquet")
 PANEL_FIXED = ("unit", "arm", "stratum", "period", "period_start", "period_end", "contacts")
 
 
-def panel_records(actor, trial: Trial, outcomes: list[str]) -> list[dict]:
+def panel_records(actor, trial: Trial, outcomes: list[str],
+                  panels: dict[str, list[dict]] | None = None) -> list[dict]:
     """The pseudonymised panel: one row per unit and period with its arm, stratum, contacts and
-    one column per outcome. Officers appear as pseudonyms salted for this export only; a
+    one column per outcome, from the stored `panels` (per outcome, as `outcome_panel` gives
+    them) or computed now. Officers appear as pseudonyms salted for this export only; a
     supervisor gets no arms unless the trial shows them to supervisors."""
     from crm.network.outcomes import Pseudonyms
     _need(actor, TRIAL_VIEW_ROLES, "export trials")
@@ -621,7 +623,7 @@ def panel_records(actor, trial: Trial, outcomes: list[str]) -> list[dict]:
              "follow_up": (trial.follow_up_start, trial.follow_up_end)}
     records: dict[tuple[str, str], dict] = {}
     for outcome in outcomes:
-        for r in outcome_panel(trial, outcome):
+        for r in (panels[outcome] if panels is not None else outcome_panel(trial, outcome)):
             key = (r["unit"], r["period"])
             if key not in records:
                 unit = pseudo("officer", ids.get(r["unit"], 0)) if trial.unit == "officer" else r["unit"]
@@ -658,15 +660,16 @@ def _panel_parquet(trial: Trial, records: list[dict], outcomes: list[str]) -> by
 
 
 def export_panel(actor, trial: Trial, outcome: str | None = None, *, ip: str = "",
-                 fmt: str = "csv") -> str | bytes:
+                 fmt: str = "csv", panels: dict[str, list[dict]] | None = None) -> str | bytes:
     """The pseudonymised panel as CSV (text) or Parquet (bytes): one row per unit and period,
     arms and strata included; `outcome` None gives every pre-registered outcome as a column.
+    `panels` are the stored ones (pages and API); without them it is computed now (CLI, tests).
     Names never appear; the export is audited."""
     _need(actor, TRIAL_VIEW_ROLES, "export trials")
     if fmt not in PANEL_FORMATS:
         raise ValidationError({"format": f"must be one of {', '.join(PANEL_FORMATS)}"})
     outcomes = [outcome] if outcome else list(trial.outcomes)
-    records = panel_records(actor, trial, outcomes)
+    records = panel_records(actor, trial, outcomes, panels)
     body = (_panel_csv(records, [*PANEL_FIXED, *outcomes]) if fmt == "csv"
             else _panel_parquet(trial, records, outcomes))
     record_event(actor, "trial.export", trial, ip=ip, detail={

@@ -28,7 +28,7 @@ from crm.evaluation.forms import (
     TrialForm,
     answer_form,
 )
-from crm.evaluation.jobs import stored_report
+from crm.evaluation.jobs import stored_panels, stored_report
 from crm.evaluation.models import Trial
 from crm.extensions import db, limiter
 from crm.models import Beat
@@ -161,9 +161,15 @@ def panel_parquet(trial_id: int):
 
 
 def _panel(trial_id: int, fmt: str) -> Response:
-    t = svc.get_trial(trial_id)
+    """From the stored analysis; while it is being computed, back to the trial page, which
+    reloads itself until it is done."""
+    me, t = current_actor(), svc.get_trial(trial_id)
     outcome = request.args.get("outcome") or None
-    body = svc.export_panel(current_actor(), t, outcome, ip=client_ip(), fmt=fmt)
+    panels = stored_panels(me, t, outcome)
+    if panels is None:
+        flash("The panel is being computed in the background; download it again in a few seconds.", "info")
+        return redirect(url_for("evaluation.trial", trial_id=t.id), 303)
+    body = svc.export_panel(me, t, outcome, ip=client_ip(), fmt=fmt, panels=panels)
     return panel_response(t, outcome, fmt, body)
 
 
