@@ -261,6 +261,34 @@ def test_each_outcome_per_unit_and_period_by_hand(app, make):
         assert empty in (None, 0.0), outcome
 
 
+def test_officer_outcomes_count_a_shared_contact_for_each_officer(app, make):
+    """Officer A's baseline: a proactive contact with a wary group, taken together with officer
+    B (one technique), and a reactive one with no techniques recorded (JSON null). The
+    shared contact counts for both officers; officer C has none."""
+    from crm.models import ContactOfficer
+    admin = make.user("adm", role="admin")
+    a, b, c = make.user("ofc-a"), make.user("ofc-b"), make.user("ofc-c")
+    beat = make.beat("0111")
+    wary = make.group("Wary", beats=[beat], stance="wary")
+    shared = make.contact(a, groups=[wary], beat=beat, occurred_at=datetime(2026, 1, 5), techniques=["reframing"])
+    db.session.add(ContactOfficer(contact_id=shared.id, user_id=b.id, occurred_at=shared.occurred_at))
+    make.contact(a, beat=beat, occurred_at=datetime(2026, 1, 6), initiated_by="reactive", techniques=None)
+    make.contact(c, beat=beat, occurred_at=datetime(2026, 5, 6))
+    t = svc.allocate_trial(admin, svc.create_trial(admin, name="Officers", unit="officer", baseline=BASE,
+                                                   follow_up=FOLLOW, outcomes=list(svc.OUTCOMES), seed=1,
+                                                   eligible=["ofc-a", "ofc-b", "ofc-c"]))
+    expected = {"proactive_share": (0.5, 1.0), "techniques_per_contact": (0.5, 1.0),
+                "wary_hostile_share": (0.5, 1.0), "groups_reached": (1.0, 1.0),
+                "hard_to_engage_reached": (1.0, 1.0), "enforcement_per_contact": (0.0, 0.0)}
+    for outcome, (for_a, for_b) in expected.items():
+        rows = {(r["unit"], r["period"]): r for r in svc.outcome_panel(t, outcome)}
+        assert (rows[("ofc-a", "baseline")]["contacts"], rows[("ofc-b", "baseline")]["contacts"]) == (2, 1)
+        assert rows[("ofc-a", "baseline")]["value"] == pytest.approx(for_a), outcome
+        assert rows[("ofc-b", "baseline")]["value"] == pytest.approx(for_b), outcome
+        assert rows[("ofc-c", "baseline")]["contacts"] == 0
+        assert rows[("ofc-c", "baseline")]["value"] in (None, 0.0), outcome
+
+
 def test_the_demo_has_a_trial_in_follow_up_and_two_survey_waves(app, make):
     from crm.evaluation.demo import seed_evaluation_demo
     from crm.models import SurveyCampaign
