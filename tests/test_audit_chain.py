@@ -142,3 +142,15 @@ def test_with_redis_the_anchor_is_kept_there_too(app, redis_url, monkeypatch):
     assert (head.id, head.hash, head.source) == (evs[-1].id, evs[-1].hash, "Redis")
     _cut_newest(1)
     assert not verify_chain().ok
+
+
+def test_a_cut_tail_stays_reported_after_new_events_are_appended(anchored, runner):
+    """Delete the newest events, then let the app append (any audited request does): the
+    anchor must not move onto the shortened chain, or the cut would be hidden."""
+    _append(5)
+    _cut_newest(2)
+    _append(3)  # later requests, chained onto the shortened trail
+    # PostgreSQL: the anchored id is gone; SQLite reuses ids: it holds another event now.
+    assert not verify_chain().ok
+    result = runner.invoke(args=["crm", "audit", "verify"])
+    assert result.exit_code == 1 and "TAMPERED" in result.output

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import flask
+import sqlalchemy as sa
 from flask import has_app_context
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from crm.ops import instance_file
 log = logging.getLogger(__name__)
 REDIS_KEY = "alliance:audit-anchor:"
 _PENDING = "audit_anchor_pending"
+_CHECKED = "audit_anchor_checked"
 
 
 @dataclass(frozen=True)
@@ -133,18 +135,42 @@ def read() -> Head | None:
 
 
 def note_append(session: Session, event_id: int, event_hash: str) -> None:
-    """Remember this transaction's newest event; it is anchored once the commit succeeds."""
-    if anchor_file() is not None or _redis() is not None:
+    """Remember this transaction's newest event; it is anchored once the commit succeeds,
+    unless the event anchored before is no longer in the table (checked once per transaction)."""
+    if anchor_file() is None and _redis() is None:
+        return
+    if _CHECKED not in session.info:
+        session.info[_CHECKED] = _anchored_event_present(session)
+    if session.info[_CHECKED]:
         session.info[_PENDING] = Head(event_id, event_hash)
 
 
+def _anchored_event_present(session: Session) -> bool:
+    """Whether the anchored event is still in the table with its hash. If not, the anchor
+    must not move: cut the newest events, let one request append, and the new head would
+    look like a normal continuation of the shortened chain. It stays on the missing event,
+    so `crm audit verify` keeps reporting the cut (a restore re-anchors)."""
+    head = read()
+    if head is None:
+        return True
+    found = session.execute(sa.text("SELECT hash FROM audit_events WHERE id = :id"),
+                            {"id": head.id}).scalar()
+    if found == head.hash:
+        return True
+    log.error("audit trail: the anchored event %s is %s; the anchor stays on it "
+              "(run `flask crm audit verify`)", head.id, "missing" if found is None else "altered")
+    return False
+
+
 def _anchor_after_commit(session):
+    session.info.pop(_CHECKED, None)
     head = session.info.pop(_PENDING, None)
     if head is not None:
         write(head)
 
 
 def _forget_after_rollback(session):
+    session.info.pop(_CHECKED, None)
     session.info.pop(_PENDING, None)
 
 
