@@ -225,8 +225,11 @@ class Servers:
         env["FLASK_APP"] = module
         bin_dir = ROOT / ".venv" / "bin"
         self.log = open(OUT / f"live-{kind}-{size}.log", "w")  # noqa: SIM115 - closed in stop()
+        # BENCH_THREADS=N: N threads per worker (gthread), to see what queueing behind page
+        # loads costs the contact POST; the figures of record use plain sync workers.
+        threads = ["--threads", os.environ["BENCH_THREADS"]] if os.environ.get("BENCH_THREADS") else []
         self.web = subprocess.Popen(  # noqa: S603  # nosec B603
-            [str(bin_dir / "gunicorn"), "--workers", "4", "--bind", f"127.0.0.1:{self.port}",
+            [str(bin_dir / "gunicorn"), "--workers", "4", *threads, "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "--timeout", "60", f"{module}:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.worker = subprocess.Popen(  # noqa: S603  # nosec B603
@@ -452,7 +455,8 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
     created: list[int] = []
     membership: dict = {}
     out: dict = {"database": kind, "size": size, "queue": servers.queue,
-                 "gunicorn_workers": 4, "supervisor_clients": SUPERVISORS,
+                 "gunicorn_workers": 4, "gunicorn_threads": int(os.environ.get("BENCH_THREADS") or 1),
+                 "supervisor_clients": SUPERVISORS,
                  "quiet_seconds": QUIET_SECONDS, "live_seconds": LIVE_SECONDS,
                  "contact_every_s": POST_EVERY, "targets": TARGETS, "loadavg": {}}
     try:
