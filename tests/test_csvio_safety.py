@@ -103,6 +103,23 @@ def test_do_the_service_cleaners_strip_bidi_controls(make):
     assert (cleaned["name"], cleaned["description"]) == ("Elm Club", "xy")
 
 
+def test_are_bidi_controls_stripped_from_case_texts_and_officer_names(make):
+    """Names shown beside people's: case titles, agency owners, measures, officers."""
+    from crm.cases import services as cases
+    from crm.users.services import UserChanges, update_user
+
+    beat = make.beat("0111")
+    admin = make.user("ada", role="admin")
+    case = cases.create_case(admin, title="Lift\u202e tfiL", beat_ids=[beat.id])
+    action = cases.add_action(admin, case, description="Call", owner_kind="agency",
+                              owner_agency="Housing\u2066 Dept\u2069")
+    officer = make.user("bo")
+    update_user(admin, officer, UserChanges(role="officer", display_name="Bo\u202e Lee"),
+                version_id=officer.version_id)
+    assert (case.title, action.owner_agency, officer.display_name) == \
+        ("Lift tfiL", "Housing Dept", "Bo Lee")
+
+
 def test_does_a_csv_import_strip_bidi_controls(make):
     make.user(username="ada", role="admin")
     report = import_csv(None, "stakeholders", csv_text("stakeholders", f"X1,{BIDI},,,,"))

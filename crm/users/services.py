@@ -22,6 +22,7 @@ from crm.db import utcnow
 from crm.errors import ConflictError, ValidationError
 from crm.extensions import db
 from crm.groups.models import CommunityGroup
+from crm.text import clean_text
 from crm.timezones import local_today
 from crm.users.models import ApiToken, BeatAssignment, GroupAssignment, User, new_session_nonce
 from crm.vocab import ROLES
@@ -145,7 +146,8 @@ def create_user(actor: User | None, username: str, role: str, password: str, *,
     if errors:
         raise ValidationError(errors)
     check_password_policy(password, username=username)
-    user = User(username=username, role=role, display_name=display_name or username,
+    user = User(username=username, role=role,
+                display_name=clean_text(display_name, one_line=True) or username,
                 password_hash=hash_password(password), district_id=district_id,
                 password_changed_at=utcnow())
     user.assignments = [BeatAssignment(beat_id=b) for b in beat_ids]
@@ -208,7 +210,7 @@ def update_user(actor: User, user: User, changes: UserChanges, *, version_id: in
     before = _snapshot(user, today)
     user.role = changes.role
     user.district_id = changes.district_id
-    user.display_name = (changes.display_name or "").strip() or user.display_name
+    user.display_name = clean_text(changes.display_name, one_line=True) or user.display_name
     ended = _set_beats(user, changes.beat_ids, today)
     for gid in found.values():
         if not db.session.get(GroupAssignment, (user.id, gid)):

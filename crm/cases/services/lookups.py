@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from crm.access import area_beat_ids_select, group_scope, stakeholder_scope
 from crm.extensions import db
 from crm.models import Beat, CommunityGroup, Stakeholder, User
+from crm.text import clean_text
 from crm.vocab import STAFF_ROLES
 
 MAX_ID = 2**31 - 1  # the widest id column; bigger numbers name nothing (and overflow PostgreSQL)
@@ -30,7 +31,7 @@ def as_id(value) -> int | None:
 
 def text(value, field: str, errors: dict, *, required: bool = False, max_len: int | None = None
          ) -> str:
-    v = (value or "").strip()
+    v = clean_text(value)  # no bidi controls: a title or agency name cannot spoof its reading
     if required and not v:
         errors[field] = "is required"
     elif max_len and len(v) > max_len:
