@@ -321,3 +321,24 @@ def test_cli_seed_demo_refuses_twice_without_a_traceback(app, make, runner):
     assert first.exit_code == 0 and "trials: 1" in first.output, first.output
     again = runner.invoke(args=["crm", "trial", "seed-demo"])
     assert again.exit_code == 1 and "exists" in again.output
+
+
+def test_trial_periods_are_the_departments_days(app, make, monkeypatch):
+    """In Chicago a contact at 23:30 on the baseline's last day (already 1 April in UTC) is in
+    the baseline, and one at 00:30 on 1 April local (still 31 March in UTC) in the follow-up."""
+    monkeypatch.setitem(app.config, "TIME_ZONE", "America/Chicago")
+    admin = make.user("adm", role="admin")
+    officer = make.user("ofc")
+    a, b = _beats(make, (2,))
+    group = make.group("Block club", beats=[a], stance="receptive")
+    make.contact(officer, groups=[group], beat=a, occurred_at=datetime(2026, 4, 1, 4, 30))  # 23:30 CDT
+    make.contact(officer, groups=[group], beat=a, occurred_at=datetime(2026, 4, 1, 5, 30),  # 00:30 CDT
+                 initiated_by="reactive")
+    t = svc.allocate_trial(admin, svc.create_trial(admin, name="L", unit="beat", baseline=BASE,
+                                                   follow_up=FOLLOW, outcomes=["proactive_share"],
+                                                   seed=1, eligible=[a.code, b.code]))
+    rows = {(r["unit"], r["period"]): r for r in svc.outcome_panel(t, "proactive_share")}
+    assert rows[(a.code, "baseline")]["contacts"] == 1
+    assert rows[(a.code, "baseline")]["value"] == pytest.approx(1.0)
+    assert rows[(a.code, "follow_up")]["contacts"] == 1
+    assert rows[(a.code, "follow_up")]["value"] == pytest.approx(0.0)

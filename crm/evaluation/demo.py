@@ -4,19 +4,20 @@ demo community (`seed_evaluation_demo`, called after `crm.demo.services.seed_dem
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from crm.evaluation import services as svc
 from crm.extensions import db
 from crm.models import Beat, BeatAssignment, CommunityGroup, Contact, ContactGroup, User
+from crm.timezones import day_start_utc, local_today
 
 
 def _busiest_groups(today: date, n: int) -> list[int]:
     """The `n` groups with the most contacts in the last 180 days (the ones a newcomer meets
     first on the coverage and group pages), ties by id; any groups when none has a contact."""
-    since = datetime.combine(today - timedelta(days=180), datetime.min.time())
+    since = day_start_utc(today - timedelta(days=180))
     busy = sa.func.count(ContactGroup.contact_id)
     picked = list(db.session.scalars(
         sa.select(ContactGroup.group_id).where(ContactGroup.occurred_at >= since)
@@ -25,7 +26,7 @@ def _busiest_groups(today: date, n: int) -> list[int]:
 
 
 def _busiest_beat(today: date) -> int | None:
-    since = datetime.combine(today - timedelta(days=180), datetime.min.time())
+    since = day_start_utc(today - timedelta(days=180))
     busy = sa.func.count(Contact.id)
     return db.session.scalar(sa.select(Contact.beat_id).where(Contact.occurred_at >= since,
                                                               Contact.beat_id.is_not(None))
@@ -37,7 +38,7 @@ def seed_evaluation_demo(*, today: date | None = None, seed: int = 0, groups: in
     days ago to 30 days ahead), train the officers of treated beats, and run two survey waves
     for the `groups` busiest groups and the busiest beat (the first wave closed, the second
     open), so the trust trend shows on their pages. Flushes only; returns counts."""
-    today = today or date.today()
+    today = today or local_today()
     rng = random.Random(seed)
     counts = {"trials": 0, "training": 0, "survey_answers": 0}
     baseline = (today - timedelta(days=180), today - timedelta(days=91))

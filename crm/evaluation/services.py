@@ -45,6 +45,7 @@ from crm.models import (
     ContactOfficer,
     User,
 )
+from crm.timezones import days_utc, local_today
 
 # ---- roles ------------------------------------------------------------------------------------
 
@@ -103,7 +104,7 @@ def record_completion(actor, *, officer: str, module: str, completed_on, trainer
     module replaces its date and trainer."""
     _need(actor, TRAINING_EDIT_ROLES, "enter training")
     trainer = (trainer or "").strip()
-    errors, user, day = _check_completion(officer, module, completed_on, today or date.today())
+    errors, user, day = _check_completion(officer, module, completed_on, today or local_today())
     if len(trainer) > 120:
         errors["trainer"] = "must be at most 120 characters"
     if errors:
@@ -131,7 +132,7 @@ def import_training_csv(actor, text: str, *, today: date | None = None) -> int:
     and then nothing is written. Returns the number of rows written.
     """
     _need(actor, TRAINING_EDIT_ROLES, "import training")
-    today = today or date.today()
+    today = today or local_today()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = {"officer", "module", "completed_on"} - set(reader.fieldnames or ())
     if missing:
@@ -214,8 +215,7 @@ def parse_period(text: str, field: str) -> tuple[date, date]:
 
 
 def _units_with_contacts(unit: str, start: date, end: date) -> list[str]:
-    lo, hi = datetime.combine(start, datetime.min.time()), datetime.combine(end + timedelta(days=1),
-                                                                            datetime.min.time())
+    lo, hi = days_utc(start, end)
     if unit == "beat":
         q = (sa.select(Beat.code).join(Contact, Contact.beat_id == Beat.id)
              .where(Contact.occurred_at >= lo, Contact.occurred_at < hi).distinct())
@@ -416,8 +416,8 @@ SHARES = ("proactive_share", "enforcement_per_contact", "techniques_per_contact"
 
 
 def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(start, datetime.min.time()),
-            datetime.combine(end + timedelta(days=1), datetime.min.time()))
+    # Periods are the department's calendar days (a DST day is 23 or 25 hours).
+    return days_utc(start, end)
 
 
 def _unit_contacts(trial: Trial, start: date, end: date) -> tuple[sa.Select, sa.ColumnElement, dict[int, str]]:
@@ -763,7 +763,7 @@ def submit_response(actor, campaign: SurveyCampaign, answers: dict, *, source: s
                     today: date | None = None) -> SurveyResponse:
     """One anonymous answer sheet. Only the campaign's item keys with scores 1..5 are taken;
     anything else (a name, an e-mail address) is refused, so nothing personal is stored."""
-    today = today or date.today()
+    today = today or local_today()
     if source == "paper":
         _need(actor, SURVEY_EDIT_ROLES, "enter survey answers")
     if not campaign.opens_on <= today <= campaign.closes_on:
