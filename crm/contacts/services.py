@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from crm.access import (
     beat_ids_select,
@@ -141,6 +141,7 @@ class _Plan:
     groups: list[CommunityGroup] = field(default_factory=list)
     officer_ids: list[int] = field(default_factory=list)
     new_person: dict | None = None
+    beat: Beat | None = None  # the beat sent, loaded by its check (the answer names its code)
 
 
 # Each parser reads one part of the form, puts its problems in `errors` (field -> message)
@@ -307,11 +308,14 @@ def _parse_beat(actor: User, data: dict, plan: _Plan, errors: dict) -> int | Non
     except (TypeError, ValueError):
         errors["beat_id"] = "is not a beat"
         return None
-    allowed = sa.select(Beat.id).where(Beat.id == beat_id)
+    # The check loads the beat itself (not its map outline), so the answer's beat code
+    # needs no second query.
+    allowed = sa.select(Beat).options(defer(Beat.geometry)).where(Beat.id == beat_id)
     subjects_beats = set().union(*sets, set())
     if actor.role in ("officer", "supervisor") and beat_id not in subjects_beats:
         allowed = allowed.where(Beat.id.in_(beat_ids_select(actor)))
-    if db.session.scalar(allowed) is None:
+    plan.beat = db.session.scalar(allowed)
+    if plan.beat is None:
         errors["beat_id"] = "is not one of your beats nor a beat of the groups chosen"
     return beat_id
 
@@ -434,7 +438,18 @@ def log_contact(actor: User, data: dict, idempotency_key: str | None = None, *,
     v = plan.values
     at = v["occurred_at"]
 
+    # The contact goes in with its links in one flush, through the relationships: the facts
+    # see a new contact (nothing to read before it), and the answer reads its links, groups
+    # and beat from memory instead of loading them again.
     contact = Contact(logged_by_id=actor.id, idempotency_key=key, **v)
+    if plan.beat is not None:
+        contact.beat = plan.beat
+    contact.officer_links = [ContactOfficer(user_id=uid, occurred_at=at)
+                             for uid in [actor.id, *plan.officer_ids]]
+    contact.stakeholder_links = [ContactStakeholder(stakeholder=s, occurred_at=at)
+                                 for s in plan.stakeholders]
+    contact.group_links = [ContactGroup(group=g, occurred_at=at, initiated_by=v["initiated_by"])
+                           for g in plan.groups]
     try:
         _insert(contact)
     except IntegrityError:
@@ -450,13 +465,8 @@ def log_contact(actor: User, data: dict, idempotency_key: str | None = None, *,
                                                          allow_duplicate=True,
                                                          met_in_contact=True, ip=ip)
         people.append(person)
-    db.session.add_all(
-        [ContactOfficer(contact_id=contact.id, user_id=uid, occurred_at=at)
-         for uid in [actor.id, *plan.officer_ids]]
-        + [ContactStakeholder(contact_id=contact.id, stakeholder_id=s.id, occurred_at=at)
-           for s in people]
-        + [ContactGroup(contact_id=contact.id, group_id=g.id, occurred_at=at,
-                        initiated_by=v["initiated_by"]) for g in plan.groups])
+        contact.stakeholder_links.append(
+            ContactStakeholder(stakeholder=person, occurred_at=at))
 
     stage_changes = []
     if v["stage_after"]:

@@ -87,7 +87,7 @@ def after_flush(session: Session, flush_context) -> None:
     for obj in pending:
         ids.add(obj.id if isinstance(obj, Contact) else obj.contact_id)
     conn = session.connection()
-    services.apply_change(conn, old, services.contribution(conn, ids))
+    services.apply_change(conn, old, services.contribution(conn, ids, with_facts=True))
 
 
 def register_listeners(app: Flask | None = None) -> None:

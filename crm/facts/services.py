@@ -68,21 +68,36 @@ class Contribution:
     officer_group: dict = field(default_factory=lambda: defaultdict(set))
     officer_beat: dict = field(default_factory=lambda: defaultdict(set))
     group: dict = field(default_factory=lambda: defaultdict(set))
+    # (officer, group) -> its officer-group fact's last_at as read with the records (None: no
+    # row); only with `contribution(..., with_facts=True)`, read just before applying.
+    officer_group_last: dict | None = None
 
 
-def contribution(conn, contact_ids: Iterable[int]) -> Contribution:
-    """The facts the given contacts make, read from the records as they stand in `conn`."""
-    out = Contribution()
+def contribution(conn, contact_ids: Iterable[int], *, with_facts: bool = False) -> Contribution:
+    """The facts the given contacts make, read from the records as they stand in `conn`:
+    one statement per chunk of contacts (each group link with its contact, group and
+    officers). `with_facts` also reads each (officer, group) pair's current fact row."""
+    out = Contribution(officer_group_last={} if with_facts else None)
     ids = sorted({i for i in contact_ids if i is not None})
+    cols = [_cg.c.contact_id, _cg.c.group_id, _cg.c.occurred_at, _cg.c.initiated_by,
+            _c.c.id, _c.c.occurred_at, _c.c.initiated_by, _c.c.beat_id, _co.c.user_id,
+            _g.c.id, _g.c.stance]
+    # Outer joins: a group link counts for the group's last contact on its own, a pair
+    # (officer, group) only where the contact, the officer link and the group all exist.
+    joined = (_cg.outerjoin(_c, _c.c.id == _cg.c.contact_id)
+              .outerjoin(_g, _g.c.id == _cg.c.group_id)
+              .outerjoin(_co, _co.c.contact_id == _cg.c.contact_id))
+    if with_facts:
+        cols.append(_OGL.c.last_at)
+        joined = joined.outerjoin(_OGL, sa.and_(_OGL.c.user_id == _co.c.user_id,
+                                                _OGL.c.group_id == _cg.c.group_id))
     for chunk in _chunks(ids):
-        rows = conn.execute(
-            sa.select(_c.c.id, _c.c.occurred_at, _c.c.initiated_by, _c.c.beat_id, _co.c.user_id,
-                      _cg.c.group_id, _g.c.stance)
-            .select_from(_c.join(_co, _co.c.contact_id == _c.c.id)
-                         .join(_cg, _cg.c.contact_id == _c.c.id)
-                         .join(_g, _g.c.id == _cg.c.group_id))
-            .where(_c.c.id.in_(chunk)))
-        for cid, at, initiated, beat, user, group, stance in rows:
+        for (cid, group, link_at, link_initiated, contact, at, initiated, beat, user, group_row,
+             stance, *fact) in conn.execute(sa.select(*cols).select_from(joined)
+                                            .where(_cg.c.contact_id.in_(chunk))):
+            out.group[group].add((cid, _dt(link_at), link_initiated))
+            if contact is None or user is None or group_row is None:
+                continue
             at = _dt(at)
             day, beat = local_date(at), beat or NO_BEAT  # the department's calendar day
             pro, rec, wh = initiated == "proactive", stance == "receptive", stance in WARY
@@ -96,10 +111,8 @@ def contribution(conn, contact_ids: Iterable[int]) -> Contribution:
             o[4] += pro and rec
             out.officer_group[(user, group)].add((cid, at))
             out.officer_beat[(user, beat)].add((cid, at))
-        for cid, group, at, initiated in conn.execute(
-                sa.select(_cg.c.contact_id, _cg.c.group_id, _cg.c.occurred_at, _cg.c.initiated_by)
-                .where(_cg.c.contact_id.in_(chunk))):
-            out.group[group].add((cid, _dt(at), initiated))
+            if with_facts:
+                out.officer_group_last[(user, group)] = _dt(fact[0])
     return out
 
 
@@ -167,9 +180,10 @@ def _move_forward(conn, table, keys: tuple[str, str], forward: dict) -> None:
     conn.execute(_upsert(conn.dialect.name, table, keys, ("last_at",), "later"), rows)
 
 
-def _look_up_again(conn, table, keys: tuple[str, str], again: set, source: Callable) -> None:
+def _look_up_again(conn, table, keys: tuple[str, str], again: set, source: Callable) -> dict:
+    """Set the keys' last values from the records (delete those with none); returns them."""
     if not again:
-        return
+        return {}
     found = source(conn, again)
     for k in sorted(again):
         cond = sa.and_(table.c[keys[0]] == k[0], table.c[keys[1]] == k[1])
@@ -178,6 +192,7 @@ def _look_up_again(conn, table, keys: tuple[str, str], again: set, source: Calla
             conn.execute(_upsert(conn.dialect.name, table, keys, ("last_at",), "set"), values)
         else:
             conn.execute(table.delete().where(cond))
+    return found
 
 
 def _officer_group_source(conn, keys: set) -> dict:
@@ -221,29 +236,45 @@ def _apply_groups(conn, old: dict, new: dict) -> None:
                 _group_last_select().where(_cg.c.group_id.in_(chunk))))
 
 
-def _officer_group_days(conn, keys: Iterable[tuple[int, int]]) -> dict:
-    """(officer, group) -> day of its last contact, for the given keys that have one."""
+def _officer_group_lasts(conn, keys: Iterable[tuple[int, int]]) -> dict:
+    """(officer, group) -> last_at of its fact row, for the given keys that have one."""
     keys = set(keys)
     out = {}
+    if not keys:
+        return out
     for chunk in _chunks(sorted({k[0] for k in keys})):
         for u, g, at in conn.execute(
                 sa.select(_OGL.c.user_id, _OGL.c.group_id, _OGL.c.last_at)
                 .where(_OGL.c.user_id.in_(chunk),
                        _OGL.c.group_id.in_(sorted({k[1] for k in keys})))):
             if (u, g) in keys:
-                out[(u, g)] = local_date(_dt(at))
+                out[(u, g)] = _dt(at)
     return out
 
 
+def _later_of(a: datetime | None, b: datetime | None) -> datetime | None:
+    """Python's twin of `_later` (what the "later" upsert leaves in the row)."""
+    return b if a is None or (b is not None and b > a) else a
+
+
 def apply_change(conn, old: Contribution, new: Contribution) -> None:
-    """Move the facts from `old` to `new` (both contributions of the same contacts)."""
+    """Move the facts from `old` to `new` (both contributions of the same contacts; `new`
+    read just before, ideally `with_facts`, which saves reading the officer-group rows)."""
     _add_counts(conn, _BD, ("day", "beat_id"), BEAT_COUNTS, old.beat_days, new.beat_days)
     og_forward, og_again = _split(old.officer_group, new.officer_group)
     og_keys = set(og_forward) | og_again
-    days_before = _officer_group_days(conn, og_keys) if og_keys else {}
+    # The day of each touched (officer, group) pair's last contact, before and after: the
+    # rows read with `new`, the rest from the table; after = what the writes below set.
+    known = new.officer_group_last if new.officer_group_last is not None else {}
+    last_before = {k: known[k] for k in og_keys if k in known}
+    last_before.update(_officer_group_lasts(conn, og_keys - set(known)))
     _move_forward(conn, _OGL, ("user_id", "group_id"), og_forward)
-    _look_up_again(conn, _OGL, ("user_id", "group_id"), og_again, _officer_group_source)
-    days_after = _officer_group_days(conn, og_keys) if og_keys else {}
+    found = _look_up_again(conn, _OGL, ("user_id", "group_id"), og_again, _officer_group_source)
+    last_after = {k: _later_of(last_before.get(k), max(at for _, at in v))
+                  for k, v in og_forward.items()}
+    last_after.update({k: found.get(k) for k in og_again})
+    days_before = {k: local_date(v) for k, v in last_before.items() if v is not None}
+    days_after = {k: local_date(v) for k, v in last_after.items() if v is not None}
     # Groups reached per officer and day of the last contact: a window's reach is their SUM.
     old_days = {k: _six(v) for k, v in old.officer_days.items()}
     new_days = {k: _six(v) for k, v in new.officer_days.items()}
@@ -276,7 +307,7 @@ class Tracker:
 
     def apply(self, also: Iterable[int] = ()) -> None:
         self.ids.update(also)
-        apply_change(self.conn, self.old, contribution(self.conn, self.ids))
+        apply_change(self.conn, self.old, contribution(self.conn, self.ids, with_facts=True))
 
 
 def track(contact_ids: Iterable[int]) -> Tracker:
@@ -286,7 +317,7 @@ def track(contact_ids: Iterable[int]) -> Tracker:
 def apply_new_contacts(contact_ids: Iterable[int]) -> None:
     """Contacts (with their links) inserted with Core: add what they contribute."""
     conn = db.session.connection()
-    apply_change(conn, Contribution(), contribution(conn, contact_ids))
+    apply_change(conn, Contribution(), contribution(conn, contact_ids, with_facts=True))
 
 
 def apply_group_change(group_ids: Iterable[int]) -> Tracker:
