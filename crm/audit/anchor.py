@@ -134,18 +134,21 @@ def read() -> Head | None:
     return max(heads, key=lambda h: h.id) if heads else None
 
 
-def note_append(session: Session, event_id: int, event_hash: str) -> None:
+def note_append(session: Session, event_id: int, event_hash: str,
+                previous: tuple[int, str] | None = None) -> None:
     """Remember this transaction's newest event; it is anchored once the commit succeeds,
-    unless the event anchored before is no longer in the table (checked once per transaction)."""
+    unless the event anchored before is no longer in the table (checked once per transaction).
+    `previous` is the (id, hash) of the table's newest event before this append, as the
+    caller read it under the chain lock (it saves a query when that event is the anchored one)."""
     if anchor_file() is None and _redis() is None:
         return
     if _CHECKED not in session.info:
-        session.info[_CHECKED] = _anchored_event_present(session)
+        session.info[_CHECKED] = _anchored_event_present(session, previous)
     if session.info[_CHECKED]:
         session.info[_PENDING] = Head(event_id, event_hash)
 
 
-def _anchored_event_present(session: Session) -> bool:
+def _anchored_event_present(session: Session, previous: tuple[int, str] | None = None) -> bool:
     """Whether the anchored event is still in the table with its hash. If not, the anchor
     must not move: cut the newest events, let one request append, and the new head would
     look like a normal continuation of the shortened chain. It stays on the missing event,
@@ -153,8 +156,11 @@ def _anchored_event_present(session: Session) -> bool:
     head = read()
     if head is None:
         return True
-    found = session.execute(sa.text("SELECT hash FROM audit_events WHERE id = :id"),
-                            {"id": head.id}).scalar()
+    if previous is not None and previous[0] == head.id:
+        found = previous[1]  # the newest event is the anchored one: no need to look it up
+    else:
+        found = session.execute(sa.text("SELECT hash FROM audit_events WHERE id = :id"),
+                                {"id": head.id}).scalar()
     if found == head.hash:
         return True
     log.error("audit trail: the anchored event %s is %s; the anchor stays on it "

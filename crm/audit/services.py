@@ -88,9 +88,10 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
         object_type = object_type or type(obj).__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", "")
     _lock_chain()
-    last = db.session.execute(
-        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar()
+    newest = db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    last = newest.hash if newest else None
     ev = AuditEvent(
         at=utcnow(), actor_id=getattr(actor, "id", None),
         actor_username=getattr(actor, "username", "") or "", ip=ip or "", action=action,
@@ -102,7 +103,7 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
     ev.hash = _digest(ev)
     db.session.add(ev)
     db.session.flush()
-    anchor.note_append(db.session, ev.id, ev.hash)
+    anchor.note_append(db.session, ev.id, ev.hash, tuple(newest) if newest else None)
     return ev
 
 
@@ -115,9 +116,10 @@ def record_events(actor, events: list[tuple[str, object, dict]], *, ip: str = ""
     if not events:
         return 0
     _lock_chain()
-    last = db.session.execute(
-        sa.select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar() or GENESIS
+    newest = db.session.execute(
+        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+    ).first()
+    last = newest.hash if newest else GENESIS
     at = utcnow()
     made = []
     for action, obj, detail in events:
@@ -133,7 +135,7 @@ def record_events(actor, events: list[tuple[str, object, dict]], *, ip: str = ""
         made.append(ev)
     db.session.add_all(made)
     db.session.flush()
-    anchor.note_append(db.session, made[-1].id, made[-1].hash)
+    anchor.note_append(db.session, made[-1].id, made[-1].hash, tuple(newest) if newest else None)
     return len(made)
 
 

@@ -73,12 +73,10 @@ class Contribution:
     officer_group_last: dict | None = None
 
 
-def contribution(conn, contact_ids: Iterable[int], *, with_facts: bool = False) -> Contribution:
-    """The facts the given contacts make, read from the records as they stand in `conn`:
-    one statement per chunk of contacts (each group link with its contact, group and
-    officers). `with_facts` also reads each (officer, group) pair's current fact row."""
-    out = Contribution(officer_group_last={} if with_facts else None)
-    ids = sorted({i for i in contact_ids if i is not None})
+@lru_cache(maxsize=2)
+def _contribution_select(with_facts: bool) -> sa.Select:
+    """Each group link of the contacts `ids` with its contact, group and officers (built once:
+    constructing it cost about as much as running it)."""
     cols = [_cg.c.contact_id, _cg.c.group_id, _cg.c.occurred_at, _cg.c.initiated_by,
             _c.c.id, _c.c.occurred_at, _c.c.initiated_by, _c.c.beat_id, _co.c.user_id,
             _g.c.id, _g.c.stance]
@@ -91,10 +89,19 @@ def contribution(conn, contact_ids: Iterable[int], *, with_facts: bool = False) 
         cols.append(_OGL.c.last_at)
         joined = joined.outerjoin(_OGL, sa.and_(_OGL.c.user_id == _co.c.user_id,
                                                 _OGL.c.group_id == _cg.c.group_id))
+    return (sa.select(*cols).select_from(joined)
+            .where(_cg.c.contact_id.in_(sa.bindparam("ids", expanding=True))))
+
+
+def contribution(conn, contact_ids: Iterable[int], *, with_facts: bool = False) -> Contribution:
+    """The facts the given contacts make, read from the records as they stand in `conn`:
+    one statement per chunk of contacts (each group link with its contact, group and
+    officers). `with_facts` also reads each (officer, group) pair's current fact row."""
+    out = Contribution(officer_group_last={} if with_facts else None)
+    ids = sorted({i for i in contact_ids if i is not None})
     for chunk in _chunks(ids):
         for (cid, group, link_at, link_initiated, contact, at, initiated, beat, user, group_row,
-             stance, *fact) in conn.execute(sa.select(*cols).select_from(joined)
-                                            .where(_cg.c.contact_id.in_(chunk))):
+             stance, *fact) in conn.execute(_contribution_select(with_facts), {"ids": chunk}):
             out.group[group].add((cid, _dt(link_at), link_initiated))
             if contact is None or user is None or group_row is None:
                 continue

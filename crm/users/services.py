@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
+from sqlalchemy.orm import joinedload
 
 from crm.audit.services import record_event
 from crm.db import utcnow
@@ -284,8 +285,8 @@ def revoke_all_tokens(actor: User | None, user: User, *, reason: str, ip: str = 
 
 def user_for_token(plain: str) -> User | None:
     """The active user a live bearer token belongs to (and note its use), else None."""
-    tok = db.session.scalar(sa.select(ApiToken).where(
-        ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)))
+    tok = db.session.scalar(sa.select(ApiToken).options(joinedload(ApiToken.user)).where(
+        ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None)))  # one query
     if tok is None or not tok.user.active:
         return None
     # Noted to the minute: writing it on every call made each API request a write, which on
