@@ -119,6 +119,23 @@ def test_coverage_map_colours_a_fully_reached_beat_and_an_unreached_one(district
     assert re.search(r'<a href="[^"]*beat=0112[^"]*" class="beat">', svg)
 
 
+def test_a_beat_renamed_or_added_shows_on_the_next_coverage_load(district_world, make, auth,
+                                                                  client):
+    """The beats and districts are kept per process between loads; a change is seen at once."""
+    make.commit()
+    auth.login("sarge")
+    assert "Harbour Point" not in client.get("/analytics/coverage").get_data(as_text=True)
+    b1 = district_world["beats"][0]
+    b1.name = "Harbour Point"
+    make.commit()
+    html = client.get("/analytics/coverage").get_data(as_text=True)
+    assert "Harbour Point" in html
+    _beat(make, "0113", b1.district, -87.61)
+    make.commit()
+    svg = _map_svg(client.get("/analytics/coverage").get_data(as_text=True))
+    assert svg.count("<path ") == 3 and 'data-beat="0113"' in svg
+
+
 def test_a_beat_without_groups_is_grey(make, auth, client):
     d = make.district("01")
     _beat(make, "0111", d, -87.63)

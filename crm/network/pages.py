@@ -57,16 +57,62 @@ class DistrictRow:
     name: str
 
 
+def _stamp(model) -> list:
+    """Changes whenever a row is added, edited (its version_id grows, updated_at moves) or
+    deleted."""
+    one = lambda expr: sa.select(expr).select_from(model).scalar_subquery()  # noqa: E731
+    return [one(sa.func.count()), one(sa.func.sum(model.id)), one(sa.func.sum(model.version_id)),
+            one(sa.func.max(model.updated_at)), one(sa.func.max(model.created_at))]
+
+
+class _Latest:
+    """The one latest value per process, by key (`get_or_compute`, `clear` like the others)."""
+
+    def __init__(self):
+        self._key, self._value, self._lock = None, None, threading.Lock()
+
+    def get_or_compute(self, key, fn: Callable):
+        with self._lock:
+            if self._value is not None and self._key == key:
+                return self._value
+        value = fn()
+        with self._lock:
+            self._key, self._value = key, value
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._key, self._value = None, None
+
+
+_geography = _Latest()
+
+
+def geography() -> tuple[list[BeatRow], list[DistrictRow]]:
+    """Every beat (without its geometry) and district, kept per process until one changes:
+    the coverage and network pages list them on every load (~300 rows through the ORM),
+    where one aggregate over the two small tables tells whether anything changed."""
+    key = (db.engine.url.render_as_string(hide_password=True),
+           *db.session.execute(sa.select(*_stamp(Beat), *_stamp(District))).one())
+
+    def load():
+        return ([BeatRow(*r) for r in db.session.execute(
+                    sa.select(Beat.id, Beat.code, Beat.name, Beat.district_id, Beat.version_id,
+                              Beat.updated_at).order_by(Beat.code))],
+                [DistrictRow(*r) for r in db.session.execute(
+                    sa.select(District.id, District.code, District.name)
+                    .order_by(District.code))])
+    found = _geography.get_or_compute(key, load)
+    return list(found[0]), list(found[1])
+
+
 def beats() -> list[BeatRow]:
-    """Every beat without its geometry (one small query; outlines load only on a cache miss)."""
-    return [BeatRow(*r) for r in db.session.execute(
-        sa.select(Beat.id, Beat.code, Beat.name, Beat.district_id, Beat.version_id,
-                  Beat.updated_at).order_by(Beat.code))]
+    """Every beat without its geometry (outlines load only on a cache miss)."""
+    return geography()[0]
 
 
 def districts() -> list[DistrictRow]:
-    return [DistrictRow(*r) for r in db.session.execute(
-        sa.select(District.id, District.code, District.name).order_by(District.code))]
+    return geography()[1]
 
 
 def beat_map(map_beats: list[BeatRow]) -> svg.BeatMap:

@@ -163,7 +163,7 @@ def _read_scope(form_class: type[PlaceForm], user: User) -> tuple[PlaceForm, Sco
     """The page's filter form from the query string and the scope it asks for (None: invalid).
     Supervisors start on their own district."""
     form = form_class(formdata=request.args)
-    return form, _scope(form, user, pages.beats(), pages.districts(),
+    return form, _scope(form, user, *pages.geography(),
                         default_own_district=user.role == "supervisor")
 
 
