@@ -212,9 +212,10 @@ def test_logging_a_contact_takes_few_queries(beat_world, make, auth, client, app
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", count)
     assert r.status_code == 303
-    # <= 30 for the contact itself, plus ~11 indexed reads and upserts that keep the
-    # engagement facts current in the same transaction (crm.facts).
-    assert len(statements) <= 42, statements
+    # A new person and three stage changes included: 35 on a fresh database (the contact and
+    # its links in one flush, one read and five upserts for the engagement facts, two audit
+    # events, the counters); it was 42 before the facts stopped reading back what they wrote.
+    assert len(statements) <= 36, statements
 
 
 def test_an_officer_cannot_open_a_contact_outside_their_beats(make, auth, client):
