@@ -250,3 +250,15 @@ def test_nan_and_infinity_in_a_number_field_are_refused(make, client, auth, valu
     assert r.status_code == 422, r.status_code
     assert "Enter a number" in r.get_data(as_text=True)
     assert not db.session.get(type(measure), measure.id).values
+
+
+def test_an_id_converter_matches_only_ids_a_column_can_hold(app):
+    """2**31 has 10 digits like a real id: the bound, not the pattern, keeps it off
+    PostgreSQL's INTEGER columns (SQLite would hold it and hide the overflow)."""
+    from werkzeug.routing import ValidationError as NoMatch
+
+    conv = IdConverter(app.url_map)
+    assert conv.to_python(str(2**31 - 1)) == 2**31 - 1
+    for text in (str(2**31), "0"):
+        with pytest.raises(NoMatch):
+            conv.to_python(text)

@@ -284,3 +284,19 @@ def test_the_signed_out_message_names_the_configured_idle_limit(make, auth, clie
         r = client.get("/")
         page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "signed out after 10 minutes without activity" in page
+
+
+def test_with_redis_configured_the_login_limit_is_counted_in_redis(tmp_path):
+    """The environment a production server starts with: REDIS_URL is where the limiter
+    counts, so every worker sees one count (a fresh interpreter reads the environment)."""
+    import subprocess
+    import sys
+
+    from config import BASE_DIR
+    env = {"PATH": "/usr/bin:/bin", "CRM_ENV": "production", "SECRET_KEY": "x" * 32,
+           "REDIS_URL": "redis://127.0.0.1:6379/11", "CRM_INSTANCE_DIR": str(tmp_path)}
+    code = ("from config import Config; c = Config.from_env(); "
+            "print(c.RATELIMIT_STORAGE_URI)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=BASE_DIR, env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    assert out == "redis://127.0.0.1:6379/11"
