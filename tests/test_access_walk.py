@@ -383,3 +383,28 @@ def test_no_case_route_attaches_what_the_user_cannot_see(app, worlds, auth, clie
         assert r.status_code == 404, f"{username} reached {url} after the walk: {answers}"
         assert not any(m in r.get_data(as_text=True) for m in SECRET_MARKERS)
     assert [b.code for b in svc.get_case(user, own.id).beats] == ["0111"]
+
+
+def test_an_analysts_pseudonyms_hold_within_one_export_only(app, worlds, make, auth, client):
+    """The analyst's outcomes export names each officer by one code throughout the file (one
+    row per month and group), and by other codes in the next export, so two exports cannot be
+    joined to each other or to the coverage API."""
+    import csv
+    import io
+
+    for w in worlds:  # a contact 40 days earlier: a second month, a second row per officer
+        make.contact(w["officer"], groups=[w["group"]], beat=w["beat"],
+                     occurred_at=w["contact"].occurred_at - timedelta(days=40))
+    make.commit()
+    auth.login("analyst1")
+
+    def export():
+        r = client.get("/analytics/outcomes.csv")
+        assert r.status_code == 200
+        return list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+
+    first, second = export(), export()
+    assert len(first) == 4 and len({r["officer"] for r in first}) == 2  # 2 rows per officer
+    assert len({(r["officer"], r["group"]) for r in first}) == 2  # same codes across months
+    assert not {r["officer"] for r in first} & {r["officer"] for r in second}
+    assert not {r["group"] for r in first} & {r["group"] for r in second}
