@@ -205,3 +205,59 @@ def test_nothing_is_left_in_the_sqlite_file_or_its_wal(tmp_path):
         assert _leftovers(text) == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_erasure_reaches_what_the_app_itself_wrote(make, client, auth):
+    """Her data went in through the API as officers type it (create, rename, a contact with
+    a follow-up, a case with her as participant, idea and action owner, a title edit): the
+    services' own audit details, case timeline and history rows included. After the erasure
+    page, no column of any table holds any form of it."""
+    from crm.models import GroupAssignment  # noqa: F401 - the models are all loaded
+    from crm.users.services import issue_token
+    from tests.conftest import csrf_token_from
+
+    d = make.district("01")
+    beat = make.beat("0111", d)
+    officer = make.user("jdoe", beats=[beat])
+    sarge = make.user("sarge", role="supervisor", district=d)
+    g = make.group("Laundromat Tenants", beats=[beat])
+    heads = {u: {"Authorization": f"Bearer {issue_token(u, u, 't')[1]}"} for u in (officer, sarge)}
+    make.commit()
+    api = lambda user, method, url, body=None: client.open(  # noqa: E731
+        url, method=method, json=body, headers=heads[user])
+
+    r = api(sarge, "POST", "/api/v1/stakeholders/", {**{k: OLD[k] for k in ("name", "phone", "email")},
+                                                     "group_id": g.id})
+    pid = r.get_json()["id"]
+    contact = api(officer, "POST", "/api/v1/contacts/", {
+        "channel": "meeting", "initiated_by": "proactive", "group_ids": [g.id], "stakeholder_ids": [pid],
+        "note": "Ms Smith asked for a call back on 3125550147 (zsmith@old.example)",
+        "follow_up_on": str(datetime.utcnow().date() + timedelta(days=2)),
+        "follow_up_note": "Ring Zelda about the lift"}).get_json()
+    version = api(sarge, "GET", f"/api/v1/stakeholders/{pid}").get_json()["version_id"]
+    assert api(sarge, "PATCH", f"/api/v1/stakeholders/{pid}",
+               {**NEW, "version_id": version}).status_code == 200
+    kid = api(sarge, "POST", "/api/v1/cases/", {"title": "Zelda's broken lift", "beat_ids": [beat.id],
+              "problem_statement": "Quibble reported it; phone 555 0199"}).get_json()["id"]
+    for url, body in ((f"/api/v1/cases/{kid}/participants",
+                       {"kind": "stakeholder", "stakeholder_id": pid, "role": "co_producer"}),
+                      (f"/api/v1/cases/{kid}/ideas",
+                       {"text": "Zelda Quibble suggests a rota", "proposed_by_stakeholder_id": pid}),
+                      (f"/api/v1/cases/{kid}/actions",
+                       {"description": "Call +1 (555) 0199 weekly", "owner_kind": "stakeholder",
+                        "owner_stakeholder_id": pid}),
+                      (f"/api/v1/cases/{kid}/contacts", {"contact_id": contact["id"]})):
+        assert api(sarge, "POST", url, body).status_code == 201, url
+    version = api(sarge, "GET", f"/api/v1/cases/{kid}").get_json()["version_id"]
+    assert api(sarge, "PATCH", f"/api/v1/cases/{kid}",
+               {"version_id": version, "title": "Lift of Zelda Quibble"}).status_code == 200
+    assert _scan_every_column()  # she is there, in many places
+
+    auth.login("sarge")
+    page = client.get(f"/privacy/stakeholders/{pid}/erase").get_data(as_text=True)
+    version = re.search(r'name="version_id"[^>]*value="(\d+)"', page)
+    r = client.post(f"/privacy/stakeholders/{pid}/erase", data={
+        "csrf_token": csrf_token_from(page), "reason": "She asked us to forget her",
+        "confirm": "y", "version_id": version.group(1) if version else ""})
+    assert r.status_code == 303
+    assert _scan_every_column() == []
