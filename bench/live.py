@@ -228,9 +228,14 @@ class Servers:
         # BENCH_THREADS=N: N threads per worker (gthread), to see what queueing behind page
         # loads costs the contact POST; the figures of record use plain sync workers.
         threads = ["--threads", os.environ["BENCH_THREADS"]] if os.environ.get("BENCH_THREADS") else []
+        # gunicorn's own time per request (from a worker taking it to the last byte written):
+        # beside the clients' times it shows how long a request waited for a free worker.
+        self.access_log = OUT / f"live-{kind}-{size}-access.log"
+        self.access_log.unlink(missing_ok=True)
         self.web = subprocess.Popen(  # noqa: S603  # nosec B603
             [str(bin_dir / "gunicorn"), "--workers", "4", *threads, "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning", "--timeout", "60", f"{module}:app"],
+             "--log-level", "warning", "--timeout", "60", "--access-logfile", str(self.access_log),
+             "--access-logformat", "%(m)s %(U)s %(s)s %(D)s", f"{module}:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.worker = subprocess.Popen(  # noqa: S603  # nosec B603
             [str(bin_dir / "flask"), "crm", "worker", "--workers", "2"],
@@ -439,6 +444,30 @@ def bounds(sups, plan: Plan) -> dict:
                 p50(lambda: sups[0].get(f"/api/v1/contacts/{plan.pk_contact}"))}
 
 
+SERVED = {("GET", "/analytics/coverage"): "coverage page",
+          ("GET", "/api/v1/analytics/hard-to-engage"): "hard-to-engage API",
+          ("GET", "/analytics/network"): "network page",
+          ("POST", "/api/v1/contacts/"): "contact POST"}
+
+
+def log_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def served_times(path: Path, start: int, end: int | None = None) -> dict:
+    """p50/p95 of gunicorn's own time per request (its access log between two offsets)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        text = f.read(None if end is None else end - start).decode(errors="replace")
+    times: dict[str, list[float]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and (parts[0], parts[1]) in SERVED and parts[3].isdigit():
+            times.setdefault(SERVED[(parts[0], parts[1])], []).append(int(parts[3]) / 1e6)
+    return {name: {"n": len(v), "p50_s": round(pct(v, 0.5), 4), "p95_s": round(pct(v, 0.95), 4)}
+            for name, v in times.items()}
+
+
 def summary(rec: Recorder) -> dict:
     return {name: {"n": len(v), "p50_s": round(pct(v, 0.5), 4), "p95_s": round(pct(v, 0.95), 4),
                    "errors": rec.errors.get(name, 0)} for name, v in rec.times.items()}
@@ -470,8 +499,10 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
         out["bounds"] = {k: round(v, 4) for k, v in bounds(sups, plan).items()}
 
         out["loadavg"]["quiet_start"] = loadavg()
+        mark_quiet = log_size(servers.access_log)
         quiet = run_clients(sups, plan, QUIET_SECONDS)
         out["loadavg"]["quiet_end"] = loadavg()
+        mark_live = log_size(servers.access_log)
         out["quiet"] = summary(quiet)
         print(f"  quiet: {json.dumps(out['quiet'])}", flush=True)
 
@@ -496,6 +527,7 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
         officer.join()
         sup_thread.join()
         out["loadavg"]["live_end"] = loadavg()
+        mark_end = log_size(servers.access_log)
         todo.put(None)
         watch.join()
         stop_at.append(live_started + LIVE_SECONDS + NETWORK_WAIT)
@@ -516,6 +548,8 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
             "missed": sum(1 for f in fresh if f is None)}
         out["overlap_freshness"] = {k: v for k, v in membership.items() if k != "membership_id"}
         out["loadavg"]["end"] = loadavg()
+        out["served"] = {"quiet": served_times(servers.access_log, mark_quiet, mark_live),
+                         "live": served_times(servers.access_log, mark_live, mark_end)}
     finally:
         servers.stop()
         cleanup(app, plan, created, membership.get("membership_id"))
@@ -574,6 +608,11 @@ def print_live(out: dict) -> None:
               f"{f(r.get('quiet_p95_s'), 1, '9.3f')} {f(r.get('vs_quiet'), 1, '7.2f')} "
               f"{f(r.get('vs_trivial'), 1, '7.1f')} {f(r.get('vs_pk_read'), 1, '6.1f')}  "
               f"{'yes' if r['met'] else ('no' if r['met'] is False else '-')}")
+    served = out.get("served", {}).get("live", {})
+    if served:
+        print("in gunicorn (live phase; the rest of a client's time is waiting for a free worker "
+              "and the way there and back): " + ", ".join(
+                  f"{k} p50 {v['p50_s']:.3f} / p95 {v['p95_s']:.3f} s" for k, v in served.items()))
     f = out["hard_to_engage_freshness_s"]
     print(f"hard-to-engage freshness: {len(f['samples'])} contacts with a flagged group; after "
           f"the POST's answer p50 {f['after_post_answer_p50_s']} s, max "
