@@ -11,6 +11,8 @@ separate `flask crm worker` process.
     gunicorn --workers 4 bench.wsgi:app
 """
 
+import gc
+
 from config import ProductionConfig
 from crm import create_app
 
@@ -25,3 +27,4 @@ class OneMachineConfig(ProductionConfig):
 
 
 app = create_app(OneMachineConfig)
+gc.freeze()  # as wsgi.py: the libraries' objects stay out of the full collections
