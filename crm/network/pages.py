@@ -57,12 +57,11 @@ class DistrictRow:
     name: str
 
 
-def _stamp(model) -> list:
-    """Changes whenever a row is added, edited (its version_id grows, updated_at moves) or
-    deleted."""
-    one = lambda expr: sa.select(expr).select_from(model).scalar_subquery()  # noqa: E731
-    return [one(sa.func.count()), one(sa.func.sum(model.id)), one(sa.func.sum(model.version_id)),
-            one(sa.func.max(model.updated_at)), one(sa.func.max(model.created_at))]
+def _stamp(model) -> sa.Subquery:
+    """One row that changes whenever a row is added, edited (its version_id grows,
+    updated_at moves) or deleted."""
+    return sa.select(sa.func.count(), sa.func.sum(model.id), sa.func.sum(model.version_id),
+                     sa.func.max(model.updated_at), sa.func.max(model.created_at)).subquery()
 
 
 class _Latest:
@@ -92,8 +91,10 @@ def geography() -> tuple[list[BeatRow], list[DistrictRow]]:
     """Every beat (without its geometry) and district, kept per process until one changes:
     the coverage and network pages list them on every load (~300 rows through the ORM),
     where one aggregate over the two small tables tells whether anything changed."""
+    beats_, districts_ = _stamp(Beat), _stamp(District)
     key = (db.engine.url.render_as_string(hide_password=True),
-           *db.session.execute(sa.select(*_stamp(Beat), *_stamp(District))).one())
+           *db.session.execute(sa.select(*beats_.c, *districts_.c)
+                               .select_from(beats_.join(districts_, sa.true()))).one())
 
     def load():
         return ([BeatRow(*r) for r in db.session.execute(
