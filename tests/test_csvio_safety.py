@@ -110,14 +110,15 @@ def test_are_bidi_controls_stripped_from_case_texts_and_officer_names(make):
 
     beat = make.beat("0111")
     admin = make.user("ada", role="admin")
-    case = cases.create_case(admin, title="Lift\u202e tfiL", beat_ids=[beat.id])
+    case = cases.create_case(admin, title="Lift\u202e tfiL", beat_ids=[beat.id],
+                             problem_statement="Cars\u202e srac\nat night")
     action = cases.add_action(admin, case, description="Call", owner_kind="agency",
                               owner_agency="Housing\u2066 Dept\u2069")
     officer = make.user("bo")
     update_user(admin, officer, UserChanges(role="officer", display_name="Bo\u202e Lee"),
                 version_id=officer.version_id)
-    assert (case.title, action.owner_agency, officer.display_name) == \
-        ("Lift tfiL", "Housing Dept", "Bo Lee")
+    assert (case.title, case.problem_statement, action.owner_agency, officer.display_name) == \
+        ("Lift tfiL", "Cars srac\nat night", "Housing Dept", "Bo Lee")
 
 
 def test_does_a_csv_import_strip_bidi_controls(make):

@@ -33,13 +33,14 @@ def create_case(actor: User, *, title: str, problem_statement: str = "", beat_id
     require_create(actor)
     errors: dict = {}
     title = lookups.text(title, "title", errors, required=True, max_len=200)
+    statement = lookups.text(problem_statement or "", "problem_statement", errors)
     beats = lookups.beats(actor, beat_ids, errors)
     if not beats and "beat_ids" not in errors:
         errors["beat_ids"] = "choose at least one beat"
     lead = lookups.user(lead_id, "lead_id", errors) if lead_id else actor
     if errors:
         raise ValidationError(errors)
-    case = ProblemCase(title=title, problem_statement=(problem_statement or "").strip(),
+    case = ProblemCase(title=title, problem_statement=statement,
                        stage="scanning", lead_id=lead.id, opened_on=opened_on or local_today(),
                        stage_entered_at=utcnow())
     case.beats = beats
