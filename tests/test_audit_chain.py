@@ -154,3 +154,30 @@ def test_a_cut_tail_stays_reported_after_new_events_are_appended(anchored, runne
     assert not verify_chain().ok
     result = runner.invoke(args=["crm", "audit", "verify"])
     assert result.exit_code == 1 and "TAMPERED" in result.output
+
+
+def test_an_operator_re_anchors_a_database_recreated_on_purpose(anchored, runner):
+    """After a cut (or a database recreated under the same instance directory) verify keeps
+    failing until an operator re-anchors; the move is audited with the old head, and a chain
+    whose hashes do not match is never re-anchored."""
+    _append(4)
+    old = anchor.read()
+    _cut_newest(2)
+    assert not verify_chain().ok
+    refused = runner.invoke(args=["crm", "audit", "reanchor"])
+    assert refused.exit_code == 2 and not verify_chain().ok
+    result = runner.invoke(args=["crm", "audit", "reanchor", "--yes"])
+    assert result.exit_code == 0, result.output
+    assert verify_chain().ok
+    ev = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+    assert ev.action == "audit.reanchor"
+    assert ev.detail["anchor_before"] == {"id": old.id, "hash": old.hash}
+    assert anchor.read().id == ev.id
+    # A forged event in the middle: re-anchoring refuses and says so.
+    earlier = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)).where(AuditEvent.id < ev.id))
+    db.session.execute(sa.text("UPDATE audit_events SET action = 'forged' WHERE id = :i"),
+                       {"i": earlier})
+    db.session.commit()
+    forged = runner.invoke(args=["crm", "audit", "reanchor", "--yes"])
+    assert forged.exit_code == 1 and "TAMPERED" in forged.output
+    assert anchor.read().id == ev.id

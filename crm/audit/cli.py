@@ -20,3 +20,21 @@ def verify_cmd():
         click.echo(f"audit trail TAMPERED: event {report.broken_at} does not match "
                    f"(after {report.checked} intact events)", err=True)
         raise SystemExit(1)
+
+
+@audit_cli.command("reanchor")
+@click.option("--yes", is_flag=True, help="Confirm: the database was recreated or replaced on purpose.")
+def reanchor_cmd(yes: bool):
+    """Anchor the trail at this database's newest event (after recreating or replacing the
+    database on purpose; `restore` does this itself). Audited as audit.reanchor."""
+    from crm.audit.services import reanchor
+
+    if not yes:
+        click.echo("refusing without --yes: re-anchoring accepts the trail as it is now", err=True)
+        raise SystemExit(2)
+    try:
+        ev = reanchor()
+    except ValueError as e:
+        click.echo(f"audit trail TAMPERED: {e}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"audit trail re-anchored at event {ev.id}")

@@ -151,9 +151,10 @@ class ChainReport:
         return self.broken_at is None and self.missing_tail is None
 
 
-def verify_chain(batch: int = 5000) -> ChainReport:
-    """Walk the trail in id order, recompute every hash and meet the anchored head on the way."""
-    head = anchor.read()
+def verify_chain(batch: int = 5000, *, use_anchor: bool = True) -> ChainReport:
+    """Walk the trail in id order, recompute every hash and meet the anchored head on the way
+    (without `use_anchor`, only the hashes: what `reanchor` needs to trust the table)."""
+    head = anchor.read() if use_anchor else None
     prev, checked, last_id, head_seen = GENESIS, 0, 0, head is None
     while True:
         rows = db.session.execute(
@@ -176,6 +177,24 @@ def verify_chain(batch: int = 5000) -> ChainReport:
         return ChainReport(checked, None, f"the anchored event {head.id} ({head.source}) is "
                                           f"missing: the trail ends at event {last_id}")
     return ChainReport(checked, None)
+
+
+def reanchor() -> AuditEvent:
+    """Anchor the chain at this database's newest event, for an operator who recreated or
+    replaced the database on purpose (a restore re-anchors by itself). Refused when a hash in
+    the table does not match; the old head is kept in the `audit.reanchor` event, so moving
+    the anchor is itself on the trail. Commits."""
+    report = verify_chain(use_anchor=False)
+    if report.broken_at is not None:
+        raise ValueError(f"event {report.broken_at} does not match its hash: not re-anchoring")
+    before = anchor.read()
+    ev = record_event(None, "audit.reanchor", object_type="audit",
+                      detail={"anchor_before": {"id": before.id, "hash": before.hash}
+                              if before else None, "events_verified": report.checked})
+    head = anchor.Head(ev.id, ev.hash)
+    db.session.commit()
+    anchor.write(head, force=True)  # the old head may be missing: move it back on purpose
+    return ev
 
 
 class AppendOnlyError(RuntimeError):
