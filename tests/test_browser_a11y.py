@@ -248,6 +248,9 @@ def test_a_refused_form_opens_at_its_error_summary(sessions, axe):
     page.fill("#phone", "555 0199")
     page.locator("form button[type=submit]").last.click()
     page.wait_for_selector("[data-error-summary]")
+    # The summary is parsed before the script that focuses it runs: wait (bounded) for focus.
+    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-error-summary')",
+                           timeout=10_000)
     state = _summary_state(page)
     assert state["focused"], "the error summary does not have focus"
     assert 0 <= state["top"] and state["bottom"] <= state["height"], state
