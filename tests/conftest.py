@@ -36,8 +36,8 @@ def clear_analytics_caches() -> None:
             kind = type(obj)  # never the object itself: modules hold proxies such as `request`
             if kind is _LRU_WRAPPER and obj.__module__ == name:
                 obj.cache_clear()
-            elif kind.__module__ == name and hasattr(kind, "get_or_compute"):
-                obj.clear()  # crm.network.services.cache
+            elif kind.__module__.startswith("crm.") and hasattr(kind, "get_or_compute"):
+                obj.clear()  # crm.network.services.LRU wherever it is kept
 
 
 _LRU_WRAPPER = type(functools.lru_cache(lambda: None))

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +24,7 @@ from crm.csvio.safe import SafeWriter
 from crm.extensions import db
 from crm.models import Beat, District, Stakeholder, User
 from crm.network import results, svg
-from crm.network.services import compute
+from crm.network.services import LRU, compute
 
 INTRO_GROUPS = 10  # hard-to-engage groups that get suggested introductions on my-beat
 INTRO_CHAINS = 3
@@ -64,27 +62,7 @@ def _stamp(model) -> sa.Subquery:
                      sa.func.max(model.updated_at), sa.func.max(model.created_at)).subquery()
 
 
-class _Latest:
-    """The one latest value per process, by key (`get_or_compute`, `clear` like the others)."""
-
-    def __init__(self):
-        self._key, self._value, self._lock = None, None, threading.Lock()
-
-    def get_or_compute(self, key, fn: Callable):
-        with self._lock:
-            if self._value is not None and self._key == key:
-                return self._value
-        value = fn()
-        with self._lock:
-            self._key, self._value = key, value
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._key, self._value = None, None
-
-
-_geography = _Latest()
+_geography = LRU(1)  # the one latest beat list
 
 
 def geography() -> tuple[list[BeatRow], list[DistrictRow]]:
@@ -255,32 +233,8 @@ def _drawing(d: dict) -> svg.NetworkDrawing:
         edges=tuple(svg.DrawnEdge(**e) for e in d["edges"]))
 
 
-class _LRU:
-    """A small per-process LRU for values derived from stored results (immutable rows);
-    `get_or_compute` like crm.network.services.cache (the tests empty both alike)."""
-
-    def __init__(self, size: int):
-        self.size, self._data, self._lock = size, OrderedDict(), threading.Lock()
-
-    def get_or_compute(self, key, make: Callable[[], object]):
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-        value = make()
-        with self._lock:
-            self._data[key] = value
-            while len(self._data) > self.size:
-                self._data.popitem(last=False)
-        return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-
-_pictures = _LRU(16)
-_markup = _LRU(16)
+_pictures = LRU(16)
+_markup = LRU(16)
 
 
 def _faction_of(doc: dict | None) -> dict[int, int]:

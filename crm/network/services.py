@@ -212,8 +212,9 @@ def current_versions(names: tuple[str, ...]) -> tuple[int, ...]:
     return tuple(rows.get(n, 0) for n in names)
 
 
-class _Cache:
-    """A small LRU of computed documents, keyed by analytic, parameters and data versions."""
+class LRU:
+    """A small thread-safe per-process LRU (`get_or_compute`, `clear`): computed documents here,
+    drawings and beat lists in crm.network.pages. tests/conftest.py empties every one."""
 
     def __init__(self, size: int = 64):
         self.size, self._data, self._lock = size, OrderedDict(), threading.Lock()
@@ -235,7 +236,7 @@ class _Cache:
             self._data.clear()
 
 
-cache = _Cache()
+cache = LRU(64)  # documents, keyed by analytic, parameters and data versions
 
 
 # ---------------------------------------------------------------- loaders (set-based)
