@@ -53,40 +53,19 @@ def coverage_from_totals(
     for g in info.values():
         for b in g.beat_ids:
             beat_groups.setdefault(b, set()).add(g.id)
-    beat_tot = {b: t for b, t in beat_totals.items() if t[0]}
-    off_tot = {o: t for o, t in officer_totals.items() if t[0]}
-
-    beats = []
-    for b in sorted(set(beat_groups) | set(beat_tot), key=lambda b: (b is None, b or 0)):
-        in_beat = beat_groups.get(b, set())
-        tot, pro, rec, wh = beat_tot.get(b, [0, 0, 0, 0])
-        n_reached = len(in_beat & reached)
-        beats.append(BeatCoverage(
-            beat_id=b, groups=len(in_beat), groups_reached=n_reached,
-            share_reached=_share(n_reached, len(in_beat)), contacts=tot,
-            proactive_share=_share(pro, tot), contacts_receptive=rec,
-            contacts_wary_hostile=wh, contacts_other=tot - rec - wh,
-        ))
-
-    officers = []
-    for o in sorted(off_tot):
-        tot, pro, rec, wh, pro_rec = off_tot[o]
+    # Reduce the groups to the sums the database makes for a district, and share one rule.
+    sums = {b: (len(ids), len(ids & reached)) for b, ids in beat_groups.items()}
+    stance = {g: i.stance for g, i in info.items()}
+    pools = {}
+    for o, t in officer_totals.items():
+        if not t[0]:
+            continue
         their_beats = (set(officer_beats[o]) if officer_beats and o in officer_beats
                        else set(officer_seen_beats.get(o, ())))
-        pool = set().union(*(beat_groups.get(b, set()) for b in their_beats)) if their_beats else set()
-        base = _share(sum(info[x].stance == "receptive" for x in pool), len(pool))
-        index = None
-        if pro and base is not None:
-            index = round(pro_rec / pro - base, 6)
-        officers.append(OfficerCoverage(
-            officer_id=o, contacts=tot, groups_reached=officer_groups.get(o, 0),
-            proactive_share=_share(pro, tot), contacts_receptive=rec, contacts_wary_hostile=wh,
-            comfort_zone_index=index,
-            comfort_zone=bool(index is not None and pro >= min_proactive
-                              and index >= comfort_threshold),
-        ))
-    return CoverageResult(as_of=as_of, window_days=days, beats=tuple(beats),
-                          officers=tuple(officers))
+        pools[o] = officer_pool(their_beats, beat_groups, stance)
+    return coverage_from_sums(sums, beat_totals, officer_totals, officer_groups, pools,
+                              as_of=as_of, days=days, comfort_threshold=comfort_threshold,
+                              min_proactive=min_proactive)
 
 
 def totals_from_counts(counts, stance: Mapping[int, str]):
