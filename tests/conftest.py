@@ -50,6 +50,20 @@ def _fresh_analytics_caches():
     clear_analytics_caches()
 
 
+@pytest.fixture
+def queued(app):
+    """The app with an analytics queue whose jobs wait until the test runs them."""
+    from crm.network import jobs, results
+
+    app.config["ANALYTICS_QUEUE"] = "memory"
+    jobs.init_app(app)
+    results.recent.clear()
+    yield app
+    app.config["ANALYTICS_QUEUE"] = "immediate"
+    jobs.init_app(app)
+    results.recent.clear()
+
+
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PASSWORD = "correct horse battery staple"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from datetime import date, datetime
 
-import pytest
 import sqlalchemy as sa
 
 from crm.evaluation import jobs as trial_jobs
@@ -24,17 +23,6 @@ from crm.network.models import AnalyticsResult
 
 BASE = (date(2026, 1, 1), date(2026, 3, 31))
 FOLLOW = (date(2026, 4, 1), date(2026, 6, 30))
-
-
-@pytest.fixture
-def queued(app):
-    app.config["ANALYTICS_QUEUE"] = "memory"
-    jobs.init_app(app)
-    results.recent.clear()
-    yield app
-    app.config["ANALYTICS_QUEUE"] = "immediate"
-    jobs.init_app(app)
-    results.recent.clear()
 
 
 def _trial(make, outcomes=("proactive_share", "groups_reached")):

@@ -22,18 +22,6 @@ from crm.network.models import AnalyticsResult
 
 
 @pytest.fixture
-def queued(app):
-    """The app with a queue whose jobs wait until the test runs them."""
-    app.config["ANALYTICS_QUEUE"] = "memory"
-    jobs.init_app(app)
-    results.recent.clear()
-    yield app
-    app.config["ANALYTICS_QUEUE"] = "immediate"
-    jobs.init_app(app)
-    results.recent.clear()
-
-
-@pytest.fixture
 def world(make):
     beat = make.beat("0111")
     officer = make.user("jdoe", beats=[beat])
