@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ._util import pairs_to_arrays
 from .types import Relation
 
@@ -94,8 +96,8 @@ def factions(
     relations : iterable of Relation
         Declared relations. Allied and competing ones form the signed graph;
         overlapping ones are ignored. The same (pair, type) given twice counts once.
-    memberships : iterable of (stakeholder_id, group_id), optional
-        Used only to find mediators.
+    memberships : iterable of (stakeholder_id, group_id), or an (n, 2) int array, optional
+        Used only to find mediators; an array avoids a Python tuple per membership.
     exact_limit : int, optional
         Connected components with at most this many groups are solved exactly.
     restarts : int, optional
@@ -128,6 +130,10 @@ def factions(
       twice); the bound adds, for every unplaced node, the least frustration it must
       cause with the nodes already placed. If the search exceeds its node budget the
       heuristic answer stands and ``exact`` is False.
+
+    *Mediators* are found in numpy: the memberships of groups with a competitor,
+    sorted by stakeholder, give each stakeholder's groups side by side, and the pairs
+    among them that are competing pairs are kept (no set per group).
 
     Among partitions with equally few frustrated relations the one with the fewest
     factions is preferred (exactly so in the exact mode). A pair with both an allied
@@ -407,13 +413,37 @@ def _mediators(neg, memberships) -> list[Mediator]:
     if memberships is None:
         return []
     s, g = pairs_to_arrays(memberships)
-    by_group: dict[int, set[int]] = defaultdict(set)
-    for sid, gid in zip(s.tolist(), g.tolist(), strict=True):
-        by_group[gid].add(sid)
-    out = []
-    for a, others in neg.items():
-        for b in others:
-            if a < b:
-                out.extend(Mediator(sid, a, b) for sid in by_group.get(a, set()) & by_group.get(b, set()))
-    out.sort(key=lambda m: (m.stakeholder_id, m.group_a, m.group_b))
-    return out
+    sides = np.array(sorted(a for a, others in neg.items() if others), dtype=np.int64)
+    if sides.size == 0 or s.size == 0:
+        return []
+    n = sides.size
+    competing = np.array(sorted(int(np.searchsorted(sides, a)) * n + int(np.searchsorted(sides, b))
+                                for a, others in neg.items() for b in others if a < b),
+                         dtype=np.int64)
+    keep = np.isin(g, sides)
+    s, g = s[keep], g[keep]
+    order = np.lexsort((g, s))  # by stakeholder, then group
+    s, g = s[order], g[order]
+    fresh = np.ones(s.size, dtype=bool)  # a membership given twice counts once
+    fresh[1:] = (s[1:] != s[:-1]) | (g[1:] != g[:-1])
+    s, g = s[fresh], np.searchsorted(sides, g[fresh])
+    found_s, found_a, found_b = [], [], []
+    # Rows i and i + d of one stakeholder are two of its groups (g[i] < g[i + d]); once no
+    # stakeholder has d + 1 such groups, there are no pairs further apart.
+    d = 1
+    while d < s.size:
+        i = np.flatnonzero(s[d:] == s[:-d])
+        if i.size == 0:
+            break
+        a, b = g[i], g[i + d]
+        hit = np.isin(a * n + b, competing)
+        found_s.append(s[i[hit]])
+        found_a.append(a[hit])
+        found_b.append(b[hit])
+        d += 1
+    if not found_s:
+        return []
+    ms, ma, mb = np.concatenate(found_s), sides[np.concatenate(found_a)], sides[np.concatenate(found_b)]
+    order = np.lexsort((mb, ma, ms))
+    return [Mediator(x, y, z) for x, y, z in zip(ms[order].tolist(), ma[order].tolist(),
+                                                mb[order].tolist(), strict=True)]

@@ -3,6 +3,7 @@
 import itertools
 import random
 
+import numpy as np
 import pytest
 
 from analytics import Relation, factions
@@ -94,6 +95,31 @@ def test_stakeholder_in_two_competing_groups_is_a_mediator():
     assert [(m.stakeholder_id, m.group_a, m.group_b) for m in r.mediators] == [(1, 10, 20)]
     # member of two allied groups (2) is not a mediator
     assert r.to_dict()["mediators"] == [{"stakeholder_id": 1, "group_a": 10, "group_b": 20}]
+
+
+def test_mediator_in_several_competing_pairs_is_listed_once_per_pair():
+    # 1 is in 10, 20 and 30: 10-20 and 20-30 compete, 10-30 do not; 2 is in 20 twice.
+    rels = [rival(10, 20), rival(30, 20), ally(10, 30)]
+    memberships = [(1, 30), (1, 10), (1, 20), (2, 20), (2, 20), (2, 30), (3, 10)]
+    r = factions(rels, memberships)
+    expected = [(1, 10, 20), (1, 20, 30), (2, 20, 30)]
+    assert [(m.stakeholder_id, m.group_a, m.group_b) for m in r.mediators] == expected
+    as_array = factions(rels, np.array(memberships))  # the adapter passes an (n, 2) array
+    assert as_array.mediators == r.mediators
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mediators_are_the_members_of_both_groups_of_each_competing_pair(seed):
+    rnd = random.Random(seed)
+    groups = list(range(1, 13))
+    rels = {tuple(sorted(rnd.sample(groups, 2))) for _ in range(15)}
+    rels = [Relation(a, b, rnd.choice(["allied", "competing", "overlapping"])) for a, b in rels]
+    memberships = [(rnd.randint(1, 25), rnd.choice(groups)) for _ in range(80)]
+    members = {g: {s for s, h in memberships if h == g} for g in groups}
+    expected = sorted({(s, r.group_a, r.group_b) for r in rels if r.type == "competing"
+                       for s in members[r.group_a] & members[r.group_b]})
+    got = factions(rels, np.array(memberships)).mediators
+    assert [(m.stakeholder_id, m.group_a, m.group_b) for m in got] == expected
 
 
 def test_pair_both_allied_and_competing_always_frustrates_one():
