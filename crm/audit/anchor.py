@@ -77,24 +77,50 @@ return 1
 
 def _write_file(path: Path, key: str, head: Head, force: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    # Rewritten in place under an exclusive lock on the file itself (readers take a shared
+    # one), not through a temporary file and a rename: on ext4 replacing a file by rename
+    # flushes the new file's blocks, which stalled one contact POST in twenty by 4 ms.
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        data = json.loads(path.read_text()) if path.exists() else {}
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        data = _parse(_read_fd(fd))
         cur = data.get(key)
         if not force and cur and int(cur["id"]) >= head.id:
             return
         data[key] = {"id": head.id, "hash": head.hash}
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-        # Readers see the old or the new head, never half of one. No fsync: it cost ~4 ms on
-        # every audited request; after a power cut the anchor may lag (or be unreadable,
-        # which `read` reports), never run ahead of the table.
-        os.replace(tmp, path)
+        out = json.dumps(data).encode()
+        os.pwrite(fd, out, 0)
+        os.ftruncate(fd, len(out))
+        # No fsync: it cost ~4 ms on every audited request; after a power cut the anchor may
+        # lag (or be unreadable, which `read` reports), never run ahead of the table.
     finally:
-        os.close(lock)
+        os.close(fd)
+
+
+def _read_fd(fd: int) -> bytes:
+    chunks = []
+    offset = 0
+    while chunk := os.pread(fd, 65536, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _parse(raw: bytes) -> dict:
+    """The file's heads by database; an empty file is no head, an unreadable one raises."""
+    return json.loads(raw) if raw.strip() else {}
+
+
+def _read_file(path: Path) -> bytes | None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)  # never half of a head being written
+        return _read_fd(fd)
+    finally:
+        os.close(fd)
 
 
 def write(head: Head, *, force: bool = False) -> None:
@@ -118,9 +144,10 @@ def read() -> Head | None:
     key = _db_key()
     heads = []
     path = anchor_file()
-    if path is not None and path.exists():
+    raw = _read_file(path) if path is not None else None
+    if raw is not None:
         try:
-            cur = json.loads(path.read_text() or "{}").get(key)
+            cur = _parse(raw).get(key)
         except ValueError:
             log.warning("audit anchor %s is unreadable; checking the chain without it", path)
             cur = None
