@@ -41,7 +41,7 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int | None) -> int | None:
     value = os.environ.get(name, "").strip()
     try:
         return int(value) if value else default
@@ -98,7 +98,13 @@ class Config:
     # with a worker thread inside the app process.
     ANALYTICS_QUEUE: str | None = os.environ.get("CRM_ANALYTICS_QUEUE") or None
     ANALYTICS_WORKER_THREAD = os.environ.get("CRM_ANALYTICS_WORKER_THREAD", "1") != "0"
+    # The niceness (0-19) a background job's thread takes: on the app's own machine a refresh
+    # of several seconds of CPU then yields to requests (crm.network.jobs).
+    ANALYTICS_WORKER_NICE = _int_env("CRM_ANALYTICS_WORKER_NICE", 10)
     INSTANCE_DIR = INSTANCE_DIR
+    # How many analytics pages and API answers run at once on this machine (crm.web.read_slots);
+    # unset: one core fewer than the machine has (at least 1); 0 turns the limit off.
+    ANALYTICS_READ_SLOTS = _int_env("CRM_ANALYTICS_READ_SLOTS", None)
     MIGRATIONS_DIR = str(BASE_DIR / "migrations")
 
     # Behind a TLS-terminating proxy: how many proxies in front of the app set
@@ -197,6 +203,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = False
     ANALYTICS_QUEUE = "immediate"  # background analytics jobs run inline
+    ANALYTICS_READ_SLOTS = 0  # tests/test_read_slots.py turns it on
     TRUSTED_PROXIES = 0
     WORKERS = 1
     TIME_ZONE = "UTC"  # tests that need a department's zone set it themselves

@@ -18,6 +18,7 @@ when it fails; a request that enqueued it has long returned.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -63,11 +64,25 @@ def init_app(app: Flask) -> None:
     def refresh(name: str, params: dict) -> str:
         from crm.network.results import run_job
 
+        if mode in ("redis", "sqlite"):  # a consumer's thread, never a request's
+            _yield_to_requests(app.config.get("ANALYTICS_WORKER_NICE", 10))
         with app.app_context():
             return run_job(name, params)
 
     app.extensions["crm_queue"] = {"huey": huey, "refresh": refresh, "mode": mode,
                                    "thread": None, "lock": threading.Lock()}
+
+
+def _yield_to_requests(nice: int) -> None:
+    """Run this job's thread at a lower CPU priority (Linux: niceness is per thread), so a
+    refresh taking seconds of CPU on the app's machine does not hold up contact POSTs and
+    page loads. Raising one's own niceness needs no privilege; it is never lowered back."""
+    try:
+        tid = threading.get_native_id()
+        if os.getpriority(os.PRIO_PROCESS, tid) < nice:
+            os.setpriority(os.PRIO_PROCESS, tid, nice)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at the usual priority
+        log.debug("analytics job runs at the usual priority", exc_info=True)
 
 
 def _queue(app: Flask | None = None) -> dict:

@@ -14,8 +14,10 @@ from crm.vocab import label
 
 def register_request_hooks(app: Flask) -> None:
     from crm.users.sessions import register_session_timeouts
+    from crm.web import read_slots
     from crm.web.converters import register_input_bounds
 
+    read_slots.init_app(app)  # analytics reads take turns, so writes find a free core
     register_input_bounds(app)  # the <id:...> converter and the NUL / out-of-range guards
     register_session_timeouts(app)
 

@@ -1,0 +1,89 @@
+"""Analytics reads take turns; writes never wait for them (issue 10: the contact POST).
+
+Supervisors reloading coverage, network and officer pages keep every worker of a machine
+busy; an officer's contact POST then shares the cores with all of them and waits for a CPU
+three to six times its own work (measured with bench/gunicorn_sched.py). So the pages and
+API answers that summarise many records run at most `ANALYTICS_READ_SLOTS` at a time per
+machine (default: one core fewer than the machine has, at least one): the others wait,
+asleep, for a slot, and a write (or any other page) finds a core free.
+
+A slot is an exclusive `flock` on one of N files under the instance directory, so it holds
+across gunicorn workers, their threads and several app servers on one machine, and the
+kernel releases it when a worker dies. Each thread of each process opens the files itself:
+flock locks belong to an open file, which a fork or another thread would otherwise share.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+import threading
+from pathlib import Path
+
+from flask import Flask, g, request
+
+# Blueprints whose answers summarise many records (pages and their API).
+ANALYTICS_BLUEPRINTS = frozenset({"network", "network_api", "officers", "officers_api",
+                                  "briefings"})
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def default_slots() -> int:
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
+class ReadSlots:
+    """N slots shared by every process on the machine that uses the same directory."""
+
+    def __init__(self, directory: Path, count: int):
+        self.directory = Path(directory)
+        self.count = count
+        self._local = threading.local()
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def _files(self) -> list[int]:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():  # a new thread, or a forked worker
+            local.pid = os.getpid()
+            local.fds = [os.open(self.directory / f"slot-{i}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+                         for i in range(self.count)]
+        return local.fds
+
+    def acquire(self) -> int:
+        """Take a free slot, or wait for one; returns its number for `release`."""
+        fds = self._files()
+        start = random.randrange(self.count)  # noqa: S311 - spreads the waiters, not a secret
+        for k in range(self.count):
+            i = (start + k) % self.count
+            try:
+                fcntl.flock(fds[i], fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return i
+            except BlockingIOError:
+                continue
+        fcntl.flock(fds[start], fcntl.LOCK_EX)  # all taken: sleep until this one frees
+        return start
+
+    def release(self, i: int) -> None:
+        fcntl.flock(self._files()[i], fcntl.LOCK_UN)
+
+
+def init_app(app: Flask) -> None:
+    """Make the analytics reads of `app` take a slot (ANALYTICS_READ_SLOTS; 0 turns it off)."""
+    count = app.config.get("ANALYTICS_READ_SLOTS")
+    count = default_slots() if count is None else int(count)
+    if count <= 0:
+        return
+    slots = ReadSlots(Path(app.config["INSTANCE_DIR"]) / "read-slots", count)
+    app.extensions["crm_read_slots"] = slots
+
+    @app.before_request
+    def take_a_read_slot():
+        if request.method in READ_METHODS and request.blueprint in ANALYTICS_BLUEPRINTS:
+            g.crm_read_slot = slots.acquire()
+
+    @app.teardown_request
+    def give_back_the_read_slot(_exc):
+        slot = g.pop("crm_read_slot", None)
+        if slot is not None:
+            slots.release(slot)
