@@ -232,10 +232,15 @@ class Servers:
         # beside the clients' times it shows how long a request waited for a free worker.
         self.access_log = OUT / f"live-{kind}-{size}-access.log"
         self.access_log.unlink(missing_ok=True)
+        # Where each request's time went (on a CPU, waiting for one, blocked): bench/gunicorn_sched.py.
+        self.sched_log = OUT / f"live-{kind}-{size}-sched.log"
+        self.sched_log.unlink(missing_ok=True)
+        env["BENCH_SCHED_LOG"] = str(self.sched_log)
         self.web = subprocess.Popen(  # noqa: S603  # nosec B603
             [str(bin_dir / "gunicorn"), "--workers", "4", *threads, "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "--timeout", "60", "--access-logfile", str(self.access_log),
-             "--access-logformat", "%(m)s %(U)s %(s)s %(D)s", f"{module}:app"],
+             "--access-logformat", "%(m)s %(U)s %(s)s %(D)s",
+             "--config", str(ROOT / "bench" / "gunicorn_sched.py"), f"{module}:app"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.worker = subprocess.Popen(  # noqa: S603  # nosec B603
             [str(bin_dir / "flask"), "crm", "worker", "--workers", "2"],
@@ -468,6 +473,32 @@ def served_times(path: Path, start: int, end: int | None = None) -> dict:
             for name, v in times.items()}
 
 
+def sched_times(path: Path, start: int, end: int | None = None) -> dict:
+    """Per page: p50/p95 of the time on a CPU, waiting in the run queue, and blocked (the rest
+    of the wall time), and the same split of the slowest 5% (bench/gunicorn_sched.py)."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        text = f.read(None if end is None else end - start).decode(errors="replace")
+    rows: dict[str, list[tuple[float, float, float, float]]] = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and (parts[0], parts[1]) in SERVED:
+            wall, cpu, runq = (int(x) / 1e6 for x in parts[2:])
+            rows.setdefault(SERVED[(parts[0], parts[1])], []).append(
+                (wall, cpu, runq, max(0.0, wall - cpu - runq)))
+    out = {}
+    for name, v in rows.items():
+        slow = sorted(v)[int(len(v) * 0.95):] or sorted(v)[-1:]
+        out[name] = {"n": len(v), **{
+            f"{part}_{q}_s": round(pct([r[i] for r in v], p), 4)
+            for i, part in ((0, "wall"), (1, "on_cpu"), (2, "run_queue"), (3, "blocked"))
+            for q, p in (("p50", 0.5), ("p95", 0.95))},
+            "slowest_5pct_mean_s": {part: round(statistics.mean(r[i] for r in slow), 4)
+                                    for i, part in ((0, "wall"), (1, "on_cpu"),
+                                                    (2, "run_queue"), (3, "blocked"))}}
+    return out
+
+
 def summary(rec: Recorder) -> dict:
     return {name: {"n": len(v), "p50_s": round(pct(v, 0.5), 4), "p95_s": round(pct(v, 0.95), 4),
                    "errors": rec.errors.get(name, 0)} for name, v in rec.times.items()}
@@ -500,9 +531,11 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
 
         out["loadavg"]["quiet_start"] = loadavg()
         mark_quiet = log_size(servers.access_log)
+        sched_quiet = log_size(servers.sched_log)
         quiet = run_clients(sups, plan, QUIET_SECONDS)
         out["loadavg"]["quiet_end"] = loadavg()
         mark_live = log_size(servers.access_log)
+        sched_live = log_size(servers.sched_log)
         out["quiet"] = summary(quiet)
         print(f"  quiet: {json.dumps(out['quiet'])}", flush=True)
 
@@ -528,6 +561,7 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
         sup_thread.join()
         out["loadavg"]["live_end"] = loadavg()
         mark_end = log_size(servers.access_log)
+        sched_end = log_size(servers.sched_log)
         todo.put(None)
         watch.join()
         stop_at.append(live_started + LIVE_SECONDS + NETWORK_WAIT)
@@ -550,6 +584,8 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
         out["loadavg"]["end"] = loadavg()
         out["served"] = {"quiet": served_times(servers.access_log, mark_quiet, mark_live),
                          "live": served_times(servers.access_log, mark_live, mark_end)}
+        out["where_time_went"] = {"quiet": sched_times(servers.sched_log, sched_quiet, sched_live),
+                                  "live": sched_times(servers.sched_log, sched_live, sched_end)}
     finally:
         servers.stop()
         cleanup(app, plan, created, membership.get("membership_id"))
@@ -618,3 +654,12 @@ def print_live(out: dict) -> None:
           f"the POST's answer p50 {f['after_post_answer_p50_s']} s, max "
           f"{f['after_post_answer_max_s']} s; fresh on the first read after the write: "
           f"{f['fresh_on_first_poll']}/{len(f['samples'])}")
+    where = out.get("where_time_went", {}).get("live", {})
+    for name, v in where.items():
+        slow = v["slowest_5pct_mean_s"]
+        print(f"where the time went in gunicorn, live, {name} (n {v['n']}): on a CPU p50 "
+              f"{v['on_cpu_p50_s'] * 1000:.1f} / p95 {v['on_cpu_p95_s'] * 1000:.1f} ms, waiting "
+              f"for a CPU p50 {v['run_queue_p50_s'] * 1000:.1f} / p95 {v['run_queue_p95_s'] * 1000:.1f}"
+              f" ms, blocked p50 {v['blocked_p50_s'] * 1000:.1f} / p95 {v['blocked_p95_s'] * 1000:.1f}"
+              f" ms; slowest 5% (mean): wall {slow['wall'] * 1000:.1f} = CPU {slow['on_cpu'] * 1000:.1f}"
+              f" + run queue {slow['run_queue'] * 1000:.1f} + blocked {slow['blocked'] * 1000:.1f} ms")
