@@ -1,9 +1,19 @@
 """gunicorn settings read from the working directory (`gunicorn wsgi:app` picks it up).
 
-Workers, bind address and timeouts stay on the command line (see README); this file makes
-sure the access log never holds the personal data that searches carry in query strings
-(crm.ops.logs).
+The bind address, the worker count (`WEB_CONCURRENCY` or `-w`) and timeouts stay on the
+command line (see README). This file:
+
+- makes sure the access log never holds the personal data that searches carry in query
+  strings (crm.ops.logs);
+- gives each worker two threads (gthread). Analytics pages take turns for a slot
+  (crm.web.read_slots); a sync worker would sit idle while its page waits for one, and a
+  contact POST arriving while every worker holds a waiting page would queue behind them.
+  With a second thread a worker takes that POST at once. `--threads 1` on the command line
+  goes back to plain sync workers.
 """
+
+threads = 2
+
 
 def post_worker_init(worker):
     from crm.ops.logs import install

@@ -8,7 +8,15 @@ a contact POST that waited for a core from one that waited for the database.
 """
 
 import os
+import runpy
 import time
+from pathlib import Path
+
+# Everything the repository's own gunicorn.conf.py sets (threads, the access-log filter), as
+# production runs it; `-c` replaces that file, so it is read here.
+globals().update({k: v for k, v in runpy.run_path(
+    str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py")).items()
+    if not k.startswith("__")})
 
 _LOG = os.environ.get("BENCH_SCHED_LOG")
 

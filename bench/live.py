@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import runpy
 import secrets
 import statistics
 import subprocess  # nosec B404
@@ -225,9 +226,10 @@ class Servers:
         env["FLASK_APP"] = module
         bin_dir = ROOT / ".venv" / "bin"
         self.log = open(OUT / f"live-{kind}-{size}.log", "w")  # noqa: SIM115 - closed in stop()
-        # BENCH_THREADS=N: N threads per worker (gthread), to see what queueing behind page
-        # loads costs the contact POST; the figures of record use plain sync workers.
+        # Threads per worker: the repository's gunicorn.conf.py (2), or BENCH_THREADS=N.
         threads = ["--threads", os.environ["BENCH_THREADS"]] if os.environ.get("BENCH_THREADS") else []
+        self.threads = int(os.environ.get("BENCH_THREADS") or runpy.run_path(
+            str(ROOT / "gunicorn.conf.py")).get("threads", 1))
         # gunicorn's own time per request (from a worker taking it to the last byte written):
         # beside the clients' times it shows how long a request waited for a free worker.
         self.access_log = OUT / f"live-{kind}-{size}-access.log"
@@ -515,7 +517,8 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
     created: list[int] = []
     membership: dict = {}
     out: dict = {"database": kind, "size": size, "queue": servers.queue,
-                 "gunicorn_workers": 4, "gunicorn_threads": int(os.environ.get("BENCH_THREADS") or 1),
+                 "gunicorn_workers": 4, "gunicorn_threads": servers.threads,
+                 "analytics_read_slots": os.environ.get("CRM_ANALYTICS_READ_SLOTS") or "default",
                  "supervisor_clients": SUPERVISORS,
                  "quiet_seconds": QUIET_SECONDS, "live_seconds": LIVE_SECONDS,
                  "contact_every_s": POST_EVERY, "targets": TARGETS, "loadavg": {}}
