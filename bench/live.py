@@ -448,6 +448,32 @@ def warm(sups, base: str, plan: Plan) -> float:
     return time.perf_counter() - t0
 
 
+WARM_POSTS = 16  # 4 workers x 2 threads, twice
+
+
+def warm_posts(base: str, plan: Plan, created: list) -> None:
+    """Every worker has logged a contact before the clock runs, as on a shift that has been
+    going for a while: a worker's first contact POST compiles its statements and reads the
+    tables' pages (~40 ms of CPU instead of ~10). Sent 8 at a time so that each worker takes
+    some; removed with the phase's other contacts."""
+    groups = list(plan.other_groups) or list(plan.flagged)
+
+    def one(i: int) -> None:
+        status, doc = api(base, "POST", "/api/v1/contacts/", plan.officer_token, {
+            "idempotency_key": f"bench-warm-{uuid.uuid4()}", "beat_id": plan.beat_id,
+            "group_ids": [groups[i % len(groups)]], "channel": "visit",
+            "initiated_by": "proactive", "note": "Bench: warming up."})
+        if status == 201:
+            created.append(doc["id"])
+
+    for start in range(0, WARM_POSTS, 8):
+        batch = [threading.Thread(target=one, args=(start + k,)) for k in range(8)]
+        for t in batch:
+            t.start()
+        for t in batch:
+            t.join()
+
+
 def bounds(sups, plan: Plan) -> dict:
     def p50(fn):
         times = []
@@ -539,6 +565,7 @@ def bench_live(app, url: str, kind: str, size: str) -> dict:
             s.login(plan.supervisor, DEMO_PASSWORD)
         watcher, sups = sups[-1], sups[:-1]
         out["warm_s"] = round(warm(sups, servers.base, plan), 1)
+        warm_posts(servers.base, plan, created)
         print(f"  warm in {out['warm_s']} s (first network documents computed)", flush=True)
         out["loadavg"]["bounds"] = loadavg()
         out["bounds"] = {k: round(v, 4) for k, v in bounds(sups, plan).items()}
