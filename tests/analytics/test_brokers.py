@@ -44,6 +44,23 @@ def test_articulation_points_match_networkx_on_shrunk_graph():
     assert set(r.articulation_points) == set(nx.articulation_points(graph))
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_split_groups_count_the_groups_cut_off_when_the_node_is_removed(seed):
+    """Against removing each node in turn: the groups outside the largest piece left."""
+    s, g = synthetic_memberships(25, 40, 70 + 5 * seed, seed=seed)
+    r = brokers(s, g, top=1000)
+    graph = membership_graph(s, g)
+    graph.remove_nodes_from([n for n, d in graph.degree() if n[0] == "stakeholder" and d == 1])
+    expected = {}
+    for node in graph:
+        rest = graph.subgraph(set(nx.node_connected_component(graph, node)) - {node})
+        pieces = [sum(k == "group" for k, _ in c) for c in nx.connected_components(rest)]
+        if len(pieces) >= 2:
+            expected[node] = sum(pieces) - max(pieces)
+    assert set(r.articulation_points) == set(expected)
+    assert {b.node: b.split_groups for b in r.brokers if b.is_articulation_point} == expected
+
+
 def test_stakeholder_joining_two_separate_groups_is_the_top_stakeholder_broker():
     # Groups 10 = {1, 2, 3} and 20 = {1, 4, 5} meet only through stakeholder 1.
     r = brokers([1, 2, 3, 1, 4, 5], [10, 10, 10, 20, 20, 20])
