@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,20 +107,24 @@ def introductions(
         return []
     toward, dist_s = _routes_to(target_group_id, members, groups_of, max_hops)
 
+    # Rank every reachable first link, then build only the best `limit` chains: a stakeholder
+    # at distance d from the target makes a chain of d + 1 hops. Time since a fixed moment
+    # stands in for the contact time, so that a later contact can rank first (datetimes
+    # cannot be negated); (officer, stakeholder) is unique, so the order is total.
+    reachable = [(dist_s[sid] + 1, stage_rank(link.stage), oid, sid, link)
+                 for (oid, sid), link in links.items() if sid in dist_s]
+    if not reachable:
+        return []
+    ref = reachable[0][4].last_contact_at
+    best = heapq.nsmallest(limit, reachable, key=lambda r: (
+        r[0], -r[1], ref - r[4].last_contact_at, r[2], r[3]))
     chains = []
-    for (oid, sid), link in links.items():
-        if sid not in dist_s:
-            continue
+    for hops, _, oid, sid, link in best:
         steps: list[Node] = [("officer", oid), ("stakeholder", sid)]
         while steps[-1] != ("group", target_group_id):
             steps.append(toward[steps[-1]])
-        chains.append(IntroductionChain(oid, tuple(steps), len(steps) - 1, link.stage, link.last_contact_at))
-
-    # Stable sorts from the least significant key: datetimes cannot be negated.
-    chains.sort(key=lambda c: (c.officer_id, c.steps[1][1]))
-    chains.sort(key=lambda c: c.last_contact_at, reverse=True)
-    chains.sort(key=lambda c: (c.hops, -stage_rank(c.stage)))
-    return chains[:limit]
+        chains.append(IntroductionChain(oid, tuple(steps), hops, link.stage, link.last_contact_at))
+    return chains
 
 
 def _check_arguments(target_group_id, min_stage, max_hops, limit, officer_id) -> None:

@@ -1,10 +1,11 @@
 """Who could introduce an officer to a group nobody reaches?"""
 
+import random
 from datetime import datetime
 
 import pytest
 
-from analytics import OfficerLink, introductions
+from analytics import OfficerLink, introductions, stage_rank
 
 T1, T2, T3 = datetime(2024, 1, 1), datetime(2024, 2, 1), datetime(2024, 3, 1)
 
@@ -72,6 +73,23 @@ def test_equal_routes_pick_the_smallest_ids():
     links = [OfficerLink(7, 1, "working_relationship", T1)]
     c = introductions(30, memberships, links)[0]
     assert c.steps[2:4] == (("group", 20), ("stakeholder", 2))
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_best_chains_are_the_first_of_all_chains_in_rank_order(seed):
+    """Only the best `limit` chains are built; they are the head of the full ranking."""
+    rnd = random.Random(seed)
+    memberships = [(rnd.randint(1, 40), rnd.randint(1, 12)) for _ in range(90)]
+    stages = ["working_relationship", "collaborating_partner"]
+    links = [OfficerLink(rnd.randint(1, 5), rnd.randint(1, 40), rnd.choice(stages),
+                         datetime(2024, rnd.randint(1, 3), rnd.randint(1, 28)))
+             for _ in range(60)]
+    everything = introductions(1, memberships, links, limit=10_000)
+    key = [(c.hops, -stage_rank(c.stage), -c.last_contact_at.toordinal(), c.officer_id,
+            c.steps[1][1]) for c in everything]
+    assert key == sorted(key)
+    assert all(c.hops == len(c.steps) - 1 for c in everything)
+    assert introductions(1, memberships, links, limit=3) == everything[:3]
 
 
 def test_bad_arguments_are_rejected():
