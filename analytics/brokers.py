@@ -323,8 +323,12 @@ def _brandes_batch(bh, bh_t, w_g, w_s, src, first):
     c = src.size
     cols = np.arange(c)
     sizes = (ng, nm)
-    # step[x] maps a frontier on side x to the other side.
-    step = (bh_t, bh)
+    # step[x] maps a frontier on side x to the other side. Stakeholders to groups goes
+    # through bh_t.T (CSC): it scatters each stakeholder's row into the small group array
+    # instead of gathering from the large stakeholder array per group, 4x faster at a
+    # million stakeholders, and it adds each group's terms in the same (ascending
+    # stakeholder) order as bh's sorted rows, so the sums are bit for bit the same.
+    step = (bh_t, bh_t.T)
     weight = (w_g, w_s)
     sigma = [np.zeros((ng, c)), np.zeros((nm, c))]
     seen = [np.zeros((ng, c), bool), np.zeros((nm, c), bool)]
