@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import heapq
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import numpy as np
 
 from ._util import pairs_to_arrays
 from .types import STAGES, OfficerLink, stage_rank
@@ -97,34 +98,26 @@ def introductions(
     """
     _check_arguments(target_group_id, min_stage, max_hops, limit, officer_id)
     s_arr, g_arr = pairs_to_arrays(memberships)
-    members: dict[int, set[int]] = defaultdict(set)
-    groups_of: dict[int, set[int]] = defaultdict(set)
-    for s, g in zip(s_arr.tolist(), g_arr.tolist(), strict=True):
-        members[g].add(s)
-        groups_of[s].add(g)
     links = _best_links(officer_links, officer_id, stage_rank(min_stage))
-    if not links or target_group_id not in members:
+    if not links or not (g_arr == target_group_id).any():
         return []
-    toward, dist_s = _routes_to(target_group_id, members, groups_of, max_hops)
+    routes = _Routes(s_arr, g_arr, target_group_id, max_hops)
+    first = np.fromiter((sid for _, sid in links), np.int64, len(links))
 
     # Rank every reachable first link, then build only the best `limit` chains: a stakeholder
     # at distance d from the target makes a chain of d + 1 hops. Time since a fixed moment
     # stands in for the contact time, so that a later contact can rank first (datetimes
     # cannot be negated); (officer, stakeholder) is unique, so the order is total.
-    reachable = [(dist_s[sid] + 1, stage_rank(link.stage), oid, sid, link)
-                 for (oid, sid), link in links.items() if sid in dist_s]
+    reachable = [(d + 1, stage_rank(link.stage), oid, sid, link)
+                 for ((oid, sid), link), d in zip(links.items(), routes.distance(first).tolist(),
+                                                  strict=True) if d > 0]
     if not reachable:
         return []
     ref = reachable[0][4].last_contact_at
     best = heapq.nsmallest(limit, reachable, key=lambda r: (
         r[0], -r[1], ref - r[4].last_contact_at, r[2], r[3]))
-    chains = []
-    for hops, _, oid, sid, link in best:
-        steps: list[Node] = [("officer", oid), ("stakeholder", sid)]
-        while steps[-1] != ("group", target_group_id):
-            steps.append(toward[steps[-1]])
-        chains.append(IntroductionChain(oid, tuple(steps), hops, link.stage, link.last_contact_at))
-    return chains
+    return [IntroductionChain(oid, (("officer", oid), *routes.path(sid)), hops, link.stage,
+                              link.last_contact_at) for hops, _, oid, sid, link in best]
 
 
 def _check_arguments(target_group_id, min_stage, max_hops, limit, officer_id) -> None:
@@ -161,35 +154,67 @@ def _best_links(officer_links: Iterable[OfficerLink], officer_id: int | None,
     return links
 
 
-def _routes_to(target_group_id: int, members: dict[int, set[int]],
-               groups_of: dict[int, set[int]], max_hops: int
-               ) -> tuple[dict[Node, Node], dict[int, int]]:
-    """BFS from the target: the next step towards it from each node reached, and each
-    stakeholder's distance. A stakeholder at distance d (edges) makes a chain of d + 1
-    hops, so stakeholders farther than max_hops - 1 are not needed."""
-    toward: dict[Node, Node] = {}
-    dist_s: dict[int, int] = {}
-    seen_g = {target_group_id}
-    frontier_g = [target_group_id]
-    d = 0
-    while frontier_g and d + 1 <= max_hops - 1:
-        next_s = []
-        for g in frontier_g:  # frontier is sorted: smallest id wins ties
-            for s in sorted(members[g]):
-                if s not in dist_s:
-                    dist_s[s] = d + 1
-                    toward[("stakeholder", s)] = ("group", g)
-                    next_s.append(s)
-        d += 1
-        if d + 2 > max_hops - 1:
-            break  # the next stakeholders would be too far
-        frontier_g = []
-        for s in sorted(next_s):
-            for g in sorted(groups_of[s]):
-                if g not in seen_g:
-                    seen_g.add(g)
-                    toward[("group", g)] = ("stakeholder", s)
-                    frontier_g.append(g)
-        frontier_g.sort()
-        d += 1
-    return toward, dist_s
+class _Routes:
+    """Breadth-first search from the target outward over the membership arrays.
+
+    Each reached stakeholder gets its distance to the target (in edges) and a next step
+    towards it, each reached group its next step back: among equally short routes, the
+    step with the smallest id, as a search that visits every frontier in id order would
+    take. Stakeholders farther than ``max_hops - 1`` are not needed (a chain adds the
+    officer's own link). Layer by layer in numpy: at xlarge a target's neighbourhood holds
+    over a million memberships, seconds as dictionaries of sets.
+    """
+
+    def __init__(self, s: np.ndarray, g: np.ndarray, target: int, max_hops: int):
+        self.skeys, scode = np.unique(s, return_inverse=True)
+        self.gkeys, gcode = np.unique(g, return_inverse=True)
+        self.target = target
+        ns, ng = self.skeys.size, self.gkeys.size
+        self.dist = np.zeros(ns, dtype=np.int64)  # 0: not reached
+        self.toward_s = np.full(ns, -1, dtype=np.int64)  # group code
+        self.toward_g = np.full(ng, -1, dtype=np.int64)  # stakeholder code
+        seen_g = np.zeros(ng, dtype=bool)
+        frontier = np.searchsorted(self.gkeys, [target])
+        seen_g[frontier] = True
+        d = 0
+        while frontier.size and d + 1 <= max_hops - 1:
+            # Members of the frontier groups not reached yet; each by its smallest group.
+            rows = np.flatnonzero(np.isin(gcode, frontier) & (self.dist[scode] == 0))
+            found, via = _first_per_key(scode[rows], gcode[rows])
+            self.dist[found] = d + 1
+            self.toward_s[found] = via
+            d += 1
+            if d + 2 > max_hops - 1:
+                break  # the next stakeholders would be too far
+            # Their groups not seen yet; each by its smallest new member.
+            rows = np.flatnonzero(np.isin(scode, found) & ~seen_g[gcode])
+            frontier, via = _first_per_key(gcode[rows], scode[rows])
+            seen_g[frontier] = True
+            self.toward_g[frontier] = via
+            d += 1
+
+    def distance(self, stakeholder_ids: np.ndarray) -> np.ndarray:
+        """Distance of each stakeholder to the target in edges; 0 where not reached."""
+        i = np.minimum(np.searchsorted(self.skeys, stakeholder_ids), max(self.skeys.size - 1, 0))
+        return np.where(self.skeys[i] == stakeholder_ids, self.dist[i], 0)
+
+    def path(self, stakeholder_id: int) -> list[Node]:
+        """The route from a reached stakeholder to the target, both included."""
+        sc = int(np.searchsorted(self.skeys, stakeholder_id))
+        steps: list[Node] = [("stakeholder", stakeholder_id)]
+        while True:
+            gid = int(self.gkeys[self.toward_s[sc]])
+            steps.append(("group", gid))
+            if gid == self.target:
+                return steps
+            sc = int(self.toward_g[self.toward_s[sc]])
+            steps.append(("stakeholder", int(self.skeys[sc])))
+
+
+def _first_per_key(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys in ascending order and, for each, its smallest value."""
+    order = np.lexsort((values, keys))
+    keys, values = keys[order], values[order]
+    first = np.ones(keys.size, dtype=bool)
+    first[1:] = keys[1:] != keys[:-1]
+    return keys[first], values[first]
