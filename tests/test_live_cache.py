@@ -69,6 +69,31 @@ def test_the_page_is_kept_until_a_contact_and_the_next_load_is_fresh(town, compu
     assert computed == {"coverage": 2, "hard-to-engage": 2}
 
 
+def test_the_api_answer_is_kept_until_a_contact_and_the_next_one_is_fresh(town, computed,
+                                                                         client, app):
+    """The hard-to-engage API writes a kept document's JSON once; a contact shows at once."""
+    _, token = issue_token(town["oa"], town["oa"], "phone")
+    _, sup_token = issue_token(town["admin"], db.session.scalar(
+        sa.select(services.User).where(services.User.username == "sarge")), "laptop")
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {sup_token}"}
+    path = "/api/v1/analytics/hard-to-engage?district=D1"
+    first = client.get(path, headers=headers)
+    second = client.get(path, headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert first.get_data() == second.get_data()
+    assert [f["group"]["name"] for f in first.get_json()["groups"]] == ["Shy Tenants"]
+    assert computed["hard-to-engage"] == 1
+
+    r = app.test_client().post("/api/v1/contacts/", headers={"Authorization": f"Bearer {token}"},
+                               json={"channel": "visit", "initiated_by": "proactive",
+                                     "beat_id": town["A"].id, "group_ids": [town["shy"].id]})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    after = client.get(path, headers=headers)
+    assert after.status_code == 200 and after.get_json()["groups"] == []
+    assert computed["hard-to-engage"] == 2
+
+
 def test_a_stance_a_rename_and_a_beat_move_show_on_the_next_load(town, auth, client):
     from crm.groups.services import update_group
     from crm.users.services import UserChanges, update_user
