@@ -57,6 +57,10 @@ def register_request_hooks(app: Flask) -> None:
             return app.make_response(_conflict_response(e))
         return response
 
+    # Registered last, so it runs first: a page's slot is free once the page is built, not
+    # held while its commit waits for the database (an audited read is a write).
+    read_slots.release_after_request(app)
+
 
 def register_blueprints(app: Flask) -> None:
     from crm.api import init_api

@@ -83,7 +83,22 @@ def init_app(app: Flask) -> None:
             g.crm_read_slot = slots.acquire()
 
     @app.teardown_request
-    def give_back_the_read_slot(_exc):
+    def give_back_the_read_slot(_exc):  # whatever `release_after_request` did not
         slot = g.pop("crm_read_slot", None)
         if slot is not None:
             slots.release(slot)
+
+
+def release_after_request(app: Flask) -> None:
+    """Give the slot back as soon as the answer is built; called after every other
+    after_request hook is registered (Flask runs them last registered, first)."""
+    slots = app.extensions.get("crm_read_slots")
+    if slots is None:
+        return
+
+    @app.after_request
+    def give_back_the_read_slot_early(response):
+        slot = g.pop("crm_read_slot", None)
+        if slot is not None:
+            slots.release(slot)
+        return response
