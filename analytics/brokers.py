@@ -16,9 +16,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, depth_first_order
 
-from ._util import membership_arrays
+from ._util import membership_arrays, sorted_unique
 from .overlap import incidence_matrix
 
 __all__ = ["Broker", "BrokersResult", "brokers", "membership_graph"]
@@ -368,66 +368,60 @@ def _brandes_batch(bh, bh_t, w_g, w_s, src, first):
 
 
 def _articulation(adj: sp.csr_matrix, is_group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Articulation points and the groups each one cuts off (iterative Hopcroft-Tarjan).
+    """Articulation points and the groups each one cuts off (Hopcroft-Tarjan).
 
     Returns ``(split, is_ap)``: ``split[v]`` = groups in all pieces left when ``v`` is
     removed, except the largest piece ("the rest").
+
+    The depth-first search is scipy's (C; a virtual node joined to the first node of every
+    component makes it one search); each node's lowest directly reachable preorder number
+    is taken in numpy; subtrees are then folded into their parents in reverse preorder
+    (children first), which gives the low points and the groups below each node. The
+    search node by node in Python took 4 s at xlarge (600,000 nodes, 5.4 million edges).
     """
     n = adj.shape[0]
-    indptr = adj.indptr.tolist()
-    indices = adj.indices.tolist()
-    grp = is_group.astype(int).tolist()
-    disc = [-1] * n
-    low = [0] * n
-    gsub = [0] * n
-    parent = [-1] * n
-    ptr = indptr[:-1]
-    pieces: dict[int, list[int]] = {}
-    timer = 0
-    for root in range(n):
-        if disc[root] != -1 or indptr[root] == indptr[root + 1]:
-            continue
-        disc[root] = low[root] = timer
-        timer += 1
-        gsub[root] = grp[root]
-        comp_cuts: list[int] = []
-        stack = [root]
-        while stack:
-            v = stack[-1]
-            i = ptr[v]
-            if i < indptr[v + 1]:
-                ptr[v] = i + 1
-                u = indices[i]
-                if disc[u] == -1:
-                    parent[u] = v
-                    disc[u] = low[u] = timer
-                    timer += 1
-                    gsub[u] = grp[u]
-                    stack.append(u)
-                elif u != parent[v] and disc[u] < low[v]:
-                    low[v] = disc[u]
-            else:
-                stack.pop()
-                p = parent[v]
-                if p != -1:
-                    if low[v] < low[p]:
-                        low[p] = low[v]
-                    gsub[p] += gsub[v]
-                    if low[v] >= disc[p]:
-                        if p not in pieces:
-                            pieces[p] = []
-                            comp_cuts.append(p)
-                        pieces[p].append(gsub[v])
-        # The component is done: a non-root cut vertex also leaves "the rest" (its
-        # parent's side), which holds every group not in a separated subtree.
-        total = gsub[root]
-        for v in comp_cuts:
-            if v != root:
-                ps = pieces[v]
-                ps.append(total - grp[v] - sum(ps))
     split = np.zeros(n, dtype=np.int64)
     is_ap = np.zeros(n, dtype=bool)
+    deg = np.diff(adj.indptr)
+    nodes = np.flatnonzero(deg)
+    if nodes.size == 0:
+        return split, is_ap
+    _, label = connected_components(adj, directed=False)
+    roots = nodes[np.unique(label[nodes], return_index=True)[1]]
+    root_of = np.full(label.max() + 1, -1, dtype=np.int64)
+    root_of[label[roots]] = roots
+    link = sp.csr_matrix((np.ones(roots.size), (np.zeros(roots.size, dtype=np.int64), roots)),
+                         shape=(1, n))
+    full = sp.bmat([[adj, link.T], [link, None]], format="csr")
+    order, pred = depth_first_order(full, n, directed=True, return_predecessors=True)
+    order = order[1:]  # the virtual node first
+    parent = pred[:n].astype(np.int64)
+    parent[parent == n] = -1  # the roots
+    disc = np.full(n, -1, dtype=np.int64)
+    disc[order] = np.arange(order.size)
+    # low[v] starts as the lowest preorder number among v and its neighbours except its
+    # tree parent (visited neighbours are ancestors or descendants, so this is Tarjan's).
+    reach = disc[adj.indices]
+    reach[adj.indices == np.repeat(parent, deg)] = n
+    low_a = disc.copy()
+    low_a[nodes] = np.minimum(low_a[nodes], np.minimum.reduceat(reach, adj.indptr[nodes]))
+    low, disc_l, par = low_a.tolist(), disc.tolist(), parent.tolist()
+    grp = is_group.astype(int).tolist()
+    gsub = grp[:]
+    pieces: dict[int, list[int]] = {}
+    for v in reversed(order.tolist()):
+        p = par[v]
+        if p == -1:
+            continue
+        if low[v] < low[p]:
+            low[p] = low[v]
+        gsub[p] += gsub[v]
+        if low[v] >= disc_l[p]:
+            pieces.setdefault(p, []).append(gsub[v])
+    owner = root_of[label].tolist()
     for v, ps in pieces.items():
+        if par[v] != -1:  # a non-root cut vertex also leaves "the rest" (its parent's side)
+            ps.append(gsub[owner[v]] - grp[v] - sum(ps))
         if len(ps) >= 2:  # a root with a single DFS child is no cut vertex
             is_ap[v] = True
             split[v] = sum(ps) - max(ps)
@@ -473,7 +467,7 @@ def _stakeholder_reason(bt: sp.csr_matrix, col: int) -> str:
 
 def _group_reason(bh: sp.csr_matrix, bh_t: sp.csr_matrix, v: int) -> str:
     linkers = bh.indices[bh.indptr[v]:bh.indptr[v + 1]]
-    reached = np.unique(np.concatenate(
+    reached = sorted_unique(np.concatenate(
         [bh_t.indices[bh_t.indptr[x]:bh_t.indptr[x + 1]] for x in linkers.tolist()] or [np.zeros(0, int)]
     ))
     n_other = int((reached != v).sum())

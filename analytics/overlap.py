@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from ._util import compact_ids, membership_arrays
+from ._util import compact_ids, membership_arrays, sorted_unique
 
 __all__ = ["OverlapPair", "OverlapResult", "overlap", "incidence_matrix"]
 
@@ -109,7 +109,7 @@ def incidence_matrix(stakeholder_ids, group_ids):
     gcode, gkeys = compact_ids(g)
     scode, skeys = compact_ids(s)
     ng = gkeys.size
-    key = np.unique(scode * ng + gcode)  # collapse duplicate pairs
+    key = sorted_unique(scode * ng + gcode)  # collapse duplicate pairs
     bt = _build(key % ng, key // ng, ng, skeys.size)
     return bt, gkeys, skeys, np.diff(bt.indptr)
 
@@ -178,7 +178,7 @@ def overlap(stakeholder_ids, group_ids, *, min_shared: int = 1) -> OverlapResult
     # row's count but m**2 to the diagonal when repeated m times, so equality of the
     # diagonal with the row counts proves there are none, at O(groups) cost.
     if ng and not np.array_equal(c.diagonal(), counts):
-        key = np.unique(scode * ng + gcode)
+        key = sorted_unique(scode * ng + gcode)
         bt = _build(key % ng, key // ng, ng, ns)
         counts = np.diff(bt.indptr)
         c = bt @ bt.T
