@@ -227,7 +227,7 @@ class Servers:
         env["FLASK_APP"] = module
         bin_dir = ROOT / ".venv" / "bin"
         self.log = open(OUT / f"live-{kind}-{size}.log", "w")  # noqa: SIM115 - closed in stop()
-        # Threads per worker: the repository's gunicorn.conf.py (2), or BENCH_THREADS=N.
+        # Threads per worker: the repository's gunicorn.conf.py (4), or BENCH_THREADS=N.
         threads = ["--threads", os.environ["BENCH_THREADS"]] if os.environ.get("BENCH_THREADS") else []
         self.threads = int(os.environ.get("BENCH_THREADS") or runpy.run_path(
             str(ROOT / "gunicorn.conf.py")).get("threads", 1))
@@ -448,7 +448,7 @@ def warm(sups, base: str, plan: Plan) -> float:
     return time.perf_counter() - t0
 
 
-WARM_POSTS = 16  # 4 workers x 2 threads, twice
+WARM_POSTS = 16  # 8 at a time, twice: every worker takes some
 
 
 def warm_posts(base: str, plan: Plan, created: list) -> None:
