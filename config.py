@@ -105,6 +105,9 @@ class Config:
     # How many analytics pages and API answers run at once on this machine (crm.web.read_slots);
     # unset: one core fewer than the machine has (at least 1); 0 turns the limit off.
     ANALYTICS_READ_SLOTS = _int_env("CRM_ANALYTICS_READ_SLOTS", None)
+    # Coverage and hard-to-engage answers left for the other processes of this machine in
+    # instance/live-answers/ (crm.network.live_share); "0" keeps them per process.
+    LIVE_SHARED_ANSWERS = os.environ.get("CRM_LIVE_SHARED_ANSWERS", "1") != "0"
     MIGRATIONS_DIR = str(BASE_DIR / "migrations")
 
     # Behind a TLS-terminating proxy: how many proxies in front of the app set
@@ -204,6 +207,7 @@ class TestingConfig(Config):
     RATELIMIT_ENABLED = False
     ANALYTICS_QUEUE = "immediate"  # background analytics jobs run inline
     ANALYTICS_READ_SLOTS = 0  # tests/test_read_slots.py turns it on
+    LIVE_SHARED_ANSWERS = False  # tests/test_live_cache.py turns it on
     TRUSTED_PROXIES = 0
     WORKERS = 1
     TIME_ZONE = "UTC"  # tests that need a department's zone set it themselves

@@ -17,13 +17,14 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
     from crm import cli, timezones, web
     from crm.extensions import configure_extensions, configure_proxy, register_login_loaders
-    from crm.network import jobs
+    from crm.network import jobs, live_share
     from crm.ops.logs import install as keep_query_strings_out_of_access_logs
 
     timezones.init_app(app)  # the department's time zone, checked at start-up
     configure_extensions(app)
     keep_query_strings_out_of_access_logs()
     jobs.init_app(app)  # the background queue of the network analytics
+    live_share.init_app(app)  # coverage and hard-to-engage computed once per machine
     configure_proxy(app)
     register_login_loaders()
     register_session_listeners(app)

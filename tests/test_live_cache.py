@@ -133,3 +133,31 @@ def test_rebuilding_the_facts_retires_the_kept_answers(town, runner):
     assert runner.invoke(args=["crm", "facts", "rebuild"]).exit_code == 0
     db.session.expire_all()
     assert version() == before + 1
+
+
+def test_other_processes_read_the_answer_one_computed(town, computed, auth, client, app,
+                                                      monkeypatch, tmp_path):
+    """After a contact, the first worker of the machine computes coverage and hard-to-engage;
+    the others (here: this process with its own kept answers forgotten) read its answer."""
+    from crm.network.live_share import SharedAnswers
+
+    monkeypatch.setitem(app.extensions, "crm_live_share", SharedAnswers(tmp_path))
+    auth.login("sarge")
+    first = client.get("/analytics/coverage").get_data(as_text=True)
+    assert computed == {"coverage": 1, "hard-to-engage": 1}
+    assert len(list(tmp_path.glob("*.pickle"))) == 2
+
+    services.cache.clear()  # another worker process: nothing kept in its memory
+    assert client.get("/analytics/coverage").get_data(as_text=True) == first
+    assert computed == {"coverage": 1, "hard-to-engage": 1}  # read, not computed again
+
+    _, token = issue_token(town["oa"], town["oa"], "phone")
+    db.session.commit()
+    r = app.test_client().post("/api/v1/contacts/", headers={"Authorization": f"Bearer {token}"},
+                               json={"channel": "visit", "initiated_by": "proactive",
+                                     "beat_id": town["A"].id, "group_ids": [town["shy"].id]})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    services.cache.clear()
+    after = client.get("/analytics/coverage").get_data(as_text=True)
+    assert "Shy Tenants" not in _hard_list(after)  # the old file is not the new answer
+    assert computed == {"coverage": 2, "hard-to-engage": 2}

@@ -739,6 +739,9 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
            group_id, officer_id, params["limit"], min_shared, current_versions(DEPENDS[name]),
            _today() if name in LIVE else None,  # current beat assignments are today's
            zone_name())  # windows and days are the department's (tests switch zones)
+    if name in LIVE:  # computed once per machine after a write, not once per worker
+        from crm.network.live_share import shared
+        return cache.get_or_compute(key, lambda: shared(key, run))
     return cache.get_or_compute(key, run) if use_cache else run()
 
 
