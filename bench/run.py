@@ -53,7 +53,7 @@ from crm import create_app  # noqa: E402
 from crm.db import fetch_raw  # noqa: E402
 from crm.extensions import db  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results.json"
+RESULTS = Path(os.environ.get("BENCH_RESULTS") or ROOT / "bench" / "results.json")  # trial runs elsewhere
 OUT = ROOT / "bench" / "out"  # cached demo databases and logs (gitignored)
 SIZE_ORDER = ("small", "large", "xlarge")
 SIZE = os.environ.get("BENCH_SIZE", "large")
@@ -219,7 +219,123 @@ def bench_analytics(app, kind: str) -> list[dict]:
         rows.append({"analytic": "all six (refresh from database)", "database": kind,
                      "median_s": round(total_s, 3), "lower_bound_s": None, "ratio": None,
                      "peak_mb": round(all_peak, 1)})
+        beat_ids = district_of(target_id)
+        url = db.engine.url.render_as_string(hide_password=False)
+    rows.append(bench_refresh(url, kind, target_id, beat_ids))
     return rows
+
+
+REFRESH_ROW = "all network analytics refreshed after a change"
+
+
+def district_of(group_id: int | None) -> list[int]:
+    """The beats of the district of the group's first beat (the bench's district)."""
+    from crm.models import Beat, group_beats
+
+    beat = db.session.scalar(sa.select(sa.func.min(group_beats.c.beat_id))
+                             .where(group_beats.c.group_id == group_id)) if group_id else None
+    district = db.session.scalar(sa.select(Beat.district_id).where(Beat.id == beat)) if beat \
+        else db.session.scalar(sa.select(sa.func.min(Beat.district_id)))
+    return sorted(db.session.scalars(sa.select(Beat.id).where(Beat.district_id == district)))
+
+
+def bench_refresh(url: str, kind: str, target_id: int | None, beat_ids: list[int]) -> dict:
+    """All network analytics refreshed after a change, as a worker does it: each run in a
+    fresh process (`refresh_after_change`), RUNS runs for the time (median) and the
+    process's peak RSS (max), one more under tracemalloc for the peak traced memory (the
+    tracing slows Python code, so it is not timed)."""
+    import tempfile
+
+    def child(traced: bool) -> dict:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            code = ("import json, sys; from bench.run import refresh_after_change; "
+                    "a = json.loads(sys.argv[1]); "
+                    "open(a.pop('out'), 'w').write(json.dumps(refresh_after_change(**a)))")
+            args = {"url": url, "target_id": target_id, "beat_ids": beat_ids, "traced": traced,
+                    "out": out.name}
+            subprocess.run([sys.executable, "-c", code, json.dumps(args)],  # noqa: S603  # nosec B603
+                           cwd=ROOT, check=True)
+            return json.loads(Path(out.name).read_text())
+
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    runs = [child(False) for _ in range(RUNS)]
+    traced = child(True)
+    median = statistics.median(r["seconds"] for r in runs)
+    best = min(runs, key=lambda r: abs(r["seconds"] - median))
+    row = {"analytic": REFRESH_ROW, "database": kind, "median_s": round(median, 3),
+           "refresh_s": round(median, 3), "runs_s": [r["seconds"] for r in runs],
+           "steps_s": best["steps"], "lower_bound_s": None, "ratio": None,
+           "peak_mb": traced["peak_mb"], "rss_mb": max(r["rss_mb"] for r in runs),
+           "rss_before_mb": max(r["rss_before_mb"] for r in runs),
+           "target_group": target_id, "district_beats": len(beat_ids),
+           "district_groups": runs[0]["district_groups"],
+           "loadavg": [load_before, [round(x, 2) for x in os.getloadavg()]]}
+    print(f"{REFRESH_ROW} ({kind}): median {median:.2f} s of {row['runs_s']}, steps "
+          f"{row['steps_s']}; peak traced {row['peak_mb']} MB, process peak RSS "
+          f"{row['rss_mb']} MB ({row['rss_before_mb']} MB before the first job); load "
+          f"{row['loadavg']}", flush=True)
+    return row
+
+
+def empty_process_caches() -> None:
+    """Every per-process cache of the crm modules (LRUs and lru_caches), as in a fresh worker."""
+    import functools
+
+    lru_wrapper = type(functools.lru_cache(lambda: None))
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == "crm" or name.startswith("crm.")):
+            continue
+        for obj in list(vars(module).values()):
+            kind = type(obj)
+            if kind is lru_wrapper and obj.__module__ == name:
+                obj.cache_clear()
+            elif kind.__module__.startswith("crm.") and hasattr(kind, "get_or_compute"):
+                obj.clear()
+
+
+def refresh_after_change(url: str, target_id: int | None, beat_ids: list[int],
+                         traced: bool = False) -> dict:
+    """One worker's refresh after a membership change, in this (fresh) process: the change
+    counters bumped (every network result goes stale), every per-process cache emptied, then
+    the jobs a change sets off run in sequence through `run_job`, as the queue's worker runs
+    them: overlap, factions, brokers, introductions for one target, the layout of one
+    district. Seconds (each and in all), peak traced memory (when `traced`) and peak RSS."""
+    import resource
+
+    from crm.network import results
+    from crm.network.services import bump_versions
+
+    def rss_mb() -> float:
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+    app = make_app(url)
+    jobs = [("overlap", {}), ("factions", {}), ("brokers", {}),
+            ("introductions", {"group_id": target_id}), ("network-layout", {"beat_ids": beat_ids})]
+    with app.app_context():
+        from crm.network.pages import group_count
+        district_groups = group_count(beat_ids)
+        bump_versions("network")
+        db.session.commit()
+        empty_process_caches()
+        before = rss_mb()
+        if traced:
+            tracemalloc.start()
+        steps = {}
+        t0 = time.perf_counter()
+        for name, kw in jobs:
+            t = time.perf_counter()
+            status = results.run_job(name, results.normalise(name, **kw))
+            if status != "done":
+                raise RuntimeError(f"{name}: {status} (another worker holds this version?)")
+            steps[name] = round(time.perf_counter() - t, 3)
+        seconds = time.perf_counter() - t0
+        peak = tracemalloc.get_traced_memory()[1] / 2**20 if traced else None
+        if traced:
+            tracemalloc.stop()
+        db.engine.dispose()
+    return {"seconds": round(seconds, 3), "steps": steps, "rss_mb": rss_mb(),
+            "rss_before_mb": before, "peak_mb": round(peak, 1) if traced else None,
+            "district_groups": district_groups}
 
 
 # ------------------------------------------------------------------ pages under load
@@ -431,7 +547,8 @@ def growth(runs: dict) -> list[dict]:
                             "peak_mb": [ma, mb],
                             "memory_x": round(mb / ma, 1) if ma and mb else None})
     order = {n: i for i, n in enumerate(["overlap", "factions", "brokers", "introductions",
-                                         "hard-to-engage", "coverage"])}
+                                         "hard-to-engage", "coverage",
+                                         "all six (refresh from database)", REFRESH_ROW])}
     return sorted(out, key=lambda r: (r["database"], SIZE_ORDER.index(r["from"]),
                                       order.get(r["analytic"], 9)))
 
@@ -501,7 +618,7 @@ def main() -> None:
         results["growth"] = growth(results["runs"])
         RESULTS.write_text(json.dumps(results, indent=1, default=str) + "\n")
     print_growth(results.get("growth", []))
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    print(f"\nwrote {RESULTS}")
 
 
 if __name__ == "__main__":
