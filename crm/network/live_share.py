@@ -81,9 +81,13 @@ class SharedAnswers:
 
 def init_app(app: Flask) -> None:
     """Share live answers between this machine's processes (LIVE_SHARED_ANSWERS, default on)."""
-    if app.config.get("LIVE_SHARED_ANSWERS", True):
+    if not app.config.get("LIVE_SHARED_ANSWERS", True):
+        return
+    try:
         app.extensions["crm_live_share"] = SharedAnswers(
             Path(app.config["INSTANCE_DIR"]) / "live-answers")
+    except OSError:  # an instance directory it cannot write: answers stay per process
+        log.warning("live answers not shared: cannot create their directory", exc_info=True)
 
 
 def shared(key: tuple, compute):

@@ -74,7 +74,11 @@ def init_app(app: Flask) -> None:
     count = default_slots() if count is None else int(count)
     if count <= 0:
         return
-    slots = ReadSlots(Path(app.config["INSTANCE_DIR"]) / "read-slots", count)
+    try:
+        slots = ReadSlots(Path(app.config["INSTANCE_DIR"]) / "read-slots", count)
+    except OSError:  # an instance directory it cannot write: serve without the limit
+        app.logger.warning("analytics read slots off: cannot create them", exc_info=True)
+        return
     app.extensions["crm_read_slots"] = slots
 
     @app.before_request
