@@ -306,7 +306,13 @@ def refresh_after_change(url: str, target_id: int | None, beat_ids: list[int],
     from crm.network.services import bump_versions
 
     def rss_mb() -> float:
-        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        # This process's own peak (VmHWM): Linux carries ru_maxrss over from the parent
+        # across fork and exec, so it would report the bench's own peak instead.
+        try:
+            with open("/proc/self/status") as f:
+                return round(next(int(x.split()[1]) for x in f if x.startswith("VmHWM:")) / 1024, 1)
+        except (OSError, StopIteration):
+            return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
     app = make_app(url)
     jobs = [("overlap", {}), ("factions", {}), ("brokers", {}),
