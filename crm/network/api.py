@@ -110,13 +110,18 @@ def _run(name: str, args: dict):
     record_event(user, "analytics.read", object_type="analytics", object_id=name, ip=client_ip())
     if name in results.JOBS or user.role == "analyst":
         return doc
-    # Coverage and hard-to-engage come from the per-process cache until the next write:
-    # the same document object, so its JSON is written once, not on every supervisor's load.
-    body = _answers.get_or_compute(
-        (name, id(doc)), lambda: (doc, current_app.json.response(SCHEMAS[name]().dump(doc)).get_data()))
-    if body[0] is not doc:  # the id of a document since forgotten: write this one afresh
-        body = (doc, current_app.json.response(SCHEMAS[name]().dump(doc)).get_data())
-    return current_app.response_class(body[1], mimetype=current_app.json.mimetype)
+    return current_app.response_class(_json_of(name, doc), mimetype=current_app.json.mimetype)
+
+
+def _json_of(name: str, doc: dict) -> bytes:
+    """The answer's JSON, as the response schema writes it. Coverage and hard-to-engage come
+    from the per-process cache until the next write, the same document object each time, so
+    its JSON is written once, not on every supervisor's load."""
+    def dump() -> bytes:
+        return current_app.json.response(SCHEMAS[name]().dump(doc)).get_data()
+
+    kept_doc, body = _answers.get_or_compute((name, id(doc)), lambda: (doc, dump()))
+    return body if kept_doc is doc else dump()  # never another document's JSON
 
 
 def _endpoint(name: str, schema):
