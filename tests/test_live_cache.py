@@ -161,3 +161,16 @@ def test_other_processes_read_the_answer_one_computed(town, computed, auth, clie
     after = client.get("/analytics/coverage").get_data(as_text=True)
     assert "Shy Tenants" not in _hard_list(after)  # the old file is not the new answer
     assert computed == {"coverage": 2, "hard-to-engage": 2}
+
+
+def test_an_app_process_starts_without_answers_left_from_before(tmp_path):
+    """After a restart (a restore among them) no answer kept under the old counters is read."""
+    from crm import create_app
+    from tests.conftest import make_config
+
+    kept = tmp_path / "live-answers"
+    kept.mkdir()
+    (kept / "0123abcd.pickle").write_bytes(b"left from before the restart")
+    app = create_app(make_config("sqlite", LIVE_SHARED_ANSWERS=True, INSTANCE_DIR=tmp_path))
+    assert "crm_live_share" in app.extensions
+    assert list(kept.iterdir()) == []

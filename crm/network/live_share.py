@@ -11,7 +11,8 @@ under the instance directory, named by a digest of the same key the per-process 
 The files are written by this app only, in its own instance directory (as the audit anchor
 and the queue are), and replaced by new names as the counters move, never rewritten: a
 reader sees a whole answer or none, and only such files are ever unpickled. Files older than
-`MAX_AGE` are removed now and then.
+`MAX_AGE` are removed now and then, and all of them when an app process starts and after a
+restore (`crm restore`), whose database counts its changes from the backup's counters again.
 """
 
 from __future__ import annotations
@@ -84,8 +85,11 @@ def init_app(app: Flask) -> None:
     if not app.config.get("LIVE_SHARED_ANSWERS", True):
         return
     try:
-        app.extensions["crm_live_share"] = SharedAnswers(
-            Path(app.config["INSTANCE_DIR"]) / "live-answers")
+        store = SharedAnswers(Path(app.config["INSTANCE_DIR"]) / "live-answers")
+        # A restored database counts its changes from the backup's counters again, so an
+        # answer left before a restart could carry a key that now means other data.
+        store.prune(max_age=0)
+        app.extensions["crm_live_share"] = store
     except OSError:  # an instance directory it cannot write: answers stay per process
         log.warning("live answers not shared: cannot create their directory", exc_info=True)
 

@@ -144,6 +144,7 @@ def restore_database(db, source: Path, *, instance_dir: Path) -> dict:
     """
     from crm.audit import anchor
     from crm.audit.services import record_event
+    from crm.network.live_share import SharedAnswers
     from crm.ops import ledger
 
     url = db.engine.url
@@ -162,6 +163,7 @@ def restore_database(db, source: Path, *, instance_dir: Path) -> dict:
     db.engine.dispose()  # no open connection may hold the old database
     restore(url, source)
     db.engine.dispose()
+    SharedAnswers(instance_dir / "live-answers").prune(max_age=0)  # keyed by the old counters
     carried, archived = _carry_over(db, tail, instance_dir / "backups")
     # The file's entries first, the live state last: for credentials the latest wins.
     counts = ledger.reapply(db, ledger.read() + live)
