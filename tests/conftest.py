@@ -38,6 +38,9 @@ def clear_analytics_caches() -> None:
                 obj.cache_clear()
             elif kind.__module__.startswith("crm.") and hasattr(kind, "get_or_compute"):
                 obj.clear()  # crm.network.services.LRU wherever it is kept
+    from crm.network.api import forget_noted_reads
+
+    forget_noted_reads()  # analytics reads audited once a minute per user: ids restart too
 
 
 _LRU_WRAPPER = type(functools.lru_cache(lambda: None))

@@ -174,3 +174,29 @@ def test_an_app_process_starts_without_answers_left_from_before(tmp_path):
     app = create_app(make_config("sqlite", LIVE_SHARED_ANSWERS=True, INSTANCE_DIR=tmp_path))
     assert "crm_live_share" in app.extensions
     assert list(kept.iterdir()) == []
+
+
+def test_an_analytics_read_is_audited_once_a_minute_per_user(town, client, monkeypatch):
+    """Reloading an aggregate answer is one reading for the audit trail, not a write on every
+    load; a minute later, or another user, is audited again."""
+    from crm.audit.models import AuditEvent
+    from crm.network import api
+
+    def reads(username):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "analytics.read", AuditEvent.actor_username == username))
+
+    sarge = db.session.scalar(sa.select(services.User).where(services.User.username == "sarge"))
+    _, sup_token = issue_token(town["admin"], sarge, "laptop")
+    _, admin_token = issue_token(town["admin"], town["admin"], "desk")
+    db.session.commit()
+    path = "/api/v1/analytics/hard-to-engage?district=D1"
+    for _ in range(3):
+        assert client.get(path, headers={"Authorization": f"Bearer {sup_token}"}).status_code == 200
+    assert reads("sarge") == 1
+    assert client.get(path, headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200
+    assert reads("root") == 1
+
+    monkeypatch.setattr(api, "READ_NOTED_EVERY", 0)  # the minute has passed
+    assert client.get(path, headers={"Authorization": f"Bearer {sup_token}"}).status_code == 200
+    assert reads("sarge") == 2
