@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 
 import sqlalchemy as sa
 from flask import abort, current_app, jsonify
@@ -141,13 +142,13 @@ def _note_read(user, name: str) -> None:
         if last is not None and now - last < READ_NOTED_EVERY:
             return
         _noted[key] = now
-        if len(_noted) > 10_000:  # forget the oldest half; a forgotten key is noted again
-            for k in sorted(_noted, key=_noted.get)[:5_000]:
-                del _noted[k]
+        _noted.move_to_end(key)
+        while len(_noted) > 10_000:  # the least recently noted go first; noted again if read
+            _noted.popitem(last=False)
     record_event(user, "analytics.read", object_type="analytics", object_id=name, ip=ip)
 
 
-_noted: dict[tuple, float] = {}
+_noted: OrderedDict[tuple, float] = OrderedDict()
 _noted_lock = threading.Lock()
 
 

@@ -51,6 +51,7 @@ from crm.models import (
     User,
     group_beats,
 )
+from crm.network import live_share
 from crm.timezones import (
     day_end_utc,
     iso_local,
@@ -740,8 +741,7 @@ def compute(name: str, *, as_of: date | None = None, days: int = 90,
            _today() if name in LIVE else None,  # current beat assignments are today's
            zone_name())  # windows and days are the department's (tests switch zones)
     if name in LIVE:  # computed once per machine after a write, not once per worker
-        from crm.network.live_share import shared
-        return cache.get_or_compute(key, lambda: shared(key, run))
+        return cache.get_or_compute(key, lambda: live_share.shared(key, run))
     return cache.get_or_compute(key, run) if use_cache else run()
 
 
