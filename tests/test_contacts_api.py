@@ -58,8 +58,10 @@ def test_logging_with_the_same_key_twice_gives_one_contact(api, client):
 def test_an_officers_contact_post_is_a_short_write(api, make, client):
     """The officer's POST (bearer token, one group, the beat named): the contact, its links,
     the engagement facts, the audit event and the change counter in one short transaction,
-    with no statement reading back what the request already holds (measured: 19 on SQLite,
-    21 on PostgreSQL with the SAVEPOINT around the insert)."""
+    with no statement reading back what the request already holds. On PostgreSQL each round
+    trip cost a wait for a CPU under load: the five fact upserts go as one statement there
+    (measured: 19 statements on SQLite; 14 seen here on PostgreSQL, where the chain lock and
+    the audit head also go in one pipeline, unseen by this listener)."""
     beat_id, group_id = api.beat.id, api.group.id
     first = client.post("/api/v1/contacts/", json={"group_ids": [group_id], "beat_id": beat_id,
                                                    "channel": "visit", "initiated_by": "proactive"},
@@ -90,7 +92,10 @@ def test_an_officers_contact_post_is_a_short_write(api, make, client):
     assert not [s for s in statements[inserted:] if by_key.search(s)]
     assert not [s for s in statements[:inserted] if re.search(r"FROM users\s+WHERE", s)]
     writes = [s for s in statements if s.lstrip().upper().startswith(("INSERT", "UPDATE"))]
-    assert len(statements) <= 22, "\n".join(statements)
+    postgres = db.engine.dialect.name == "postgresql"
+    assert len(statements) <= (15 if postgres else 20), "\n".join(statements)
+    if postgres:
+        assert sum(s.lstrip().startswith(("INSERT INTO fact_", "WITH")) for s in statements) == 1
     assert any("INSERT INTO contacts" in s for s in writes)
 
 

@@ -60,19 +60,29 @@ def _digest(ev: AuditEvent) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def _lock_chain() -> None:
+def _lock_chain_and_read_head():
     """Serialise appends to the chain until this transaction commits, so two requests never
-    link to the same predecessor (a fork `verify_chain` would report as tampering).
+    link to the same predecessor (a fork `verify_chain` would report as tampering), and read
+    the head the next event links to: (id, hash) or None.
 
-    PostgreSQL: a transaction-scoped advisory lock of the chain's own. SQLite: a no-op write
-    to the audit table itself takes the database's (exclusive) write lock now rather than at
-    the INSERT below; nothing outside the trail is touched.
+    PostgreSQL: a transaction-scoped advisory lock of the chain's own, then the head, sent in
+    one pipeline (one round trip; still two statements, so the head is read after the lock is
+    held). SQLite: a no-op write to the audit table itself takes the database's (exclusive)
+    write lock now rather than at the INSERT below; nothing outside the trail is touched.
     """
+    head = sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(4242001)"))
-    elif dialect == "sqlite":
+        raw = db.session.connection().connection.driver_connection
+        with raw.pipeline():  # psycopg 3
+            raw.execute("SELECT pg_advisory_xact_lock(4242001)")
+            cur = raw.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
+        row = cur.fetchone()
+        return tuple(row) if row else None
+    if dialect == "sqlite":
         db.session.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
+    row = db.session.execute(head).first()
+    return tuple(row) if row else None
 
 
 def record_event(actor, action: str, obj=None, *, outcome: str = "success",
@@ -87,11 +97,8 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
     if obj is not None:
         object_type = object_type or type(obj).__tablename__
         object_id = object_id if object_id is not None else getattr(obj, "id", "")
-    _lock_chain()
-    newest = db.session.execute(
-        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    last = newest.hash if newest else None
+    newest = _lock_chain_and_read_head()
+    last = newest[1] if newest else None
     ev = AuditEvent(
         at=utcnow(), actor_id=getattr(actor, "id", None),
         actor_username=getattr(actor, "username", "") or "", ip=ip or "", action=action,
@@ -103,7 +110,7 @@ def record_event(actor, action: str, obj=None, *, outcome: str = "success",
     ev.hash = _digest(ev)
     db.session.add(ev)
     db.session.flush()
-    anchor.note_append(db.session, ev.id, ev.hash, tuple(newest) if newest else None)
+    anchor.note_append(db.session, ev.id, ev.hash, newest)
     return ev
 
 
@@ -115,11 +122,8 @@ def record_events(actor, events: list[tuple[str, object, dict]], *, ip: str = ""
     """
     if not events:
         return 0
-    _lock_chain()
-    newest = db.session.execute(
-        sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    last = newest.hash if newest else GENESIS
+    newest = _lock_chain_and_read_head()
+    last = newest[1] if newest else GENESIS
     at = utcnow()
     made = []
     for action, obj, detail in events:
@@ -135,7 +139,7 @@ def record_events(actor, events: list[tuple[str, object, dict]], *, ip: str = ""
         made.append(ev)
     db.session.add_all(made)
     db.session.flush()
-    anchor.note_append(db.session, made[-1].id, made[-1].hash, tuple(newest) if newest else None)
+    anchor.note_append(db.session, made[-1].id, made[-1].hash, newest)
     return len(made)
 
 
