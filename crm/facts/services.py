@@ -188,13 +188,15 @@ class _Writes:
             shape = tuple((t, k, c, how, len(rows)) for t, k, c, how, rows in queued)
             params = {f"w{j}_{i}_{name}": value for j, (*_, rows) in enumerate(queued)
                       for i, row in enumerate(rows) for name, value in row.items()}
-            self.conn.execute(_upserts_together(shape), params)
+            self.conn.exec_driver_sql(_upserts_together(shape), params)
 
 
 @lru_cache(maxsize=64)
-def _upserts_together(shape: tuple) -> sa.Select:
+def _upserts_together(shape: tuple) -> str:
     """`SELECT 1` with one upsert CTE per (table, keys, cols, how, number of rows) of `shape`,
-    its values bound as w<j>_<i>_<column> (built once per shape, like `_upsert`)."""
+    its values bound as w<j>_<i>_<column>: compiled once per shape to psycopg's SQL (through
+    SQLAlchemy, a statement this size cost ~2 ms of cache-key work per execution; the server
+    runs it in ~0.2 ms)."""
     ctes = []
     for j, (table, keys, cols, how, n) in enumerate(shape):
         rows = [{c: sa.bindparam(f"w{j}_{i}_{c}", type_=table.c[c].type) for c in (*keys, *cols)}
@@ -205,7 +207,7 @@ def _upserts_together(shape: tuple) -> sa.Select:
                "set": lambda c, s=stmt: s.excluded[c]}[how]
         ctes.append(stmt.on_conflict_do_update(index_elements=list(keys),
                                                set_={c: new(c) for c in cols}).cte(f"w{j}"))
-    return sa.select(sa.literal(1)).add_cte(*ctes)
+    return str(sa.select(sa.literal_column("1")).add_cte(*ctes).compile(dialect=postgresql.dialect()))
 
 
 def _add_counts(w: _Writes, table, keys: tuple[str, str], cols: tuple[str, ...], old: dict,
