@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -178,7 +179,14 @@ def test_gunicorn_config_installs_the_filter_in_each_worker():
 
     conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
     logging.getLogger("gunicorn.access").filters.clear()
-    conf["post_worker_init"](None)
+    before = sys.getswitchinterval()
+    try:
+        conf["post_worker_init"](None)
+        # and hands the GIL between a worker's threads more often (a POST behind a page)
+        assert sys.getswitchinterval() == pytest.approx(conf["SWITCH_INTERVAL_S"])
+        assert conf["SWITCH_INTERVAL_S"] < before
+    finally:
+        sys.setswitchinterval(before)
     assert any(isinstance(f, RedactQueryStrings)
                for f in logging.getLogger("gunicorn.access").filters)
 
