@@ -108,6 +108,10 @@ class Config:
     # Coverage and hard-to-engage answers left for the other processes of this machine in
     # instance/live-answers/ (crm.network.live_share); "0" keeps them per process.
     LIVE_SHARED_ANSWERS = os.environ.get("CRM_LIVE_SHARED_ANSWERS", "1") != "0"
+    # SQLite: copy the write-ahead log back into the database file every so many seconds in a
+    # background thread of each process, instead of inside a commit (crm.ops.checkpoint);
+    # 0 leaves it to SQLite (every 1,000 pages, in the committing request).
+    SQLITE_CHECKPOINT_SECONDS = float(os.environ.get("CRM_SQLITE_CHECKPOINT_SECONDS", "1"))
     MIGRATIONS_DIR = str(BASE_DIR / "migrations")
 
     # Behind a TLS-terminating proxy: how many proxies in front of the app set
@@ -208,6 +212,7 @@ class TestingConfig(Config):
     ANALYTICS_QUEUE = "immediate"  # background analytics jobs run inline
     ANALYTICS_READ_SLOTS = 0  # tests/test_read_slots.py turns it on
     LIVE_SHARED_ANSWERS = False  # tests/test_live_cache.py turns it on
+    SQLITE_CHECKPOINT_SECONDS = 0.0  # tests/test_sqlite_checkpoint.py turns it on
     TRUSTED_PROXIES = 0
     WORKERS = 1
     TIME_ZONE = "UTC"  # tests that need a department's zone set it themselves

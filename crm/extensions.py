@@ -22,10 +22,12 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 def configure_extensions(app) -> None:
     import crm.models  # noqa: F401  (every table on the metadata before Alembic looks)
     from crm.db import configure_sqlite
+    from crm.ops import checkpoint
 
     db.init_app(app)
     with app.app_context():
         configure_sqlite(db.engine)
+        checkpoint.configure(db.engine, app.config.get("SQLITE_CHECKPOINT_SECONDS", 0))
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR", "migrations")),
                      compare_type=True, render_as_batch=True)
     login_manager.init_app(app)
