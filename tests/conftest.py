@@ -38,7 +38,7 @@ def clear_analytics_caches() -> None:
                 obj.cache_clear()
             elif kind.__module__.startswith("crm.") and hasattr(kind, "get_or_compute"):
                 obj.clear()  # crm.network.services.LRU wherever it is kept
-    from crm.network.api import forget_noted_reads
+    from crm.audit.reads import forget_noted_reads
 
     forget_noted_reads()  # analytics reads audited once a minute per user: ids restart too
 

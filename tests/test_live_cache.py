@@ -180,7 +180,6 @@ def test_an_analytics_read_is_audited_once_a_minute_per_user(town, client, monke
     """Reloading an aggregate answer is one reading for the audit trail, not a write on every
     load; a minute later, or another user, is audited again."""
     from crm.audit.models import AuditEvent
-    from crm.network import api
 
     def reads(username):
         return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
@@ -197,6 +196,29 @@ def test_an_analytics_read_is_audited_once_a_minute_per_user(town, client, monke
     assert client.get(path, headers={"Authorization": f"Bearer {admin_token}"}).status_code == 200
     assert reads("root") == 1
 
-    monkeypatch.setattr(api, "READ_NOTED_EVERY", 0)  # the minute has passed
+    monkeypatch.setattr("crm.audit.reads.READ_NOTED_EVERY", 0)  # the minute has passed
     assert client.get(path, headers={"Authorization": f"Bearer {sup_token}"}).status_code == 200
     assert reads("sarge") == 2
+
+
+def test_the_analytics_pages_and_an_officers_page_are_audited_once_a_minute(town, auth, client,
+                                                                            monkeypatch):
+    """The same answers on the web pages are readings too: the coverage page (coverage and
+    hard-to-engage), the network page, and another officer's engagement page."""
+    from crm.audit.models import AuditEvent
+
+    def reads(action, object_id):
+        return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == action, AuditEvent.actor_username == "sarge",
+            AuditEvent.object_id == str(object_id)))
+
+    auth.login("sarge")
+    pages = ("/analytics/coverage", "/analytics/network", f"/officers/{town['oa'].id}")
+    for _ in range(3):
+        for page in pages:
+            assert client.get(page).status_code == 200, page
+    assert [reads("analytics.read", n) for n in ("coverage", "hard-to-engage", "network")] == [1, 1, 1]
+    assert reads("officer.read", town["oa"].id) == 1
+    monkeypatch.setattr("crm.audit.reads.READ_NOTED_EVERY", 0)  # the minute has passed
+    assert client.get("/analytics/coverage").status_code == 200
+    assert reads("analytics.read", "coverage") == 2

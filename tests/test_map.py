@@ -57,6 +57,19 @@ def test_beat_numbers_sit_inside_their_beats():
     assert pages.beat_label_points(many) == {}  # too many: the table names them
 
 
+def test_crowded_beat_numbers_keep_the_larger_beats_and_never_overlap():
+    # Font 12 on a 100 x 100 map: a four-digit number is ~31 wide and 14 tall.
+    bmap = BeatMap(width=100, height=100, paths={
+        1: "M0 0 L40 0 L40 40 L0 40 Z",       # large: centre (20, 20)
+        2: "M30 15 L50 15 L50 25 L30 25 Z",   # small, centre (40, 20): its number would
+                                              # write over beat 1's
+        3: "M30 30 L50 30 L50 50 L30 50 Z",   # centre (40, 40): 20 below, clear of beat 1's
+        4: "M60 60 L95 60 L95 95 L60 95 Z"}, missing=())
+    points = pages.beat_label_points(bmap)
+    assert set(points) == {1, 3, 4}
+    assert points[1] == (20.0, 20.0) and points[3] == (40.0, 40.0)
+
+
 def test_coverage_map_writes_beat_numbers_and_keeps_links_out_of_images(district_world, make,  # noqa: F811
                                                                         auth, client):
     make.commit()

@@ -10,16 +10,12 @@ officers or community members (`crm.network.outcomes.for_analyst`).
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-
 import sqlalchemy as sa
 from flask import abort, current_app, jsonify
 
 from crm.access import beat_ids_select, group_scope, require_role
 from crm.api.common import Blueprint
-from crm.audit.services import record_event
+from crm.audit import reads
 from crm.extensions import db
 from crm.models import Beat, CommunityGroup, District, User
 from crm.network import results, schemas
@@ -127,35 +123,9 @@ def _json_of(name: str, doc: dict) -> bytes:
     return body if kept_doc is doc else dump()  # never another document's JSON
 
 
-READ_NOTED_EVERY = 60  # seconds
-
-
 def _note_read(user, name: str) -> None:
-    """Audit who read which analytic, once a minute per user, analytic and address (per
-    process): a supervisor's screen reloading an aggregate answer is one reading, and a write
-    on every load queued the officers' contact POSTs behind the audit chain's lock and a
-    commit. (These answers hold group and officer names, no one's personal data.)"""
-    ip = client_ip()
-    key, now = (user.id, name, ip), time.monotonic()
-    with _noted_lock:
-        last = _noted.get(key)
-        if last is not None and now - last < READ_NOTED_EVERY:
-            return
-        _noted[key] = now
-        _noted.move_to_end(key)
-        while len(_noted) > 10_000:  # the least recently noted go first; noted again if read
-            _noted.popitem(last=False)
-    record_event(user, "analytics.read", object_type="analytics", object_id=name, ip=ip)
-
-
-_noted: OrderedDict[tuple, float] = OrderedDict()
-_noted_lock = threading.Lock()
-
-
-def forget_noted_reads() -> None:
-    """The next read of every analytic is audited again (tests: ids restart per test)."""
-    with _noted_lock:
-        _noted.clear()
+    """Audit who read which analytic, once a minute per user, analytic and address."""
+    reads.note_read(user, "analytics.read", "analytics", name, client_ip())
 
 
 def _endpoint(name: str, schema):

@@ -336,15 +336,18 @@ _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 BEAT_LABELS_MAX = 80  # past this many beats the numbers would be too small to read
 
 
-def beat_label_points(bmap: svg.BeatMap) -> dict:
+def beat_label_points(bmap: svg.BeatMap, chars: int = 4) -> dict:
     """Where to write each beat's number: the middle of its outline's largest ring's box.
 
     Returns {beat id: (x, y)}; empty when the map has more than `BEAT_LABELS_MAX` beats
-    (the table beside the map names them all).
+    (the table beside the map names them all). Larger beats are labelled first, and a number
+    that would overlap one already written is left out (small neighbouring beats such as
+    1651-1655 wrote over each other): its beat still names itself on hover, focus or tap,
+    and in the table. `chars`: the longest number's length.
     """
     if len(bmap.paths) > BEAT_LABELS_MAX:
         return {}
-    out = {}
+    spots = []
     for key, d in bmap.paths.items():
         best = None
         for ring in d.split("M")[1:]:
@@ -358,7 +361,14 @@ def beat_label_points(bmap: svg.BeatMap) -> dict:
                 best = (area, box)
         if best is not None:
             x0, y0, x1, y1 = best[1]
-            out[key] = (round((x0 + x1) / 2, 1), round((y0 + y1) / 2, 1))
+            spots.append((-best[0], str(key), key, round((x0 + x1) / 2, 1), round((y0 + y1) / 2, 1)))
+    font = beat_label_size(bmap)
+    half_w, half_h = chars * 0.62 * font / 2 + 1, font / 2 + 1  # bold digits, a unit apart
+    out, placed = {}, []
+    for _, _, key, x, y in sorted(spots):
+        if all(abs(x - px) >= half_w * 2 or abs(y - py) >= half_h * 2 for px, py in placed):
+            out[key] = (x, y)
+            placed.append((x, y))
     return out
 
 

@@ -28,6 +28,7 @@ from wtforms import DateField, IntegerField, SelectChoice, SelectField
 from wtforms.validators import NumberRange, Optional
 
 from crm.access import beat_ids_select, roles_required
+from crm.audit.reads import note_read
 from crm.extensions import db
 from crm.models import User
 from crm.network import pages
@@ -179,6 +180,8 @@ def coverage():
     if scope is None:
         return _form_errors_page("network/coverage.html", form)
     map_doc, table_doc, hard = _coverage_docs(scope)
+    for name in ("coverage", "hard-to-engage"):  # as the API notes them, once a minute
+        note_read(user, "analytics.read", "analytics", name, client_ip())
     bmap = pages.beat_map(scope.map_beats)
     map_rows = pages.beat_rows(scope.map_beats, map_doc)
     missing = set(bmap.missing)
@@ -238,6 +241,7 @@ def network():
     if count > MAX_NETWORK_GROUPS:
         return render_template("network/network.html", scope=scope, too_many=count, **ctx)
     picture = pages.network_picture(scope.beat_ids, min_shared)
+    note_read(user, "analytics.read", "analytics", "network", client_ip())
     if picture is None:
         return render_template("network/network.html", scope=scope, computing=True, **ctx)
     drawn = pages.drawn_network(picture, ctx["can_open"], lambda: render_template(

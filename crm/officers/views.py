@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
+from crm.audit.reads import note_read
 from crm.officers import services
-from crm.web.forms import current_actor
+from crm.web.forms import client_ip, current_actor
 
 bp = Blueprint("officers", __name__, url_prefix="/officers")
 
@@ -94,6 +95,8 @@ def show(user_id: int):
         abort(404)
     days = window_days(request.args)
     summary = services.officer_summary(actor, officer, days=days)
+    if officer.id != actor.id:  # someone else's engagement record
+        note_read(actor, "officer.read", "users", officer.id, client_ip())
     return render_template(
         "officers/show.html", s=summary, officer=officer, days=days, windows=services.WINDOWS,
         weeks=week_chart(summary.weeks), stances=stance_chart(summary.stance_mix),
