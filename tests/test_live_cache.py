@@ -67,6 +67,15 @@ def test_the_page_is_kept_until_a_contact_and_the_next_load_is_fresh(town, compu
     after = client.get("/analytics/coverage").get_data(as_text=True)
     assert "Shy Tenants" not in _hard_list(after)
     assert computed == {"coverage": 2, "hard-to-engage": 2}
+    # The officers' bars (kept as markup per document, like the map) moved with it.
+    assert "1 contact " in _officer(first, "oa")
+    assert "2 contacts" in _officer(after, "oa")
+
+
+def _officer(html: str, name: str) -> str:
+    part = html[html.index('id="officers-h"'):]
+    start = part.index(f">{name}<")
+    return part[start:part.index("</li>", start)]
 
 
 def test_the_api_answer_is_kept_until_a_contact_and_the_next_one_is_fresh(town, computed,

@@ -182,18 +182,29 @@ def coverage():
     map_doc, table_doc, hard = _coverage_docs(scope)
     for name in ("coverage", "hard-to-engage"):  # as the API notes them, once a minute
         note_read(user, "analytics.read", "analytics", name, client_ip())
+    where = tuple(sorted(scope.args().items()))
+    return render_template(
+        "network/coverage.html", form=form, scope=scope,
+        map_html=pages.kept_fragment(map_doc, ("map", where), lambda: _coverage_map(scope, map_doc)),
+        officers_html=pages.kept_fragment(
+            table_doc, ("officers", where, user.id, user.role, user.district_id),
+            lambda: render_template("network/_coverage_officers.html", scope=scope,
+                                    officers=pages.officer_rows(table_doc))),
+        beat_rows=pages.beat_rows(_table_beats(scope), table_doc),
+        hard=hard["groups"][:HARD_LIST_SIZE], hard_total=len(hard["groups"]),
+        windows=WINDOWS, can_open=user.role in RECORD_ROLES,
+        **_assignment_context(user, hard["groups"][:HARD_LIST_SIZE]))
+
+
+def _coverage_map(scope: Scope, map_doc: dict) -> str:
     bmap = pages.beat_map(scope.map_beats)
     map_rows = pages.beat_rows(scope.map_beats, map_doc)
     missing = set(bmap.missing)
     return render_template(
-        "network/coverage.html", form=form, scope=scope, bmap=bmap, map_rows=map_rows,
+        "network/_coverage_map.html", scope=scope, bmap=bmap, map_rows=map_rows,
         beat_points=pages.beat_label_points(bmap), beat_font=pages.beat_label_size(bmap),
-        beat_rows=pages.beat_rows(_table_beats(scope), table_doc),
-        officers=pages.officer_rows(table_doc),
-        hard=hard["groups"][:HARD_LIST_SIZE], hard_total=len(hard["groups"]),
         no_outline=[r["beat"] for r in map_rows if r["beat"].id in missing],
-        legend=COVERAGE_LEGEND, windows=WINDOWS, can_open=user.role in RECORD_ROLES,
-        **_assignment_context(user, hard["groups"][:HARD_LIST_SIZE]))
+        legend=COVERAGE_LEGEND)
 
 
 def _assignment_context(user: User, flags: list[dict]) -> dict:
