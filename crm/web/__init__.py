@@ -7,6 +7,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from crm.audit import reads
 from crm.errors import ConflictError, DomainError, ValidationError, http_message
 from crm.extensions import db
 from crm.vocab import label
@@ -51,6 +52,7 @@ def register_request_hooks(app: Flask) -> None:
             db.session.rollback()
             return response
         try:
+            reads.write_noted_reads()  # audited reads go last: the chain's lock is short
             db.session.commit()
         except StaleDataError as e:
             db.session.rollback()
