@@ -105,6 +105,8 @@ class Config:
     # How many analytics pages and API answers run at once on this machine (crm.web.read_slots);
     # unset: one core fewer than the machine has (at least 1); 0 turns the limit off.
     ANALYTICS_READ_SLOTS = _int_env("CRM_ANALYTICS_READ_SLOTS", None)
+    # Niceness added to a thread while it holds a read slot, so POSTs run first (0: off).
+    ANALYTICS_READ_NICE = _int_env("CRM_ANALYTICS_READ_NICE", 10)
     # Coverage and hard-to-engage answers left for the other processes of this machine in
     # instance/live-answers/ (crm.network.live_share); "0" keeps them per process.
     LIVE_SHARED_ANSWERS = os.environ.get("CRM_LIVE_SHARED_ANSWERS", "1") != "0"

@@ -119,3 +119,30 @@ def test_a_slot_holds_across_processes(tmp_path):
     finally:
         release.set()
         other.join(10)
+
+
+def test_a_page_in_a_slot_runs_niced_and_its_thread_gets_its_niceness_back(slotted, monkeypatch):
+    """While a thread holds a slot it yields the CPU to writes (ANALYTICS_READ_NICE); the
+    thread serves whatever comes next at the niceness it had."""
+    import os
+
+    from crm.network import views
+    from crm.web import read_slots
+
+    app, sup, officer, token, ids = slotted
+    if not app.extensions["crm_read_slots"].nice:
+        assert not read_slots.can_renice(10)  # off only where it could not be undone
+        pytest.skip("this process may not lower a thread's niceness again")
+    me = threading.get_native_id()
+    base = os.getpriority(os.PRIO_PROCESS, me)
+    seen = []
+    real = views._coverage_docs
+    monkeypatch.setattr(views, "_coverage_docs",
+                        lambda scope: seen.append(os.getpriority(os.PRIO_PROCESS, me)) or real(scope))
+    assert sup.get("/analytics/coverage").status_code == 200
+    assert seen == [min(19, base + 10)]
+    assert os.getpriority(os.PRIO_PROCESS, me) == base
+    r = officer.post("/api/v1/contacts/", headers={"Authorization": f"Bearer {token}"},
+                     json={"channel": "visit", "initiated_by": "proactive",
+                           "beat_id": ids["beat"], "group_ids": [ids["group"]]})
+    assert r.status_code == 201 and os.getpriority(os.PRIO_PROCESS, me) == base
