@@ -188,3 +188,22 @@ def test_the_demo_seed_leaves_exact_facts(app, runner):
     assert result.exit_code == 0, result.output
     assert facts.differences() == {}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(BeatDay)) > 0
+
+
+@pytest.mark.parametrize("together_rows", [0, 1000])
+def test_many_contacts_at_once_keep_the_facts_exact_sent_together_or_table_by_table(
+        world, make, monkeypatch, together_rows):
+    """A change of many contacts (an import, a stance change) goes table by table past
+    TOGETHER_ROWS, and as one statement below it on PostgreSQL: the facts are exact both ways."""
+    from crm.groups.services import update_group
+    monkeypatch.setattr(facts, "TOGETHER_ROWS", together_rows)
+    admin = make.user("root", role="admin")
+    others = [make.user(f"o{i}", beats=[world["beat"]]) for i in range(6)]
+    for i, officer in enumerate(others):
+        for days in (1, 2, 40):
+            make.contact(officer, groups=[world["wary"], world["never"]], beat=world["beat"],
+                         occurred_at=_ago(days=days + i))
+    make.commit()
+    assert facts.differences() == {}
+    update_group(admin, world["wary"], {"stance": "receptive"}, version_id=None)
+    assert facts.differences() == {}

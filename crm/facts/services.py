@@ -151,6 +151,12 @@ def _upsert(dialect: str, table: sa.Table, keys: tuple[str, ...], cols: tuple[st
     return stmt.on_conflict_do_update(index_elements=list(keys), set_={c: new(c) for c in cols})
 
 
+# Up to this many rows in all go as one statement (an everyday write touches ~5); a bulk
+# change goes table by table, as executemany batches, far from PostgreSQL's 65,535
+# parameters per statement and without compiling a statement per row count.
+TOGETHER_ROWS = 40
+
+
 class _Writes:
     """The fact upserts of one change, sent together.
 
@@ -181,9 +187,9 @@ class _Writes:
 
     def send(self) -> None:
         queued, self.queued = self.queued, []
-        if len(queued) == 1:
-            table, keys, cols, how, rows = queued[0]
-            self.conn.execute(_upsert("postgresql", table, keys, cols, how), rows)
+        if len(queued) == 1 or sum(len(q[4]) for q in queued) > TOGETHER_ROWS:
+            for table, keys, cols, how, rows in queued:  # bulk work: SQLAlchemy batches them
+                self.conn.execute(_upsert("postgresql", table, keys, cols, how), rows)
         elif queued:
             shape = tuple((t, k, c, how, len(rows)) for t, k, c, how, rows in queued)
             params = {f"w{j}_{i}_{name}": value for j, (*_, rows) in enumerate(queued)
