@@ -35,7 +35,7 @@ def configure(engine: sa.Engine, seconds: float) -> None:
         return
 
     @sa.event.listens_for(engine, "connect")
-    def _no_checkpoint_on_commit(dbapi_conn, _record):
+    def _checkpoint_on_commit_only_as_a_backstop(dbapi_conn, _record):
         dbapi_conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         start(path, seconds)  # this process checkpoints: a fork has its own thread to start
 

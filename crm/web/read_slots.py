@@ -102,16 +102,22 @@ class ReadSlots:
             fcntl.flock(fds[start], fcntl.LOCK_EX)  # all taken: sleep until this one frees
             i = start
         if self.nice:
-            self._local.base_nice = _thread_nice()
-            _set_thread_nice(min(19, self._local.base_nice + self.nice))
+            try:
+                base = _thread_nice()
+                _set_thread_nice(min(19, base + self.nice))
+                self._local.base_nice = base
+            except OSError:  # never leave a slot taken over a niceness
+                self._local.base_nice = None
         return i
 
     def release(self, i: int) -> None:
         base = getattr(self._local, "base_nice", None)
-        if base is not None:
-            self._local.base_nice = None
-            _set_thread_nice(base)  # back before the thread serves anything else
-        fcntl.flock(self._files()[i], fcntl.LOCK_UN)
+        try:
+            if base is not None:
+                self._local.base_nice = None
+                _set_thread_nice(base)  # back before the thread serves anything else
+        finally:
+            fcntl.flock(self._files()[i], fcntl.LOCK_UN)
 
 
 def init_app(app: Flask) -> None:
