@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm.util import identity_key
 
 import analytics
@@ -194,6 +195,8 @@ def bump_after_commit(session):
 
 def _bump(conn, names: list[str]) -> None:
     """One UPDATE for all the counters; the missing ones (a fresh database) are created."""
+    if has_request_context():
+        g.pop("crm_versions", None)  # a bulk writer bumped mid-request: read them again
     updated = conn.execute(sa.update(DataVersion).where(DataVersion.name.in_(names))
                            .values(version=DataVersion.version + 1)).rowcount
     if updated < len(names):
@@ -208,8 +211,17 @@ def forget_changes(session):
 
 
 def current_versions(names: tuple[str, ...]) -> tuple[int, ...]:
-    rows = dict(db.session.execute(sa.select(DataVersion.name, DataVersion.version)
-                                   .where(DataVersion.name.in_(names))).all())
+    """The named change counters. In a web request all of them are read once and kept until
+    the request bumps any (normally at its commit): the coverage page asked twice, once per
+    answer."""
+    if has_request_context():
+        rows = g.get("crm_versions")
+        if rows is None:
+            rows = g.crm_versions = dict(db.session.execute(
+                sa.select(DataVersion.name, DataVersion.version)).all())
+    else:
+        rows = dict(db.session.execute(sa.select(DataVersion.name, DataVersion.version)
+                                       .where(DataVersion.name.in_(names))).all())
     return tuple(rows.get(n, 0) for n in names)
 
 
