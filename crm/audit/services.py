@@ -70,7 +70,6 @@ def _lock_chain_and_read_head():
     held). SQLite: a no-op write to the audit table itself takes the database's (exclusive)
     write lock now rather than at the INSERT below; nothing outside the trail is touched.
     """
-    head = sa.select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         raw = db.session.connection().connection.driver_connection
@@ -78,10 +77,11 @@ def _lock_chain_and_read_head():
             raw.execute("SELECT pg_advisory_xact_lock(4242001)")
             cur = raw.execute("SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1")
         row = cur.fetchone()
-        return tuple(row) if row else None
-    if dialect == "sqlite":
-        db.session.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
-    row = db.session.execute(head).first()
+    else:
+        if dialect == "sqlite":
+            db.session.execute(sa.text("UPDATE audit_events SET id = id WHERE 0"))
+        row = db.session.execute(sa.select(AuditEvent.id, AuditEvent.hash)
+                                 .order_by(AuditEvent.id.desc()).limit(1)).first()
     return tuple(row) if row else None
 
 

@@ -145,6 +145,11 @@ def _upsert(dialect: str, table: sa.Table, keys: tuple[str, ...], cols: tuple[st
     ("later") or replaced ("set"). Built once per table and reused: constructing it cost
     more than running it in every contact write."""
     stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    return _on_conflict(stmt, table, keys, cols, how)
+
+
+def _on_conflict(stmt, table: sa.Table, keys: tuple[str, ...], cols: tuple[str, ...], how: str):
+    """`stmt` (an INSERT into `table`) updating `cols` of an existing row: "add", "later", "set"."""
     new = {"add": lambda c: table.c[c] + stmt.excluded[c],
            "later": lambda c: _later(table.c[c], stmt.excluded[c]),
            "set": lambda c: stmt.excluded[c]}[how]
@@ -187,10 +192,10 @@ class _Writes:
 
     def send(self) -> None:
         queued, self.queued = self.queued, []
-        if len(queued) == 1 or sum(len(q[4]) for q in queued) > TOGETHER_ROWS:
+        if len(queued) < 2 or sum(len(q[4]) for q in queued) > TOGETHER_ROWS:
             for table, keys, cols, how, rows in queued:  # bulk work: SQLAlchemy batches them
                 self.conn.execute(_upsert("postgresql", table, keys, cols, how), rows)
-        elif queued:
+        else:
             shape = tuple((t, k, c, how, len(rows)) for t, k, c, how, rows in queued)
             params = {f"w{j}_{i}_{name}": value for j, (*_, rows) in enumerate(queued)
                       for i, row in enumerate(rows) for name, value in row.items()}
@@ -208,11 +213,7 @@ def _upserts_together(shape: tuple) -> str:
         rows = [{c: sa.bindparam(f"w{j}_{i}_{c}", type_=table.c[c].type) for c in (*keys, *cols)}
                 for i in range(n)]
         stmt = postgresql.insert(table).values(rows)
-        new = {"add": lambda c, s=stmt, t=table: t.c[c] + s.excluded[c],
-               "later": lambda c, s=stmt, t=table: _later(t.c[c], s.excluded[c]),
-               "set": lambda c, s=stmt: s.excluded[c]}[how]
-        ctes.append(stmt.on_conflict_do_update(index_elements=list(keys),
-                                               set_={c: new(c) for c in cols}).cte(f"w{j}"))
+        ctes.append(_on_conflict(stmt, table, keys, cols, how).cte(f"w{j}"))
     return str(sa.select(sa.literal_column("1")).add_cte(*ctes).compile(dialect=postgresql.dialect()))
 
 

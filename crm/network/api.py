@@ -119,8 +119,7 @@ def _json_of(name: str, doc: dict) -> bytes:
     def dump() -> bytes:
         return current_app.json.response(SCHEMAS[name]().dump(doc)).get_data()
 
-    kept_doc, body = _answers.get_or_compute((name, id(doc)), lambda: (doc, dump()))
-    return body if kept_doc is doc else dump()  # never another document's JSON
+    return _answers.get_for(doc, (name,), dump)
 
 
 def _note_read(user, name: str) -> None:

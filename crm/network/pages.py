@@ -281,16 +281,9 @@ _fragments = LRU(64)
 
 def kept_fragment(doc: dict, key: tuple, render: Callable[[], str]) -> Markup:
     """Markup rendered from a live document (coverage, hard-to-engage), once per document and
-    `key` in each process. The per-process cache hands back the same document object until
-    the next write, so the markup is as fresh as the document; holding the document keeps
-    its id from being reused by another. (The coverage page's map and officer bars were most
-    of its ~15 ms of template work per load.)"""
-    def fresh() -> tuple[dict, Markup]:
-        # render() is an autoescaping template's output, already safe markup.
-        return doc, Markup(render())  # noqa: S704  # nosec B704
-
-    kept_doc, html = _fragments.get_or_compute((id(doc), *key), fresh)
-    return html if kept_doc is doc else fresh()[1]
+    `key` in each process (`LRU.get_for`): the coverage page's map and officers' bars."""
+    # render() is an autoescaping template's output, already safe markup.
+    return _fragments.get_for(doc, key, lambda: Markup(render()))  # noqa: S704  # nosec B704
 
 
 def group_count(beat_ids: list[int] | None) -> int:

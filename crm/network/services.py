@@ -244,6 +244,13 @@ class LRU:
                 self._data.popitem(last=False)
         return value
 
+    def get_for(self, doc, key: tuple, make: Callable[[], object]):
+        """`make()`, derived from `doc`, once per (document, key) while both are kept: a kept
+        live document is the same object until the next write, so what is derived from it is
+        as fresh. The entry holds `doc`, so its id cannot pass to another document."""
+        kept, value = self.get_or_compute((id(doc), *key), lambda: (doc, make()))
+        return value if kept is doc else make()
+
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
